@@ -1,0 +1,33 @@
+"""skmed: a Keras 3 multilayer perceptron that is a scikit-learn classifier, for clinical data.
+
+Public names load lazily, so ``import skmed`` imports neither Keras nor a backend.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0.dev0"
+
+# public name -> module that defines it
+_LAZY = {
+    "MedicalMLPClassifier": "skmed.classifier",
+}
+
+__all__ = ["MedicalMLPClassifier", "__version__"]
+
+if TYPE_CHECKING:
+    from skmed.classifier import MedicalMLPClassifier
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'skmed' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,94 @@
+"""Choosing the Keras backend before Keras loads, and seeding a fit without leaking global state.
+
+Keras reads ``KERAS_BACKEND`` once, at its first import. skmed imports Keras only inside the
+methods that train, so this module decides the backend just before that import: the user's
+``KERAS_BACKEND`` wins; otherwise the first installed of :data:`BACKEND_PREFERENCE`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+
+import numpy as np
+
+#: Backends in the order skmed picks them when ``KERAS_BACKEND`` is unset. torch first: it is
+#: the backend CI and the docs run on, and it has the shortest start-up of the compiled steps.
+BACKEND_PREFERENCE = ("torch", "jax", "tensorflow")
+
+_EXTRAS_HINT = (
+    "Keras needs a backend and none is installed. Install one with an extra, e.g. "
+    "`pip install 'skmed[torch]' -c constraints.txt` (CPU torch), `pip install 'skmed[jax]'` "
+    "or `pip install 'skmed[tensorflow]'`, or set KERAS_BACKEND to an installed backend."
+)
+
+
+def installed_backends() -> list[str]:
+    """Return the Keras backends importable here, in preference order, without importing them."""
+    return [name for name in BACKEND_PREFERENCE if importlib.util.find_spec(name) is not None]
+
+
+def select_backend() -> str:
+    """Set ``KERAS_BACKEND`` (if unset) to an installed backend and return the backend name.
+
+    Raises
+    ------
+    ImportError
+        If ``KERAS_BACKEND`` is unset and no backend is installed; the message names the extras.
+    """
+    if "keras" in sys.modules:  # too late to choose: Keras fixed its backend at import
+        return str(sys.modules["keras"].backend.backend())
+    chosen = os.environ.get("KERAS_BACKEND")
+    if chosen:
+        return chosen
+    available = installed_backends()
+    if not available:
+        raise ImportError(_EXTRAS_HINT)
+    os.environ["KERAS_BACKEND"] = available[0]
+    return available[0]
+
+
+def import_keras() -> ModuleType:
+    """Import Keras on the selected backend, with a clear error when that backend is missing."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    backend = select_backend()
+    if backend != "numpy" and importlib.util.find_spec(backend) is None:
+        raise ImportError(
+            f"KERAS_BACKEND={backend!r} but the {backend!r} package is not installed. "
+            + _EXTRAS_HINT
+        )
+    import keras
+
+    return keras
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Make Keras deterministic for ``seed`` inside the block, then restore global RNG states.
+
+    ``keras.utils.set_random_seed`` seeds Python, NumPy and the backend globally (Keras' data
+    shuffling and unseeded initializers draw from them). A scikit-learn estimator should not
+    change a caller's global random state, so the previous states are put back afterwards.
+    """
+    keras = import_keras()
+    py_state = random.getstate()
+    np_state = np.random.get_state()
+    torch_state = None
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch_state = torch.get_rng_state()
+    keras.utils.set_random_seed(int(seed))
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        if torch_state is not None:
+            torch.set_rng_state(torch_state)

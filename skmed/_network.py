@@ -1,0 +1,204 @@
+"""The trained network as plain arrays: built into Keras, read back from Keras, run with numpy.
+
+A *network* is a list of dense steps, each a plain dict
+``{"kernel": (n_in, n_out) float32, "bias": (n_out,) float32, "activation": str}``,
+applied in order: ``x -> activation(x @ kernel + bias)``. Dropout is dropped (it is the identity
+at inference) and batch normalization is folded into the adjacent dense step, so this one form
+describes any Keras ``Sequential`` of Dense / Dropout / BatchNormalization / Activation layers,
+whichever backend trained it. The classifier predicts with :func:`forward`, and the ONNX
+converter writes the same steps as graph operators; neither needs Keras. Plain dicts of arrays
+keep pickles and ``skops`` files free of skmed-specific types.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Network = list[dict[str, Any]]
+
+#: Activations a network step may carry, by their Keras names.
+ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "silu")
+
+#: scikit-learn style names accepted by MedicalMLPClassifier, mapped to Keras names.
+ACTIVATION_ALIASES = {
+    "identity": "linear",
+    "logistic": "sigmoid",
+    "relu": "relu",
+    "tanh": "tanh",
+    "elu": "elu",
+    "selu": "selu",
+    "silu": "silu",
+}
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def build_keras_mlp(
+    n_features: int,
+    n_classes: int,
+    hidden_layer_sizes: tuple[int, ...],
+    activation: str,
+    dropout: float,
+    alpha: float,
+    batch_normalization: bool,
+) -> Any:
+    """Build (not compile) the Keras MLP: hidden blocks, then a softmax output over the classes.
+
+    Each hidden block is Dense -> [BatchNormalization] -> activation -> [Dropout]; with batch
+    normalization the dense step has no bias (the normalization's shift replaces it).
+    """
+    from skmed._backend import import_keras
+
+    keras = import_keras()
+    layers = keras.layers
+    regularizer = keras.regularizers.L2(alpha) if alpha > 0 else None
+    act = ACTIVATION_ALIASES[activation]
+    model = keras.Sequential(name="skmed_mlp")
+    model.add(keras.Input(shape=(n_features,), name="features"))
+    for units in hidden_layer_sizes:
+        if batch_normalization:
+            model.add(layers.Dense(units, use_bias=False, kernel_regularizer=regularizer))
+            model.add(layers.BatchNormalization())
+            model.add(layers.Activation(act))
+        else:
+            model.add(layers.Dense(units, activation=act, kernel_regularizer=regularizer))
+        if dropout > 0:
+            model.add(layers.Dropout(dropout))
+    model.add(layers.Dense(n_classes, activation="softmax", kernel_regularizer=regularizer))
+    return model
+
+
+def describe_keras(model: Any) -> Network:
+    """Read a Keras model's layers into a :data:`Network`.
+
+    Accepts a ``Sequential`` (or a functional model whose layers form one chain) of Dense,
+    Dropout, BatchNormalization, Activation and InputLayer layers, trained on any backend.
+
+    Raises
+    ------
+    ValueError
+        If a layer is of another kind (the message names it and lists what is supported), or a
+        layer uses an activation or option that has no exact equivalent here.
+    """
+    steps: Network = []
+    pending: list[tuple[np.ndarray, np.ndarray]] = []  # batch-norm affines awaiting a dense step
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind in ("InputLayer", "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout"):
+            continue  # identity at inference
+        if kind == "Dense":
+            weights = layer.get_weights()
+            kernel = np.asarray(weights[0], dtype=np.float64)
+            bias = (
+                np.asarray(weights[1], dtype=np.float64)
+                if layer.use_bias
+                else np.zeros(kernel.shape[1])
+            )
+            for scale, shift in pending:  # an affine before this dense step folds into it
+                bias = bias + shift @ kernel
+                kernel = scale[:, None] * kernel
+            pending.clear()
+            steps.append(_step(kernel, bias, _activation_name(layer.activation, layer)))
+        elif kind == "BatchNormalization":
+            scale, shift = _batchnorm_affine(layer)
+            last = steps[-1] if steps else None
+            if last is not None and last["activation"] == "linear" and not pending:
+                last["kernel"] = (last["kernel"] * scale[None, :]).astype(np.float32)
+                last["bias"] = (last["bias"] * scale + shift).astype(np.float32)
+            else:
+                pending.append((scale, shift))
+        elif kind in ("Activation", "ReLU", "Softmax"):
+            name = "relu" if kind == "ReLU" else "softmax" if kind == "Softmax" else None
+            if kind == "ReLU" and (
+                layer.max_value is not None or layer.negative_slope or layer.threshold
+            ):
+                raise ValueError(
+                    f"Layer {layer.name!r} (ReLU) uses max_value/negative_slope/threshold, "
+                    "which skmed cannot convert; use a plain ReLU."
+                )
+            name = name or _activation_name(layer.activation, layer)
+            if steps and steps[-1]["activation"] == "linear" and not pending:
+                steps[-1]["activation"] = name
+            else:
+                width = pending[-1][0].size if pending else steps[-1]["bias"].size
+                steps.append(_step(np.eye(width), np.zeros(width), name))
+        else:
+            raise ValueError(
+                f"Layer {layer.name!r} of type {kind} is not supported. skmed converts "
+                "Sequential MLPs made of Dense, Dropout, BatchNormalization and Activation "
+                f"layers (activations: {', '.join(ACTIVATIONS)})."
+            )
+    for scale, shift in pending:  # trailing batch normalization: a diagonal dense step
+        steps.append(_step(np.diag(scale), shift, "linear"))
+    if not steps:
+        raise ValueError(f"Keras model {model.name!r} has no Dense layer to convert.")
+    return steps
+
+
+def forward(network: Network, X: np.ndarray) -> np.ndarray:
+    """Run the network on ``X`` with numpy in float64; return the last step's output."""
+    out = np.asarray(X, dtype=np.float64)
+    for step in network:
+        out = out @ step["kernel"].astype(np.float64, copy=False)
+        out += step["bias"]
+        out = _apply(step["activation"], out)
+    return out
+
+
+def _step(kernel: np.ndarray, bias: np.ndarray, activation: str) -> dict[str, Any]:
+    return {
+        "kernel": np.ascontiguousarray(kernel, dtype=np.float32),
+        "bias": np.ascontiguousarray(bias, dtype=np.float32),
+        "activation": activation,
+    }
+
+
+def _batchnorm_affine(layer: Any) -> tuple[np.ndarray, np.ndarray]:
+    if layer.axis not in (-1, [-1]) and list(np.atleast_1d(layer.axis)) != [1]:
+        raise ValueError(
+            f"Layer {layer.name!r} (BatchNormalization) normalizes axis {layer.axis}; "
+            "only the feature axis (-1) is supported."
+        )
+    gamma = np.asarray(layer.gamma if layer.scale else 1.0, dtype=np.float64)
+    beta = np.asarray(layer.beta if layer.center else 0.0, dtype=np.float64)
+    mean = np.asarray(layer.moving_mean, dtype=np.float64)
+    var = np.asarray(layer.moving_variance, dtype=np.float64)
+    scale = gamma / np.sqrt(var + layer.epsilon) * np.ones_like(mean)
+    return scale, beta - mean * scale
+
+
+def _activation_name(fn: Any, layer: Any) -> str:
+    name = getattr(fn, "__name__", str(fn))
+    name = {"swish": "silu", "sigmoid": "sigmoid"}.get(name, name)
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"Layer {layer.name!r} uses activation {name!r}, which skmed cannot convert; "
+            f"supported activations: {', '.join(ACTIVATIONS)}."
+        )
+    return name
+
+
+def _apply(name: str, x: np.ndarray) -> np.ndarray:
+    if name == "linear":
+        return x
+    if name == "relu":
+        return np.maximum(x, 0.0, out=x)
+    if name == "softmax":
+        x -= x.max(axis=1, keepdims=True)
+        np.exp(x, out=x)
+        x /= x.sum(axis=1, keepdims=True)
+        return x
+    if name == "sigmoid":
+        return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic
+    if name == "tanh":
+        return np.tanh(x, out=x)
+    if name == "elu":
+        return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
+    if name == "selu":
+        return _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0.0)))
+    if name == "silu":
+        return x * (0.5 * (1.0 + np.tanh(0.5 * x)))
+    raise ValueError(f"Unknown activation {name!r}; expected one of {ACTIVATIONS}.")

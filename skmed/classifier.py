@@ -1,0 +1,520 @@
+"""MedicalMLPClassifier: a Keras 3 multilayer perceptron that is a scikit-learn classifier."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from skmed._network import ACTIVATION_ALIASES, Network, build_keras_mlp, describe_keras, forward
+
+_OPTIMIZERS = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "nadam": "Nadam",
+    "rmsprop": "RMSprop",
+    "sgd": "SGD",
+}
+
+
+class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
+    """Multilayer perceptron classifier trained with Keras 3 on any backend.
+
+    A scikit-learn estimator in every respect: it validates its parameters, clones, pickles,
+    works inside :class:`~sklearn.pipeline.Pipeline`, :class:`~sklearn.compose.ColumnTransformer`
+    and :class:`~sklearn.model_selection.GridSearchCV`, and accepts pandas frames, sparse
+    matrices, string labels and sample weights. The network is trained by Keras (torch, jax or
+    tensorflow backend); prediction runs the trained weights with numpy, so a fitted or
+    unpickled model predicts without importing Keras.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(16, 8, 4)
+        Width of each hidden layer. ``()`` gives multinomial logistic regression.
+    activation : {"relu", "tanh", "logistic", "identity", "elu", "selu", "silu"}, default="relu"
+        Activation of the hidden layers (scikit-learn names). The output layer is a softmax.
+    dropout : float in [0, 1), default=0.0
+        Fraction of each hidden layer's units dropped during training.
+    alpha : float >= 0, default=1e-4
+        L2 penalty on the weights (added to the loss, as in ``MLPClassifier``).
+    batch_normalization : bool, default=False
+        Insert batch normalization before each hidden activation.
+    optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
+        Keras optimizer.
+    learning_rate : float > 0, default=1e-3
+        Step size of the optimizer.
+    batch_size : int or "auto", default="auto"
+        Rows per gradient step; ``"auto"`` is ``min(200, n_samples)`` as in ``MLPClassifier``.
+    epochs : int, default=200
+        Maximum number of passes over the training data.
+    early_stopping : bool, default=True
+        Hold out a stratified ``validation_fraction`` of the training rows, stop when their loss
+        has not improved for ``n_iter_no_change`` epochs, and restore the best weights.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the training rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience, in epochs, of early stopping.
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``; ``"balanced"`` weighs each class
+        by ``n_samples / (n_classes * count)``. The caller's arrays are never modified.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, shuffling, dropout and the validation split. An int gives
+        the same model on every fit, in every process, for a given backend.
+    verbose : int, default=0
+        0 is silent, 1 shows a progress bar per epoch, 2 prints one line per epoch.
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Extra Keras callbacks passed to ``Model.fit``.
+    warm_start : bool, default=False
+        When fitting again with the same features and classes, continue from the current weights
+        instead of re-initializing.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen during fit, when X was a frame with string column names.
+    model_ : keras.Model
+        The trained Keras model (rebuilt from the weights on first access after unpickling).
+    history_ : dict of str to list of float
+        Per-epoch ``"loss"`` and, with early stopping, ``"val_loss"``, over all fits so far.
+    n_iter_ : int
+        Number of epochs run by the last ``fit`` (cumulative over ``partial_fit`` calls).
+    best_epoch_ : int or None
+        With early stopping, the 1-based epoch whose weights were kept.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : scikit-learn's own multilayer perceptron.
+    skmed.to_onnx : Export a fitted model or pipeline as one ONNX graph.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skmed import MedicalMLPClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), MedicalMLPClassifier(random_state=0)).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATION_ALIASES))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_normalization": ["boolean"],
+        "optimizer": [StrOptions(set(_OPTIMIZERS))],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(16, 8, 4),
+        activation="relu",
+        dropout=0.0,
+        alpha=1e-4,
+        batch_normalization=False,
+        optimizer="adam",
+        learning_rate=1e-3,
+        batch_size="auto",
+        epochs=200,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        class_weight=None,
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        warm_start=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.alpha = alpha
+        self.batch_normalization = batch_normalization
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified per fit; OneHotEncoder output is sparse
+        return tags
+
+    # ------------------------------------------------------------------ fitting
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features. Frames with text columns need an encoder in a pipeline first.
+        y : array-like of shape (n_samples,)
+            Class labels: strings, integers or booleans.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the loss.
+
+        Returns
+        -------
+        self : MedicalMLPClassifier
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on a batch of data, keeping the weights and optimizer state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features.
+        y : array-like of shape (n_samples,)
+            Class labels of this batch.
+        classes : array-like of shape (n_classes,), default=None
+            All classes that will ever appear. Required on the first call, ignored after.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the loss.
+
+        Returns
+        -------
+        self : MedicalMLPClassifier
+            The updated estimator.
+        """
+        first = not hasattr(self, "classes_")
+        if first and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: a batch does not show "
+                "the class frequencies. Pass a dict computed on the whole data instead."
+            )
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def _fit(self, X, y, sample_weight, classes, incremental):
+        hidden = self._validated_hidden_layer_sizes()
+        continuing = hasattr(self, "classes_") and (incremental or self.warm_start)
+        _check_numeric_frame(X)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=not continuing,
+            accept_sparse=("csr", "csc", "coo"),
+            dtype=np.float32,
+        )
+        if sparse.issparse(X):
+            X = X.toarray()
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+
+        classes_seen = _unique_labels(y)
+        if continuing:
+            classes_all = self.classes_
+        elif incremental:
+            classes_all = _unique_labels(column_or_1d(classes))
+        else:
+            classes_all = classes_seen
+        unknown = np.setdiff1d(classes_seen, classes_all)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels {unknown.tolist()} not in classes {classes_all.tolist()}."
+            )
+        if classes_all.size < 2:
+            raise ValueError(
+                f"y holds one class only ({classes_all[0]!r}); a classifier needs samples of at "
+                "least 2 classes."
+            )
+        y_enc = np.searchsorted(classes_all, y).astype(np.int32)
+        weights = self._combined_weights(sample_weight, X, y_enc, classes_all)
+        if not continuing and np.unique(y_enc[weights > 0]).size < 2:
+            raise ValueError(
+                "Only one class has a non-zero sample_weight (or class_weight); a classifier "
+                "needs at least 2 classes with positive weight."
+            )
+
+        if not continuing:
+            self.classes_ = classes_all
+            self.history_ = {"loss": []}
+            self.n_iter_ = 0
+            self.best_epoch_ = None
+            self._model = None
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+
+        from skmed._backend import seeded
+
+        with seeded(seed):
+            model = self.model_ if continuing else self._new_model(hidden)
+            self._train(model, X, y_enc, weights, seed, incremental)
+        return self
+
+    def _validated_hidden_layer_sizes(self) -> tuple[int, ...]:
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object))
+        if sizes.ndim != 1 or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a sequence of positive integers (e.g. (16, 8, 4)); "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _combined_weights(self, sample_weight, X, y_enc, classes):
+        """Row weights = sample_weight x class weight, rescaled to mean 1; new array."""
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+        ).copy()
+        if self.class_weight is not None:
+            if self.class_weight == "balanced":
+                present = np.unique(y_enc)
+                cw = np.zeros(classes.size)
+                cw[present] = compute_class_weight("balanced", classes=present, y=y_enc)
+            else:
+                unknown = set(self.class_weight) - set(classes.tolist())
+                if unknown:
+                    raise ValueError(
+                        f"class_weight has labels {sorted(map(str, unknown))} that are not in "
+                        f"the classes {classes.tolist()}."
+                    )
+                cw = np.array([float(self.class_weight.get(c, 1.0)) for c in classes])
+            weights *= cw[y_enc].astype(np.float32)
+        if weights.sum() <= 0:
+            raise ValueError("sample_weight (times class_weight) is zero for every row.")
+        return weights / weights.mean()
+
+    def _new_model(self, hidden):
+        model = build_keras_mlp(
+            self.n_features_in_,
+            self.classes_.size,
+            hidden,
+            self.activation,
+            float(self.dropout),
+            float(self.alpha),
+            bool(self.batch_normalization),
+        )
+        self._compile(model)
+        return model
+
+    def _compile(self, model):
+        from skmed._backend import import_keras
+
+        keras = import_keras()
+        optimizer = getattr(keras.optimizers, _OPTIMIZERS[self.optimizer])(
+            learning_rate=float(self.learning_rate)
+        )
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+
+    def _train(self, model, X, y, weights, seed, incremental):
+        from skmed._backend import import_keras
+
+        keras = import_keras()
+        callbacks = list(self.callbacks or [])
+        validation = None
+        if self.early_stopping and not incremental:
+            X, y, weights, validation = self._validation_split(X, y, weights, seed)
+            stopper = keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
+            )
+            callbacks.insert(0, stopper)
+        callbacks.append(keras.callbacks.TerminateOnNaN())
+        batch_size = min(200, len(X)) if self.batch_size == "auto" else self.batch_size
+        fitted = model.fit(
+            X,
+            y,
+            sample_weight=weights,
+            batch_size=int(batch_size),
+            epochs=1 if incremental else int(self.epochs),
+            validation_data=validation,
+            callbacks=callbacks,
+            verbose=int(self.verbose),
+            shuffle=True,
+        )
+        history = fitted.history
+        losses = [float(v) for v in history.get("loss", [])]
+        if not losses or not np.all(np.isfinite(losses)):
+            raise FloatingPointError(
+                f"Training diverged: the loss became {losses[-1] if losses else 'undefined'} "
+                f"after {len(losses)} epoch(s). Scale the features (e.g. StandardScaler) or "
+                f"lower learning_rate (now {self.learning_rate})."
+            )
+        for key, values in history.items():
+            self.history_.setdefault(key, []).extend(float(v) for v in values)
+        self.n_iter_ = self.n_iter_ + len(losses) if incremental else len(losses)
+        if validation is not None:
+            self.best_epoch_ = int(np.argmin(history["val_loss"])) + 1
+        self._model = model
+        self._network = describe_keras(model)
+        for stale in ("_keras_weights", "_optimizer_weights"):  # the live model supersedes them
+            self.__dict__.pop(stale, None)
+
+    def _validation_split(self, X, y, weights, seed):
+        n_classes = self.classes_.size
+        try:
+            train, val = train_test_split(
+                np.arange(len(y)),
+                test_size=self.validation_fraction,
+                stratify=y,
+                random_state=seed,
+            )
+        except ValueError as exc:
+            counts = np.bincount(y, minlength=n_classes)
+            raise ValueError(
+                f"early_stopping needs a stratified validation split of {self.validation_fraction}"
+                f" of {len(y)} rows, with every class in both parts; the smallest class has "
+                f"{counts.min()} row(s). Set early_stopping=False, raise validation_fraction, or "
+                "provide more rows."
+            ) from exc
+        validation = (X[val], y[val], weights[val])
+        return X[train], y[train], weights[train], validation
+
+    # ------------------------------------------------------------------ prediction
+
+    def predict_proba(self, X):
+        """Class probabilities for ``X``, one column per class in ``classes_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features, with the columns seen in fit.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities; each row sums to 1.
+        """
+        check_is_fitted(self)
+        _check_numeric_frame(X)
+        X = validate_data(
+            self, X, reset=False, accept_sparse=("csr", "csc", "coo"), dtype=(np.float64, np.float32)
+        )
+        if sparse.issparse(X):
+            X = X.toarray()
+        return forward(self._network, X)
+
+    def predict(self, X):
+        """Predict the most probable class for each row of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features, with the columns seen in fit.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels, of the same type as the labels seen in fit.
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    # ------------------------------------------------------------------ Keras model & state
+
+    @property
+    def model_(self):
+        """The trained ``keras.Model``; rebuilt from the stored weights after unpickling."""
+        check_is_fitted(self)
+        if getattr(self, "_model", None) is None:
+            self._model = self._restore_model()
+        return self._model
+
+    @property
+    def network_(self) -> Network:
+        """The trained weights as plain arrays (see ``skmed._network``); what predict runs."""
+        check_is_fitted(self)
+        return self._network
+
+    def _restore_model(self):
+        model = self._new_model(self._validated_hidden_layer_sizes())
+        model.set_weights(self._keras_weights)
+        optimizer_state = getattr(self, "_optimizer_weights", None)
+        if optimizer_state:
+            model.optimizer.build(model.trainable_variables)
+            for variable, value in zip(model.optimizer.variables, optimizer_state, strict=True):
+                variable.assign(value)
+        return model
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        model = state.pop("_model", None)
+        if model is not None:  # snapshot the live Keras model as arrays; no Keras object pickled
+            state["_keras_weights"] = [np.asarray(w) for w in model.get_weights()]
+            state["_optimizer_weights"] = [
+                np.asarray(v) for v in model.optimizer.variables
+            ]
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "classes_" in state:
+            self._model = None  # rebuilt from _keras_weights on first use of model_
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "_network")
+
+
+def _unique_labels(y: np.ndarray) -> np.ndarray:
+    try:
+        return np.unique(y)
+    except TypeError as exc:  # e.g. a mix of str and float (NaN) in an object array
+        kinds = sorted({type(v).__name__ for v in y})
+        raise ValueError(
+            f"y mixes label types {kinds}; labels must all be strings or all numbers, with no "
+            "missing values."
+        ) from exc
+
+
+def _check_numeric_frame(X: Any) -> None:
+    """Name the text columns of a frame, instead of failing later on a float conversion."""
+    if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
+        return
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    bad = [col for col, dt in X.dtypes.items() if not (is_numeric_dtype(dt) or is_bool_dtype(dt))]
+    if bad:
+        values = X[bad[0]].dropna()
+        example = f" (e.g. {values.iloc[0]!r})" if len(values) else ""
+        raise ValueError(
+            f"MedicalMLPClassifier needs numeric features, but column(s) {[str(c) for c in bad]} "
+            f"are not numeric{example}. Encode them first, e.g. with OneHotEncoder in a "
+            "ColumnTransformer inside a Pipeline."
+        )
