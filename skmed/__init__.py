@@ -13,9 +13,13 @@ __version__ = "0.1.0.dev0"
 # public name -> module that defines it
 _LAZY = {
     "MedicalMLPClassifier": "skmed.classifier",
+    "to_onnx": "skmed.onnx",
 }
 
-__all__ = ["MedicalMLPClassifier", "__version__"]
+# subpackages reachable as attributes (``skmed.datasets``) without an explicit import
+_SUBMODULES = {"datasets"}
+
+__all__ = ["MedicalMLPClassifier", "__version__", "to_onnx"]
 
 if TYPE_CHECKING:
     from skmed.classifier import MedicalMLPClassifier
@@ -26,8 +30,10 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"skmed.{name}")
     raise AttributeError(f"module 'skmed' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)

@@ -246,6 +246,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         if sparse.issparse(X):
             X = X.toarray()
         y = column_or_1d(y, warn=True)
+        _check_no_missing_labels(y)
         check_classification_targets(y)
 
         classes_seen = _unique_labels(y)
@@ -262,12 +263,12 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             )
         if classes_all.size < 2:
             raise ValueError(
-                f"y holds one class only ({classes_all[0]!r}); a classifier needs samples of at "
+                f"y holds one class only ({classes_all.tolist()[0]!r}); a classifier needs samples of at "
                 "least 2 classes."
             )
         y_enc = np.searchsorted(classes_all, y).astype(np.int32)
         weights = self._combined_weights(sample_weight, X, y_enc, classes_all)
-        if not continuing and np.unique(y_enc[weights > 0]).size < 2:
+        if not incremental and np.unique(y_enc[weights > 0]).size < 2:
             raise ValueError(
                 "Only one class has a non-zero sample_weight (or class_weight); a classifier "
                 "needs at least 2 classes with positive weight."
@@ -357,7 +358,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
             )
             callbacks.insert(0, stopper)
-        callbacks.append(keras.callbacks.TerminateOnNaN())
+        callbacks.append(_stop_on_nan(keras))
         batch_size = min(200, len(X)) if self.batch_size == "auto" else self.batch_size
         fitted = model.fit(
             X,
@@ -426,7 +427,11 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         _check_numeric_frame(X)
         X = validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc", "coo"), dtype=(np.float64, np.float32)
+            self,
+            X,
+            reset=False,
+            accept_sparse=("csr", "csc", "coo"),
+            dtype=(np.float64, np.float32),
         )
         if sparse.issparse(X):
             X = X.toarray()
@@ -445,7 +450,8 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
             Predicted labels, of the same type as the labels seen in fit.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     # ------------------------------------------------------------------ Keras model & state
 
@@ -478,9 +484,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         model = state.pop("_model", None)
         if model is not None:  # snapshot the live Keras model as arrays; no Keras object pickled
             state["_keras_weights"] = [np.asarray(w) for w in model.get_weights()]
-            state["_optimizer_weights"] = [
-                np.asarray(v) for v in model.optimizer.variables
-            ]
+            state["_optimizer_weights"] = [np.asarray(v) for v in model.optimizer.variables]
         return state
 
     def __setstate__(self, state):
@@ -490,6 +494,29 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_network")
+
+
+def _stop_on_nan(keras):
+    """A silent TerminateOnNaN: fit then reports the divergence as one clear error."""
+
+    class StopOnNaN(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not np.isfinite(float(loss)):
+                self.model.stop_training = True
+
+    return StopOnNaN()
+
+
+def _check_no_missing_labels(y: np.ndarray) -> None:
+    if y.dtype != object:
+        return  # numeric NaN is caught by validate_data
+    missing = [i for i, v in enumerate(y) if v is None or (isinstance(v, float) and v != v)]
+    if missing:
+        raise ValueError(
+            f"y has {len(missing)} missing label(s) (None or NaN), e.g. at row(s) {missing[:5]}; "
+            "drop or label those rows before fitting."
+        )
 
 
 def _unique_labels(y: np.ndarray) -> np.ndarray:

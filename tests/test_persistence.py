@@ -1,0 +1,132 @@
+"""Reproducibility and round trips: clone, pickle, joblib, skops, fresh processes."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+from conftest import FAST
+from sklearn.base import clone
+
+from skmed import MedicalMLPClassifier
+from skmed._backend import installed_backends
+
+
+@pytest.fixture(scope="module")
+def fitted(iris_scaled):
+    X, y = iris_scaled
+    params = dict(FAST, dropout=0.1, batch_normalization=True)
+    return MedicalMLPClassifier(**params, random_state=42).fit(X, y), X, y
+
+
+def test_same_seed_same_model_and_global_rng_untouched(fitted):
+    clf, X, y = fitted
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    again = clone(clf).fit(X, y)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    other = clone(clf).set_params(random_state=7).fit(X, y)
+    assert np.abs(other.predict_proba(X) - clf.predict_proba(X)).max() > 1e-4
+
+
+_FIT_SCRIPT = textwrap.dedent(
+    """
+    import sys, numpy as np
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+    from skmed import MedicalMLPClassifier
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = MedicalMLPClassifier(hidden_layer_sizes=(16,), learning_rate=0.02, epochs=20,
+                               dropout=0.1, random_state=42).fit(X, y)
+    np.save(sys.argv[1], clf.predict_proba(X))
+    """
+)
+
+
+@pytest.mark.parametrize("backend", installed_backends())
+def test_same_seed_same_model_across_processes(backend, tmp_path):
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"p{i}.npy"
+        subprocess.run([sys.executable, "-c", _FIT_SCRIPT, str(out)], env=env, check=True)
+        outs.append(np.load(out))
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_clone_is_unfitted_with_same_params(fitted):
+    clf, X, y = fitted
+    twin = clone(clf)
+    assert twin.get_params() == clf.get_params()
+    assert not hasattr(twin, "classes_")
+    np.testing.assert_array_equal(twin.fit(X, y).predict_proba(X), clf.predict_proba(X))
+
+
+def test_pickle_and_joblib_round_trips(fitted, tmp_path):
+    clf, X, _ = fitted
+    expected = clf.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    joblib.dump(clf, tmp_path / "m.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "m.joblib").predict_proba(X), expected)
+    # The rebuilt Keras model carries the same weights.
+    keras_proba = np.asarray(restored.model_.predict(X.astype(np.float32), verbose=0))
+    np.testing.assert_allclose(keras_proba, expected, atol=1e-6)
+
+
+def test_skops_round_trip(fitted, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    clf, X, _ = fitted
+    path = tmp_path / "m.skops"
+    sio.dump(clf, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert untrusted == ["skmed.classifier.MedicalMLPClassifier"]
+    restored = sio.load(path, trusted=untrusted)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_pickle_holds_no_keras_objects_and_predicts_without_keras(fitted, tmp_path):
+    clf, X, _ = fitted
+    path = tmp_path / "m.pkl"
+    path.write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X)
+    script = textwrap.dedent(
+        f"""
+        import pickle, sys, numpy as np
+        clf = pickle.loads(open({str(path)!r}, "rb").read())
+        proba = clf.predict_proba(np.load({str(tmp_path / "X.npy")!r}))
+        heavy = sorted(m for m in ("keras", "torch", "jax", "tensorflow") if m in sys.modules)
+        print(heavy)
+        np.save({str(tmp_path / "p.npy")!r}, proba)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), clf.predict_proba(X))
+
+
+def test_pickle_keeps_optimizer_state_for_further_training(iris_scaled):
+    X, y = iris_scaled
+    classes = np.unique(y)
+    a = MedicalMLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+    a.partial_fit(X, y, classes=classes)
+    b = pickle.loads(pickle.dumps(a))
+    a.partial_fit(X, y)
+    b.partial_fit(X, y)
+    np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), atol=1e-6)
+
+
+def test_pickled_bytes_are_stable(fitted):
+    clf, _, _ = fitted
+    buf = io.BytesIO()
+    pickle.dump(clf, buf)
+    assert b"keras.src" not in buf.getvalue()
