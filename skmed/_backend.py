@@ -69,6 +69,28 @@ def import_keras() -> ModuleType:
 
 
 @contextmanager
+def intra_op_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` intra-op threads on the torch backend (``None``: unchanged).
+
+    A small MLP's kernels are too short to split across threads: OpenMP hand-offs then cost
+    more than the arithmetic, and on a busy machine (or with ``n_jobs`` processes) spinning
+    threads slow a fit by 10x or more. The previous setting is restored afterwards.
+    """
+    keras = import_keras()
+    if n is None or keras.backend.backend() != "torch":
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
 def seeded(seed: int) -> Iterator[None]:
     """Make Keras deterministic for ``seed`` inside the block, then restore global RNG states.
 

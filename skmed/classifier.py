@@ -31,6 +31,11 @@ _OPTIMIZERS = {
 }
 
 
+# Below this many FLOPs per training step, torch trains faster on one thread (measured with
+# benchmarks/bench_classifier.py; see intra_op_threads).
+_MIN_FLOPS_PER_THREAD_STEP = 2e7
+
+
 class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
     """Multilayer perceptron classifier trained with Keras 3 on any backend.
 
@@ -283,9 +288,9 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
-        from skmed._backend import seeded
+        from skmed._backend import intra_op_threads, seeded
 
-        with seeded(seed):
+        with seeded(seed), intra_op_threads(self._threads_for(hidden, len(X))):
             model = self.model_ if continuing else self._new_model(hidden)
             self._train(model, X, y_enc, weights, seed, incremental)
         return self
@@ -300,6 +305,13 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"got {self.hidden_layer_sizes!r}."
             )
         return tuple(int(s) for s in sizes)
+
+    def _threads_for(self, hidden: tuple[int, ...], n_rows: int) -> int | None:
+        """One thread when a training step is too small to share (see intra_op_threads)."""
+        widths = (self.n_features_in_, *hidden, self.classes_.size)
+        batch = min(200, n_rows) if self.batch_size == "auto" else min(self.batch_size, n_rows)
+        step_flops = 6 * batch * sum(a * b for a, b in zip(widths, widths[1:]))
+        return 1 if step_flops < _MIN_FLOPS_PER_THREAD_STEP else None
 
     def _combined_weights(self, sample_weight, X, y_enc, classes):
         """Row weights = sample_weight x class weight, rescaled to mean 1; new array."""
