@@ -1,0 +1,379 @@
+"""The input schema of an exported model: its columns, their types, and how to feed them.
+
+One module serves both sides. :func:`schema_from_sample` reads the schema off the sample given
+to :func:`skmed.to_onnx` and :meth:`Schema.to_json` stores it in the ONNX file;
+:class:`skmed.runtime.OnnxClassifier` reads it back with :meth:`Schema.from_json` and turns the
+caller's data into onnxruntime feeds with :meth:`Schema.feeds`, checking every column on the way.
+
+Two layouts exist. ``"columns"``: the sample was a pandas frame, and every column is one graph
+input of shape ``(n, 1)`` with its own type. ``"matrix"``: the sample was a numeric array, and the
+graph takes one float input ``X`` of shape ``(n, n_features)``.
+
+Only numpy is imported here: frames are recognised by their attributes, so neither pandas nor
+scikit-learn is ever loaded by this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+#: Input kinds, mapped to the numpy dtype each graph input is fed with.
+KIND_DTYPES: dict[str, Any] = {
+    "double": np.float64,
+    "float": np.float32,
+    "int64": np.int64,
+    "bool": np.bool_,
+    "string": object,
+}
+
+#: A text value that is missing (None / NaN) is fed to the graph as this string.
+MISSING_TEXT = ""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One graph input.
+
+    Parameters
+    ----------
+    name : str
+        The caller-facing name: the frame column, or ``"X"`` for the matrix layout.
+    onnx_name : str
+        The name of the input in the ONNX graph (skl2onnx may sanitize column names).
+    kind : {"double", "float", "int64", "bool", "string"}
+        Element type the graph expects (``"double"`` is float64, ``"float"`` float32).
+    width : int
+        Number of columns of the input: 1 for a frame column, ``n_features`` for ``X``.
+    """
+
+    name: str
+    onnx_name: str
+    kind: str
+    width: int = 1
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The inputs of an exported model.
+
+    Parameters
+    ----------
+    layout : {"columns", "matrix"}
+        One input per frame column, or one numeric matrix ``X``.
+    inputs : tuple of InputSpec
+        The graph inputs, in order.
+    """
+
+    layout: str
+    inputs: tuple[InputSpec, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        """Caller-facing input names, in order."""
+        return [spec.name for spec in self.inputs]
+
+    @property
+    def n_features(self) -> int:
+        """Number of raw features the model takes."""
+        return sum(spec.width for spec in self.inputs)
+
+    def with_onnx_names(self, onnx_names: list[str]) -> Schema:
+        """Return a copy whose inputs carry the given graph input names, in order."""
+        if len(onnx_names) != len(self.inputs):
+            raise ValueError(
+                f"The graph has {len(onnx_names)} inputs but the schema describes "
+                f"{len(self.inputs)}."
+            )
+        specs = tuple(
+            InputSpec(spec.name, onnx, spec.kind, spec.width)
+            for spec, onnx in zip(self.inputs, onnx_names)
+        )
+        return Schema(self.layout, specs)
+
+    def with_numeric_kind(self, kind: str) -> Schema:
+        """Return a copy whose float columns (and matrix) have kind ``"double"`` or ``"float"``."""
+        specs = tuple(
+            InputSpec(s.name, s.onnx_name, kind if s.kind in ("double", "float") else s.kind,
+                      s.width)
+            for s in self.inputs
+        )
+        return Schema(self.layout, specs)
+
+    def to_json(self) -> str:
+        """Serialize to the JSON stored in the ``inputs`` metadata key."""
+        return json.dumps({"layout": self.layout, "inputs": [asdict(s) for s in self.inputs]})
+
+    @classmethod
+    def from_json(cls, text: str) -> Schema:
+        """Read a schema written by :meth:`to_json`.
+
+        Raises
+        ------
+        ValueError
+            If the text is not a schema.
+        """
+        try:
+            data = json.loads(text)
+            inputs = tuple(InputSpec(**item) for item in data["inputs"])
+            layout = data["layout"]
+        except (TypeError, KeyError, ValueError) as exc:
+            raise ValueError(f"Malformed input schema in the model metadata: {exc}") from None
+        if layout not in ("columns", "matrix") or any(s.kind not in KIND_DTYPES for s in inputs):
+            raise ValueError(f"Malformed input schema in the model metadata: {text[:200]}")
+        return cls(layout, inputs)
+
+    # ------------------------------------------------------------------ feeding data
+
+    def feeds(self, X: Any) -> dict[str, np.ndarray]:
+        """Turn ``X`` into onnxruntime feeds, checking columns, types and the number of rows.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, dict of columns, list of dict records or array-like
+            The rows to predict.
+
+        Returns
+        -------
+        feeds : dict of str to ndarray
+            One array per graph input, of the dtype and shape the graph expects.
+
+        Raises
+        ------
+        ValueError
+            Naming the problem: a missing, extra or wrongly typed column, a wrong number of
+            features, or an empty batch.
+        """
+        if self.layout == "matrix":
+            return self._matrix_feeds(X)
+        columns = _as_columns(X, self.columns)
+        missing = [c for c in self.columns if c not in columns]
+        extra = [c for c in columns if c not in set(self.columns)]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing column(s) {missing}")
+            if extra:
+                parts.append(f"unexpected column(s) {extra}")
+            raise ValueError(
+                f"X does not match the model's columns: {'; '.join(parts)}. "
+                f"The model expects {self.columns}."
+            )
+        n_rows = {name: len(values) for name, values in columns.items()}
+        if len(set(n_rows.values())) > 1:
+            raise ValueError(f"The columns of X have different lengths: {n_rows}.")
+        if not n_rows or next(iter(n_rows.values())) == 0:
+            raise ValueError("X is an empty batch (0 rows); pass at least one row.")
+        return {
+            spec.onnx_name: _convert_column(columns[spec.name], spec).reshape(-1, 1)
+            for spec in self.inputs
+        }
+
+    def _matrix_feeds(self, X: Any) -> dict[str, np.ndarray]:
+        (spec,) = self.inputs
+        if isinstance(X, Mapping) or (isinstance(X, list) and X and isinstance(X[0], Mapping)):
+            raise ValueError(
+                "This model was exported from a numeric array, so it takes a 2D array of "
+                f"{spec.width} features, not named columns."
+            )
+        if hasattr(X, "to_numpy"):
+            X = X.to_numpy()
+        try:
+            array = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"X must be a numeric 2D array: {exc}") from None
+        if array.ndim != 2:
+            raise ValueError(
+                f"X must be a 2D array of shape (n_samples, {spec.width}); got {array.ndim} "
+                f"dimension(s) with shape {array.shape}."
+            )
+        if array.shape[0] == 0:
+            raise ValueError("X is an empty batch (0 rows); pass at least one row.")
+        if array.shape[1] != spec.width:
+            raise ValueError(
+                f"X has {array.shape[1]} features, but the model expects {spec.width}."
+            )
+        return {spec.onnx_name: array.astype(KIND_DTYPES[spec.kind], copy=False)}
+
+
+# ---------------------------------------------------------------------- reading the sample
+
+
+def is_frame(X: Any) -> bool:
+    """Whether ``X`` looks like a pandas frame (checked without importing pandas)."""
+    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
+
+
+def schema_from_sample(X: Any) -> Schema:
+    """Read the input schema off a sample of the training data.
+
+    A frame with string column names gives the ``"columns"`` layout, one input per column typed
+    from its dtype; a numeric array gives the ``"matrix"`` layout.
+
+    Raises
+    ------
+    ValueError
+        If the sample is empty, not 2D, has non-string column names, or a column of a type that
+        has no ONNX equivalent.
+    """
+    if is_frame(X):
+        names = list(X.columns)
+        if not all(isinstance(c, str) for c in names):
+            raise ValueError(
+                "X_sample is a frame whose column names are not all strings "
+                f"({names[:5]}...); name the columns, or pass a numpy array."
+            )
+        if len(X) == 0:
+            raise ValueError("X_sample is empty; pass a few rows of the training data.")
+        return Schema(
+            "columns",
+            tuple(InputSpec(c, c, _frame_column_kind(X[c], c)) for c in names),
+        )
+    array = np.asarray(X)
+    if array.ndim != 2 or array.shape[0] == 0:
+        raise ValueError(
+            f"X_sample must be a non-empty 2D array or a pandas frame; got shape {array.shape}."
+        )
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"X_sample is an array of dtype {array.dtype}; arrays must be numeric. Pass a pandas "
+            "frame to export a model that takes text columns."
+        )
+    return Schema("matrix", (InputSpec("X", "X", "double", int(array.shape[1])),))
+
+
+def _frame_column_kind(column: Any, name: str) -> str:
+    dtype = column.dtype
+    if getattr(dtype, "name", "") == "category":
+        dtype = dtype.categories.dtype
+    kind = getattr(dtype, "kind", "O")
+    if kind == "b" or str(dtype) == "boolean":
+        return "bool"
+    if kind in "iu" or str(dtype) in (
+        "Int8",
+        "Int16",
+        "Int32",
+        "Int64",
+        "UInt8",
+        "UInt16",
+        "UInt32",
+        "UInt64",
+    ):
+        return "int64"
+    if kind == "f" or str(dtype) in ("Float32", "Float64"):
+        return "double"
+    values = [v for v in column.tolist() if not _is_missing(v)]
+    if all(isinstance(v, str) for v in values):
+        return "string"
+    kinds = sorted({type(v).__name__ for v in values})
+    raise ValueError(
+        f"Column {name!r} has dtype {dtype} holding {kinds}; ONNX inputs are float, int64, bool "
+        "or string columns. Convert it to one of those."
+    )
+
+
+# ---------------------------------------------------------------------- converting columns
+
+
+def _as_columns(X: Any, expected: list[str]) -> dict[str, Any]:
+    """Split X into named columns (frame, dict of columns, list of records or 2D array)."""
+    if is_frame(X):
+        names = [str(c) for c in X.columns]
+        return {n: X[c] for n, c in zip(names, X.columns)}
+    if isinstance(X, Mapping):
+        return {str(k): (v if np.ndim(v) else [v]) for k, v in X.items()}
+    if isinstance(X, (list, tuple)) and X and all(isinstance(r, Mapping) for r in X):
+        keys: list[str] = []
+        for record in X:
+            keys.extend(k for k in record if k not in keys)
+        for i, record in enumerate(X):
+            absent = [k for k in keys if k not in record]
+            if absent:
+                raise ValueError(f"Record {i} has no value for column(s) {absent}.")
+        return {str(k): [record[k] for record in X] for k in keys}
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        raise ValueError("X is an empty batch (0 rows); pass at least one row.")
+    array = np.asarray(X, dtype=object)
+    if array.ndim != 2:
+        raise ValueError(
+            "X must be a pandas frame, a dict of columns, a list of record dicts or a 2D array; "
+            f"got {type(X).__name__} with {array.ndim} dimension(s)."
+        )
+    if array.shape[0] == 0:
+        raise ValueError("X is an empty batch (0 rows); pass at least one row.")
+    if array.shape[1] != len(expected):
+        raise ValueError(
+            f"X has {array.shape[1]} features, but the model expects {len(expected)}: {expected}."
+        )
+    return {name: array[:, j] for j, name in enumerate(expected)}
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return bool(value != value)  # NaN, pd.NA-like
+    except (TypeError, ValueError):
+        return False
+
+
+def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy(dtype=object) if spec.kind == "string" else values.to_numpy()
+    array = np.asarray(values) if spec.kind != "string" else np.asarray(values, dtype=object)
+    if array.ndim != 1:
+        array = array.reshape(-1) if array.ndim == 2 and array.shape[1] == 1 else array
+    if array.ndim != 1:
+        raise ValueError(f"Column {spec.name!r} must be one-dimensional; got {array.shape}.")
+    if spec.kind == "string":
+        return _text_column(array, spec.name)
+    if array.dtype.kind in "OUS":
+        bad = [v for v in array.tolist() if isinstance(v, str) or not _is_number_or_missing(v)]
+        if bad:
+            raise ValueError(
+                f"Column {spec.name!r} must hold numbers ({spec.kind}), but holds "
+                f"{type(bad[0]).__name__} value {bad[0]!r}."
+            )
+        array = np.array([np.nan if _is_missing(v) else v for v in array.tolist()])
+    if spec.kind in ("double", "float"):
+        return array.astype(KIND_DTYPES[spec.kind])
+    if spec.kind == "bool":
+        if array.dtype.kind != "b" and not np.isin(array, (0, 1)).all():
+            raise ValueError(f"Column {spec.name!r} must hold booleans (True/False).")
+        return array.astype(np.bool_)
+    # int64
+    if array.dtype.kind == "f":
+        if np.isnan(array).any():
+            raise ValueError(
+                f"Column {spec.name!r} is an integer column in the model and cannot hold missing "
+                "values."
+            )
+        if not np.array_equal(array, np.round(array)):
+            raise ValueError(
+                f"Column {spec.name!r} must hold integers (int64), but holds fractional values "
+                f"such as {array[array != np.round(array)][0].item()!r}."
+            )
+    return array.astype(np.int64)
+
+
+def _is_number_or_missing(value: Any) -> bool:
+    return _is_missing(value) or isinstance(value, (int, float, bool, np.number, np.bool_))
+
+
+def _text_column(array: np.ndarray, name: str) -> np.ndarray:
+    out = np.empty(array.shape[0], dtype=object)
+    for i, value in enumerate(array.tolist()):
+        if isinstance(value, str):
+            out[i] = value
+        elif _is_missing(value):
+            out[i] = MISSING_TEXT
+        else:
+            raise ValueError(
+                f"Column {name!r} must hold text (string), but row {i} holds "
+                f"{type(value).__name__} value {value!r}."
+            )
+    return out

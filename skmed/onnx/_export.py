@@ -1,0 +1,432 @@
+""":func:`to_onnx`: export a fitted MedicalMLPClassifier, or a pipeline ending in one, to ONNX."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+from importlib import metadata as importlib_metadata
+from typing import Any
+
+import numpy as np
+import onnx
+
+from skmed._schema import MISSING_TEXT, Schema, schema_from_sample
+from skmed.onnx._graph import cast_inputs, rewrite_imputers, split_matrix_input
+from skmed.onnx._wrappers import SUPPORTED_LAST_STEPS, ExportHead, Steps, split_model
+
+#: Value of the ``skmed_format`` metadata key; the runtime refuses files without it.
+FORMAT = "skmed-onnx/1"
+
+#: Metadata keys written by skmed; caller metadata may not use them.
+RESERVED_KEYS = frozenset(
+    {
+        "skmed_format",
+        "skmed_version",
+        "sklearn_version",
+        "keras_version",
+        "skl2onnx_version",
+        "onnx_opset",
+        "classes",
+        "classes_dtype",
+        "inputs",
+        "feature_names",
+        "outputs",
+        "threshold",
+        "calibration",
+        "estimator",
+        "missing_text",
+    }
+)
+
+#: Largest difference between the ONNX and Python probabilities accepted by the export check.
+CHECK_TOLERANCE = 1e-4
+
+_SUPPORTED_PREPROCESSING = (
+    "preprocessing that skl2onnx converts (e.g. ColumnTransformer, Pipeline, FeatureUnion, "
+    "SimpleImputer, StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler, OneHotEncoder, "
+    "OrdinalEncoder, PolynomialFeatures, PCA, VarianceThreshold, FunctionTransformer without a "
+    "func), samplers of an imbalanced-learn Pipeline (left out of the graph), and as last step a "
+    + SUPPORTED_LAST_STEPS
+)
+
+
+def to_onnx(
+    model: Any,
+    X_sample: Any,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    target_opset: int | None = None,
+    metadata: dict[str, Any] | None = None,
+    check: bool = True,
+) -> onnx.ModelProto:
+    """Export a fitted model, with its preprocessing, as one ONNX graph.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted :class:`~skmed.MedicalMLPClassifier`, or a scikit-learn / imbalanced-learn
+        ``Pipeline`` ending in one (samplers are left out: they act only in ``fit``). The
+        classifier may be wrapped in ``CalibratedClassifierCV``, ``FixedThresholdClassifier``,
+        ``TunedThresholdClassifierCV`` or ``FrozenEstimator``; a scikeras ``KerasClassifier`` of
+        Dense / Dropout / BatchNormalization / Activation layers works in its place.
+    X_sample : pandas.DataFrame or array-like of shape (n_samples, n_features)
+        A few rows of training data. A frame gives one graph input per column, typed float,
+        int64, bool or string from its dtype; an array gives one float input ``X``. The rows are
+        also used to check the exported graph against ``model``.
+    path : str or path-like, default=None
+        Where to write the ``.onnx`` file, if anywhere.
+    target_opset : int, default=None
+        ONNX opset (>= 13); the newest opset skl2onnx supports by default.
+    metadata : dict, default=None
+        Free-form entries stored in the file's ``metadata_props`` (values that are not strings
+        are stored as JSON). Keys may not be one of skmed's own keys.
+    check : bool, default=True
+        Run the exported graph with onnxruntime on ``X_sample`` and raise if its probabilities
+        or labels differ from ``model``'s.
+
+    Returns
+    -------
+    onnx.ModelProto
+        The model, with outputs ``label`` (class labels) and ``probabilities`` (float matrix,
+        one column per class) and skmed's metadata.
+
+    Raises
+    ------
+    ValueError
+        If a step cannot be exported (the message names it and lists what is supported), the
+        sample does not fit the model, or the exported graph does not reproduce ``model``.
+    """
+    from skmed.onnx._converter import MIN_OPSET, register
+
+    register()
+    if target_opset is not None and target_opset < MIN_OPSET:
+        raise ValueError(f"target_opset must be >= {MIN_OPSET}; got {target_opset}.")
+    user_metadata = _user_metadata(metadata)
+    steps, head = split_model(model)
+    schema = schema_from_sample(X_sample)
+    _check_steps(steps)
+    steps = _adapt_text_imputers(steps, schema)
+    onx, schema = _convert(steps, head, schema, target_opset)
+    _set_metadata(onx, model, head, schema, user_metadata)
+    if check:
+        _check_parity(onx, model, X_sample, head)
+    if path is not None:
+        onnx.save_model(onx, os.fspath(path))
+    return onx
+
+
+# ---------------------------------------------------------------------- checks
+
+
+def _check_steps(steps: Steps, prefix: str = "") -> None:
+    """Raise a ValueError naming the first step skl2onnx cannot convert."""
+    from skl2onnx._supported_operators import sklearn_operator_name_map
+
+    for name, step in steps:
+        if step is None or isinstance(step, str):
+            continue
+        label = f"{prefix}{name}"
+        kind = type(step).__name__
+        if hasattr(step, "fit_resample"):
+            raise ValueError(
+                f"Step {label!r} ({kind}) is a sampler inside a nested pipeline; samplers may "
+                "only be steps of the outer imbalanced-learn Pipeline."
+            )
+        if kind == "Pipeline":
+            _check_steps(list(step.steps), f"{label}.")
+        elif kind == "ColumnTransformer":
+            transformers = getattr(step, "transformers_", step.transformers)
+            _check_steps([(n, t) for n, t, _ in transformers], f"{label}.")
+        elif kind == "FeatureUnion":
+            _check_steps(list(step.transformer_list), f"{label}.")
+        elif kind == "FunctionTransformer" and step.func is not None:
+            func = getattr(step.func, "__name__", repr(step.func))
+            raise ValueError(
+                f"Step {label!r} (FunctionTransformer with func={func}) cannot be exported to "
+                "ONNX: an arbitrary Python function has no ONNX translation. skmed.to_onnx "
+                f"supports {_SUPPORTED_PREPROCESSING}."
+            )
+        elif type(step) not in sklearn_operator_name_map:
+            raise ValueError(
+                f"Step {label!r} ({kind}) cannot be exported to ONNX: skl2onnx has no converter "
+                f"for it. skmed.to_onnx supports {_SUPPORTED_PREPROCESSING}."
+            )
+
+
+def _adapt_text_imputers(steps: Steps, schema: Schema) -> Steps:
+    """Copy the steps, making imputers of text columns treat ``""`` as missing.
+
+    A string tensor cannot hold NaN, so the runtime sends a missing text value as
+    :data:`~skmed._schema.MISSING_TEXT` and the graph's imputer must look for it; skl2onnx also
+    refuses a text imputer whose ``missing_values`` is NaN. The caller's model is not modified.
+    """
+    if schema.layout != "columns" or not steps:
+        return steps
+    kinds = {spec.name: spec.kind for spec in schema.inputs}
+    steps = copy.deepcopy(steps)
+    _adapt(steps[0][1], [kinds[c] for c in schema.columns], kinds)
+    return steps
+
+
+def _adapt(step: Any, input_kinds: list[str], kinds: dict[str, str]) -> None:
+    kind = type(step).__name__
+    if kind == "Pipeline" and step.steps:
+        _adapt(step.steps[0][1], input_kinds, kinds)
+    elif kind == "ColumnTransformer":
+        names = list(kinds)
+        for _, transformer, columns in step.transformers_:
+            selected = _selected_columns(columns, names)
+            _adapt(transformer, [kinds[c] for c in selected], kinds)
+    elif kind == "SimpleImputer" and input_kinds and set(input_kinds) == {"string"}:
+        missing = step.missing_values
+        if missing is None or (isinstance(missing, float) and math.isnan(missing)):
+            step.missing_values = MISSING_TEXT
+
+
+def _selected_columns(columns: Any, names: list[str]) -> list[str]:
+    if isinstance(columns, str):
+        return [columns] if columns in names else []
+    if callable(columns):
+        return []
+    selected = np.asarray(columns)
+    if selected.dtype.kind == "b":
+        return [n for n, keep in zip(names, selected) if keep]
+    if selected.dtype.kind in "iu":
+        return [names[i] for i in selected]
+    return [str(c) for c in selected.tolist() if str(c) in names]
+
+
+# ---------------------------------------------------------------------- conversion
+
+
+def _convert(
+    steps: Steps, head: ExportHead, schema: Schema, target_opset: int | None
+) -> tuple[onnx.ModelProto, Schema]:
+    """Convert in float64 where onnxruntime can run it, else with float32 numeric inputs."""
+    onx, typed = _convert_as(steps, head, schema, target_opset, "double")
+    if _loads(onx) is None:
+        return onx, typed
+    onx, typed = _convert_as(steps, head, schema, target_opset, "float")
+    problem = _loads(onx)
+    if problem is not None:
+        raise ValueError(
+            f"The exported graph does not load in onnxruntime: {problem}. skmed.to_onnx "
+            f"supports {_SUPPORTED_PREPROCESSING}."
+        )
+    return onx, typed
+
+
+def _convert_as(
+    steps: Steps, head: ExportHead, schema: Schema, target_opset: int | None, numeric: str
+) -> tuple[onnx.ModelProto, Schema]:
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
+    from sklearn.pipeline import Pipeline
+
+    number = DoubleTensorType if numeric == "double" else FloatTensorType
+    schema = schema.with_numeric_kind(numeric)
+    model = Pipeline([*steps, ("skmed_classifier", head)]) if steps else head
+    starts_with_columns = bool(steps) and type(steps[0][1]).__name__ == "ColumnTransformer"
+    if schema.layout == "columns" and starts_with_columns:
+        # one input per column; int64 / bool columns are declared numeric and cast below
+        types = [
+            (spec.name, StringTensorType([None, 1]) if spec.kind == "string" else number([None, 1]))
+            for spec in schema.inputs
+        ]
+    else:
+        text = [spec.name for spec in schema.inputs if spec.kind == "string"]
+        if text:
+            first = steps[0][0] if steps else "the classifier"
+            raise ValueError(
+                f"Column(s) {text} hold text, but the first step ({first!r}) takes one numeric "
+                "matrix. Start the pipeline with a ColumnTransformer that encodes them "
+                "(e.g. OneHotEncoder)."
+            )
+        types = [("X", number([None, schema.n_features]))]
+    try:
+        onx = convert_sklearn(
+            model,
+            initial_types=types,
+            target_opset=target_opset,
+            options={id(head): {"zipmap": False}},
+        )
+    except ValueError:
+        raise
+    except Exception as exc:  # skl2onnx raises RuntimeError / TypeError / NameError
+        raise ValueError(
+            f"skl2onnx could not convert the model: {exc}. skmed.to_onnx supports "
+            f"{_SUPPORTED_PREPROCESSING}."
+        ) from exc
+    if schema.layout == "columns" and starts_with_columns:
+        schema = schema.with_onnx_names([i.name for i in onx.graph.input])
+        cast_inputs(onx, schema, numeric)
+    elif schema.layout == "columns":
+        schema = split_matrix_input(onx, schema, numeric)
+    if numeric == "double" and _opset(onx) >= 15:
+        rewrite_imputers(onx)
+    return onx, schema
+
+
+def _opset(onx: onnx.ModelProto) -> int:
+    return max(o.version for o in onx.opset_import if o.domain in ("", "ai.onnx"))
+
+
+def _loads(onx: onnx.ModelProto) -> str | None:
+    """None if onnxruntime can create a session for the model, else its complaint."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 4
+    try:
+        onnxruntime.InferenceSession(
+            onx.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's own exception types
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+    return None
+
+
+# ---------------------------------------------------------------------- metadata
+
+
+def _user_metadata(metadata: dict[str, Any] | None) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict; got {type(metadata).__name__}.")
+    out = {}
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"metadata keys must be non-empty strings; got {key!r}.")
+        if key in RESERVED_KEYS:
+            raise ValueError(
+                f"metadata key {key!r} is reserved by skmed; reserved keys: "
+                f"{sorted(RESERVED_KEYS)}."
+            )
+        try:
+            out[key] = value if isinstance(value, str) else json.dumps(value)
+        except TypeError:
+            raise ValueError(
+                f"metadata[{key!r}] is a {type(value).__name__}, which is neither a string nor "
+                "JSON-serializable."
+            ) from None
+    return out
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib_metadata.version(package)
+    except importlib_metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _set_metadata(
+    onx: onnx.ModelProto, model: Any, head: ExportHead, schema: Schema, user: dict[str, str]
+) -> None:
+    import skl2onnx
+    import sklearn
+
+    import skmed
+
+    classes = head.classes_
+    entries = {
+        "skmed_format": FORMAT,
+        "skmed_version": skmed.__version__,
+        "sklearn_version": sklearn.__version__,
+        "keras_version": _version("keras"),
+        "skl2onnx_version": skl2onnx.__version__,
+        "onnx_opset": str(_opset(onx)),
+        "classes": json.dumps([_jsonable(c) for c in classes.tolist()]),
+        "classes_dtype": classes.dtype.str if classes.dtype.kind != "O" else "object",
+        "inputs": schema.to_json(),
+        "feature_names": json.dumps(schema.columns if schema.layout == "columns" else []),
+        "outputs": json.dumps({"label": onx.graph.output[0].name,
+                               "probabilities": onx.graph.output[1].name}),
+        "estimator": _describe(model),
+        "missing_text": MISSING_TEXT,
+    }
+    if head.threshold is not None:
+        entries["threshold"] = json.dumps(
+            {"value": head.threshold.value, "pos_label": _jsonable(head.threshold.pos_label)}
+        )
+    if head.calibration is not None:
+        entries["calibration"] = head.calibration
+    entries.update(user)
+    onnx.helper.set_model_props(onx, entries)
+    onx.doc_string = f"skmed {skmed.__version__}: {entries['estimator']}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _describe(model: Any) -> str:
+    kind = type(model).__name__
+    if hasattr(model, "steps"):
+        inner = ", ".join(f"{n}={_describe(s)}" for n, s in model.steps)
+        return f"{kind}({inner})"
+    for attribute in ("estimator", "base_estimator"):
+        wrapped = getattr(model, attribute, None)
+        if wrapped is not None and hasattr(wrapped, "fit"):
+            return f"{kind}({_describe(wrapped)})"
+    return kind
+
+
+# ---------------------------------------------------------------------- parity
+
+
+def _check_parity(onx: onnx.ModelProto, model: Any, X_sample: Any, head: ExportHead) -> None:
+    """Run the graph on the sample and compare with the Python model."""
+    from skmed.runtime import OnnxClassifier
+
+    runtime = OnnxClassifier(onx.SerializeToString())
+    got_proba = runtime.predict_proba(X_sample)
+    want_proba = np.asarray(model.predict_proba(X_sample), dtype=np.float64)
+    diff = float(np.max(np.abs(got_proba - want_proba)))
+    if not diff <= CHECK_TOLERANCE:
+        raise ValueError(
+            f"The exported graph does not reproduce the model: its probabilities differ by up to "
+            f"{diff:.3g} on X_sample (tolerance {CHECK_TOLERANCE}). Model: {_describe(model)}."
+            + _none_hint(X_sample)
+        )
+    got, want = runtime.predict(X_sample), np.asarray(model.predict(X_sample))
+    differ = np.flatnonzero(got != want)
+    if differ.size:
+        # a label may flip only where the decision is within rounding of a tie
+        margin = _decision_margin(want_proba[differ], head)
+        if np.any(margin > CHECK_TOLERANCE):
+            row = int(differ[np.argmax(margin)])
+            raise ValueError(
+                f"The exported graph does not reproduce the model's labels: row {row} of "
+                f"X_sample is predicted {got[row]!r} by ONNX and {want[row]!r} by Python. "
+                f"Model: {_describe(model)}."
+            )
+
+
+def _none_hint(X_sample: Any) -> str:
+    """Explain the usual cause of a mismatch: None in an object text column."""
+    if not hasattr(X_sample, "columns"):
+        return ""
+    columns = [
+        str(c) for c in X_sample.columns
+        if X_sample[c].dtype == object and any(v is None for v in X_sample[c].tolist())
+    ]
+    if not columns:
+        return ""
+    return (
+        f" Column(s) {columns} hold None in an object column: scikit-learn's SimpleImputer "
+        "treats only NaN as missing and keeps None as a category of its own, while a text input "
+        "of the ONNX graph receives None and NaN alike as missing (''). Store text columns with "
+        "pandas' 'str' dtype (df[col].astype('str')), or replace None by NaN, and refit."
+    )
+
+
+def _decision_margin(proba: np.ndarray, head: ExportHead) -> np.ndarray:
+    if head.threshold is not None:
+        return np.abs(proba[:, head.threshold.pos_index] - head.threshold.value)
+    top2 = np.sort(proba, axis=1)[:, -2:]
+    return top2[:, 1] - top2[:, 0]

@@ -1,0 +1,179 @@
+"""A light runtime for models exported by :func:`skmed.to_onnx`: numpy and onnxruntime only.
+
+Importing this module loads neither Keras, a backend, scikit-learn nor pandas, so a service that
+only predicts needs ``pip install numpy onnxruntime``. Frames are recognised by their attributes.
+
+Examples
+--------
+>>> from skmed.runtime import OnnxClassifier  # doctest: +SKIP
+>>> clf = OnnxClassifier("model.onnx")  # doctest: +SKIP
+>>> clf.predict_proba([{"age": 61, "sex": "F", "bmi": 31.2}])  # doctest: +SKIP
+array([[0.18, 0.82]])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+import onnxruntime
+
+from skmed._schema import Schema
+
+__all__ = ["ModelFormatError", "OnnxClassifier"]
+
+_FORMAT_PREFIX = "skmed-onnx/"
+_SUPPORTED_FORMATS = ("skmed-onnx/1",)
+
+
+class ModelFormatError(ValueError):
+    """The file is not a readable ONNX model written by :func:`skmed.to_onnx`."""
+
+
+class OnnxClassifier:
+    """Predict with an ONNX file written by :func:`skmed.to_onnx`, like the Python model.
+
+    One ``onnxruntime.InferenceSession`` is created and shared; ``predict`` and
+    ``predict_proba`` keep no state, so one instance may serve many threads at once.
+
+    Parameters
+    ----------
+    model : str, path-like or bytes
+        Path of the ``.onnx`` file, or its content.
+    providers : list of str, default=None
+        onnxruntime execution providers; ``["CPUExecutionProvider"]`` by default.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, with the dtype they had in Python.
+    feature_names_in_ : ndarray of shape (n_features,) or None
+        Column names, when the model was exported from a frame.
+    n_features_in_ : int
+        Number of input features (columns).
+    metadata : dict of str to str
+        Everything in the file's ``metadata_props``: skmed's keys and the caller's.
+    threshold : dict or None
+        ``{"value": ..., "pos_label": ...}`` when the model predicts with a decision threshold.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the path does not exist.
+    ModelFormatError
+        If the file is corrupt or truncated, or was not written by :func:`skmed.to_onnx`.
+    """
+
+    def __init__(self, model: str | os.PathLike[str] | bytes, providers: list[str] | None = None):
+        source = _describe_source(model)
+        if not isinstance(model, (bytes, bytearray)):
+            path = os.fspath(model)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"No ONNX model file at {path!r}.")
+            model = path
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 4  # our errors explain; keep onnxruntime quiet
+        try:
+            session = onnxruntime.InferenceSession(
+                model, sess_options=options, providers=providers or ["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own Fail / InvalidProtobuf / ...
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+            raise ModelFormatError(
+                f"Could not load {source} as an ONNX model; the file may be corrupt, truncated "
+                f"or not ONNX at all (onnxruntime: {first_line})."
+            ) from None
+        self._session = session
+        self.metadata: dict[str, str] = dict(session.get_modelmeta().custom_metadata_map)
+        self._read_metadata(source)
+
+    def _read_metadata(self, source: str) -> None:
+        meta = self.metadata
+        version = meta.get("skmed_format")
+        if version is None:
+            raise ModelFormatError(
+                f"{source} is an ONNX model but was not written by skmed.to_onnx (no "
+                "'skmed_format' metadata); run it with onnxruntime directly."
+            )
+        if version not in _SUPPORTED_FORMATS:
+            raise ModelFormatError(
+                f"{source} has skmed_format {version!r}; this skmed reads "
+                f"{list(_SUPPORTED_FORMATS)}. Upgrade skmed."
+            )
+        try:
+            self._schema = Schema.from_json(meta["inputs"])
+            dtype = np.dtype(object if meta["classes_dtype"] == "object" else meta["classes_dtype"])
+            self.classes_ = np.asarray(json.loads(meta["classes"]), dtype=dtype)
+            outputs = json.loads(meta["outputs"])
+            self._outputs = [outputs["label"], outputs["probabilities"]]
+            self.threshold: dict[str, Any] | None = (
+                json.loads(meta["threshold"]) if "threshold" in meta else None
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFormatError(f"{source} has incomplete skmed metadata: {exc!r}.") from None
+        graph_inputs = {i.name for i in self._session.get_inputs()}
+        declared = {spec.onnx_name for spec in self._schema.inputs}
+        graph_outputs = {o.name for o in self._session.get_outputs()}
+        if graph_inputs != declared or not set(self._outputs) <= graph_outputs:
+            raise ModelFormatError(
+                f"{source}: the graph's inputs/outputs do not match its skmed metadata."
+            )
+        schema = self._schema
+        self.feature_names_in_ = (
+            np.asarray(schema.columns, dtype=object) if schema.layout == "columns" else None
+        )
+        self.n_features_in_ = schema.n_features
+
+    # ------------------------------------------------------------------ prediction
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, one column per class in ``classes_``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, dict of columns, list of dict records or array-like
+            The rows to predict, with the columns the model was exported with.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float64
+        """
+        return self._run(X)[1].astype(np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted class labels, as the Python model's ``predict`` returns them.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, dict of columns, list of dict records or array-like
+            The rows to predict.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Labels of the dtype of ``classes_`` (the decision threshold, if any, applied).
+        """
+        labels = np.asarray(self._run(X)[0]).reshape(-1)
+        return labels.astype(self.classes_.dtype, copy=False)
+
+    def _run(self, X: Any) -> list[np.ndarray]:
+        feeds = self._schema.feeds(X)
+        try:
+            return self._session.run(self._outputs, feeds)
+        except Exception as exc:  # noqa: BLE001 - re-raised with a readable message
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            raise ValueError(f"The ONNX model could not run on X: {message}") from None
+
+    def __repr__(self) -> str:
+        return (
+            f"OnnxClassifier(classes={self.classes_.tolist()}, "
+            f"n_features={self.n_features_in_}, estimator={self.metadata.get('estimator')!r})"
+        )
+
+
+def _describe_source(model: Any) -> str:
+    if isinstance(model, (bytes, bytearray)):
+        return f"the given bytes ({len(model)} bytes)"
+    return repr(os.fspath(model))
