@@ -37,13 +37,29 @@ def datasets(n_rows: int):
 
 
 def candidates():
-    yield "sklearn MLPClassifier", lambda seed: MLPClassifier(
-        HIDDEN, batch_size=BATCH, max_iter=EPOCHS, learning_rate_init=LR, tol=0,
-        n_iter_no_change=EPOCHS + 1, random_state=seed,
+    yield (
+        "sklearn MLPClassifier",
+        lambda seed: MLPClassifier(
+            HIDDEN,
+            batch_size=BATCH,
+            max_iter=EPOCHS,
+            learning_rate_init=LR,
+            tol=0,
+            n_iter_no_change=EPOCHS + 1,
+            random_state=seed,
+        ),
     )
-    yield f"skmed MedicalMLPClassifier [{backend()}]", lambda seed: MedicalMLPClassifier(
-        HIDDEN, batch_size=BATCH, epochs=EPOCHS, learning_rate=LR, alpha=1e-4,
-        early_stopping=False, random_state=seed,
+    yield (
+        f"skmed MedicalMLPClassifier [{backend()}]",
+        lambda seed: MedicalMLPClassifier(
+            HIDDEN,
+            batch_size=BATCH,
+            epochs=EPOCHS,
+            learning_rate=LR,
+            alpha=1e-4,
+            early_stopping=False,
+            random_state=seed,
+        ),
     )
     try:
         from scikeras.wrappers import KerasClassifier
@@ -61,8 +77,13 @@ def candidates():
             return model
 
         return KerasClassifier(
-            build, loss="sparse_categorical_crossentropy", optimizer="adam",
-            optimizer__learning_rate=LR, batch_size=BATCH, epochs=EPOCHS, verbose=0,
+            build,
+            loss="sparse_categorical_crossentropy",
+            optimizer="adam",
+            optimizer__learning_rate=LR,
+            batch_size=BATCH,
+            epochs=EPOCHS,
+            verbose=0,
             random_state=seed,
         )
 
@@ -75,13 +96,18 @@ def backend() -> str:
     return select_backend()
 
 
-def timed(fn, repeats: int) -> list[float]:
+def timed(fn, repeats: int, *args) -> list[float]:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        fn()
+        fn(*args)
         times.append(time.perf_counter() - start)
     return times
+
+
+def predict_each(model, rows) -> None:
+    for row in rows:
+        model.predict_proba(row)
 
 
 def main() -> None:
@@ -91,8 +117,10 @@ def main() -> None:
     n_rows, repeats = (20_000, 2) if args.quick else (100_000, 3)
     warnings.filterwarnings("ignore")
     print(f"host: {os.cpu_count()} CPUs; backend {backend()}; {repeats} fits each, median\n")
-    print("| data | estimator | fit s | train rows/s | x MLPClassifier | balanced acc "
-          "| 1-row predict_proba us | 100k-row predict_proba rows/s |")
+    print(
+        "| data | estimator | fit s | train rows/s | x MLPClassifier | balanced acc "
+        "| 1-row predict_proba us | 100k-row predict_proba rows/s |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, X, y in datasets(n_rows):
         X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
@@ -105,7 +133,7 @@ def main() -> None:
             fit_times, models = [], []
             for seed in range(repeats):
                 model = make(seed)
-                fit_times += timed(lambda m=model: m.fit(X_tr, y_tr), 1)
+                fit_times += timed(model.fit, 1, X_tr, y_tr)
                 models.append(model)
             fit_s = statistics.median(fit_times)
             rows_s = len(X_tr) * EPOCHS / fit_s
@@ -114,11 +142,14 @@ def main() -> None:
             acc = statistics.median(balanced_accuracy_score(y_te, m.predict(X_te)) for m in models)
             rows = [X_te[i : i + 1] for i in range(200)]
             model.predict_proba(rows[0])
-            one = statistics.median(timed(lambda: [model.predict_proba(r) for r in rows], 5))
+            one = statistics.median(timed(predict_each, 5, model, rows))
             one_us = one / len(rows) * 1e6
-            batch = statistics.median(timed(lambda: model.predict_proba(X_big), 3))
-            print(f"| {name} | {label} | {fit_s:.3f} | {rows_s:,.0f} | {rows_s / baseline:.2f} "
-                  f"| {acc:.3f} | {one_us:,.0f} | {len(X_big) / batch:,.0f} |", flush=True)
+            batch = statistics.median(timed(model.predict_proba, 3, X_big))
+            print(
+                f"| {name} | {label} | {fit_s:.3f} | {rows_s:,.0f} | {rows_s / baseline:.2f} "
+                f"| {acc:.3f} | {one_us:,.0f} | {len(X_big) / batch:,.0f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

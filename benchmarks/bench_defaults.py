@@ -50,11 +50,18 @@ def tables():
 def prep():
     return ColumnTransformer(
         [
-            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-             make_column_selector(dtype_include="number")),
-            ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                                  OneHotEncoder(handle_unknown="ignore")),
-             make_column_selector(dtype_exclude="number")),
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                make_column_selector(dtype_include="number"),
+            ),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")
+                ),
+                make_column_selector(dtype_exclude="number"),
+            ),
         ]
     )
 
@@ -85,13 +92,17 @@ def main() -> None:
         for name in names:
             start = time.perf_counter()
             scores = cross_validate(
-                make_pipeline(prep(), CANDIDATES[name]()), X, y,
+                make_pipeline(prep(), CANDIDATES[name]()),
+                X,
+                y,
                 cv=StratifiedKFold(folds, shuffle=True, random_state=0),
                 scoring=["roc_auc", "neg_log_loss"],
             )
             per_fold = (time.perf_counter() - start) / folds
-            cells.append(f"{scores['test_roc_auc'].mean():.3f} / "
-                         f"{-scores['test_neg_log_loss'].mean():.3f} / {per_fold:.1f}")
+            cells.append(
+                f"{scores['test_roc_auc'].mean():.3f} / "
+                f"{-scores['test_neg_log_loss'].mean():.3f} / {per_fold:.1f}"
+            )
         print(f"| {table} | {len(y)} | {y.mean():.0%} | " + " | ".join(cells) + " |", flush=True)
 
 

@@ -36,12 +36,14 @@ preprocess = ColumnTransformer(
             make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
             make_column_selector(dtype_include="number"),
         ),
-        ("categorical", OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number")),
+        (
+            "categorical",
+            OneHotEncoder(handle_unknown="ignore"),
+            make_column_selector(dtype_exclude="number"),
+        ),
     ]
 )
-model = make_pipeline(
-    preprocess, MedicalMLPClassifier(class_weight="balanced", random_state=0)
-)
+model = make_pipeline(preprocess, MedicalMLPClassifier(class_weight="balanced", random_state=0))
 model.fit(X_train, y_train)
 
 # %%

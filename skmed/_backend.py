@@ -100,7 +100,7 @@ def seeded(seed: int) -> Iterator[None]:
     """
     keras = import_keras()
     py_state = random.getstate()
-    np_state = np.random.get_state()
+    np_state = np.random.get_state()  # noqa: NPY002 (the legacy global RNG Keras seeds)
     torch_state = None
     if keras.backend.backend() == "torch":
         import torch
@@ -111,6 +111,6 @@ def seeded(seed: int) -> Iterator[None]:
         yield
     finally:
         random.setstate(py_state)
-        np.random.set_state(np_state)
+        np.random.set_state(np_state)  # noqa: NPY002
         if torch_state is not None:
             torch.set_rng_state(torch_state)

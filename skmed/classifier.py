@@ -268,8 +268,8 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             )
         if classes_all.size < 2:
             raise ValueError(
-                f"y holds one class only ({classes_all.tolist()[0]!r}); a classifier needs samples of at "
-                "least 2 classes."
+                f"y holds one class only ({classes_all.tolist()[0]!r}); a classifier needs "
+                "samples of at least 2 classes."
             )
         y_enc = np.searchsorted(classes_all, y).astype(np.int32)
         weights = self._combined_weights(sample_weight, X, y_enc, classes_all)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
-
 
 #: Settings that train a good-enough model on a few hundred rows in well under a second.
 FAST = dict(hidden_layer_sizes=(16,), learning_rate=0.02, epochs=20, early_stopping=False)
 
 
 def make_clinical_frame(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
-    """A small mixed-type patient table: numeric labs with NaN, string categoricals, string labels."""
+    """A small mixed patient table: labs with NaN, text categoricals, string labels."""
     rng = np.random.default_rng(seed)
     disease = rng.choice(["healthy", "flu", "pneumonia"], size=n, p=[0.5, 0.3, 0.2])
     severity = pd.Series(disease).map({"healthy": 0.0, "flu": 1.0, "pneumonia": 2.0}).to_numpy()

@@ -28,10 +28,10 @@ def fitted(iris_scaled):
 
 def test_same_seed_same_model_and_global_rng_untouched(fitted):
     clf, X, y = fitted
-    np.random.seed(123)
-    before = np.random.get_state()[1].copy()
+    np.random.seed(123)  # noqa: NPY002 (the global state a fit must leave alone)
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
     again = clone(clf).fit(X, y)
-    np.testing.assert_array_equal(np.random.get_state()[1], before)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)  # noqa: NPY002
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
     other = clone(clf).set_params(random_state=7).fit(X, y)
     assert np.abs(other.predict_proba(X) - clf.predict_proba(X)).max() > 1e-4

@@ -73,9 +73,9 @@ def test_grid_search_is_the_same_with_one_or_two_jobs(clinical_frame):
     X, y = clinical_frame
     grid = {"clf__alpha": [1e-4, 1e-2]}
     scores = [
-        GridSearchCV(clinical_pipeline(), grid, cv=2, n_jobs=n_jobs).fit(X, y).cv_results_[
-            "mean_test_score"
-        ]
+        GridSearchCV(clinical_pipeline(), grid, cv=2, n_jobs=n_jobs)
+        .fit(X, y)
+        .cv_results_["mean_test_score"]
         for n_jobs in (1, 2)
     ]
     np.testing.assert_array_equal(scores[0], scores[1])
@@ -84,7 +84,11 @@ def test_grid_search_is_the_same_with_one_or_two_jobs(clinical_frame):
 def test_cross_validate(clinical_frame):
     X, y = clinical_frame
     result = cross_validate(
-        clinical_pipeline(), X, y, cv=StratifiedKFold(3), scoring=["balanced_accuracy", "roc_auc_ovr"]
+        clinical_pipeline(),
+        X,
+        y,
+        cv=StratifiedKFold(3),
+        scoring=["balanced_accuracy", "roc_auc_ovr"],
     )
     assert result["test_balanced_accuracy"].shape == (3,)
     assert result["test_roc_auc_ovr"].mean() > 0.8
@@ -125,7 +129,11 @@ def test_imbalanced_learn_pipeline(clinical_frame, sampler):
     X, y = clinical_frame
     step = RandomOverSampler(random_state=0) if sampler == "ros" else SMOTE(random_state=0)
     pipe = imblearn.pipeline.Pipeline(
-        [("prep", preprocessing()), ("sample", step), ("clf", MedicalMLPClassifier(**FAST, random_state=0))]
+        [
+            ("prep", preprocessing()),
+            ("sample", step),
+            ("clf", MedicalMLPClassifier(**FAST, random_state=0)),
+        ]
     ).fit(X, y)
     assert balanced_accuracy_score(y, pipe.predict(X)) > 0.7
     # the sampler balanced the classes the network saw
