@@ -1,0 +1,439 @@
+"""Evaluation plots. matplotlib is optional: ``pip install 'skmed[plot]'``.
+
+matplotlib is imported inside each function, never when this module is imported. Functions
+return scikit-learn Display objects where scikit-learn has one (ROC, precision-recall,
+calibration, confusion matrix) and a matplotlib ``Figure`` otherwise (training curves,
+decision curve). With ``ax=None`` a new figure is made with ``pyplot.subplots``, like
+scikit-learn; pass ``ax`` to draw into your own figure.
+
+Binary problems plot the positive class. Multiclass problems plot one-vs-rest curves, one per
+class, on the same axes, and return a list of Displays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from skmed.metrics import _check_inputs, _check_threshold, net_benefit, roc_curve_ci
+
+__all__ = [
+    "plot_calibration",
+    "plot_confusion_matrix",
+    "plot_decision_curve",
+    "plot_precision_recall",
+    "plot_roc",
+    "plot_training_history",
+]
+
+_INSTALL_HINT = "pip install 'skmed[plot]'"
+
+
+def _require_matplotlib():
+    """Import matplotlib.pyplot, or raise an ImportError saying how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            f"skmed plotting needs matplotlib, which is not installed. Install it with "
+            f"`{_INSTALL_HINT}` (or `pip install matplotlib`)."
+        ) from exc
+    return plt
+
+
+def _axes(ax: Any, figsize: tuple[float, float] = (5.0, 4.5)):
+    plt = _require_matplotlib()
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _curves(y_true: Any, y_proba: Any, classes: Any, pos_label: Any) -> list[tuple[Any, Any, Any]]:
+    """(label, y_is_class, probability) for the positive class or for each class (OvR)."""
+    checked = _check_inputs(y_true, y_proba, classes, pos_label)
+    ks = [checked.pos] if checked.binary else list(range(checked.classes.size))
+    return [(checked.classes[k], checked.y_idx == k, checked.proba[:, k]) for k in ks]
+
+
+def _one_or_list(displays: list) -> Any:
+    return displays[0] if len(displays) == 1 else displays
+
+
+def plot_roc(
+    y_true: Any,
+    y_proba: Any,
+    *,
+    classes: Any = None,
+    pos_label: Any = None,
+    n_bootstraps: int = 500,
+    confidence_level: float = 0.95,
+    random_state: Any = 0,
+    ax: Any = None,
+    name: str | None = None,
+):
+    """ROC curve with a pointwise bootstrap confidence band.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        ``predict_proba`` output (or the positive-class probability of a binary problem).
+    classes : array-like, default=None
+        Label of each column of ``y_proba``; default the sorted labels of ``y_true``.
+    pos_label : label, default=None
+        Binary only: the positive class (default ``classes[1]``).
+    n_bootstraps : int, default=500
+        Stratified bootstrap replicates for the band; 0 draws no band.
+    confidence_level : float, default=0.95
+        Coverage of the band.
+    random_state : int, Generator or None, default=0
+        Seed of the bootstrap.
+    ax : matplotlib Axes, default=None
+        Axes to draw on; a new figure when ``None``.
+    name : str, default=None
+        Legend name of the model (binary).
+
+    Returns
+    -------
+    display : sklearn.metrics.RocCurveDisplay or list of them
+        One per plotted class; ``display.figure_`` is the figure. Each has an extra attribute
+        ``ci_band_`` (dict from :func:`skmed.metrics.roc_curve_ci`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmed.plotting import plot_roc
+    >>> y = np.array([0, 0, 1, 1, 0, 1, 1, 0])
+    >>> p = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.7, 0.9, 0.6])
+    >>> disp = plot_roc(y, p, n_bootstraps=50)  # doctest: +SKIP
+    """
+    _require_matplotlib()
+    from sklearn.metrics import RocCurveDisplay
+
+    ax = _axes(ax)
+    curves = _curves(y_true, y_proba, classes, pos_label)
+    displays = []
+    for i, (label, y_k, p_k) in enumerate(curves):
+        color = f"C{i}"
+        legend = name if (name and len(curves) == 1) else f"{label}"
+        disp = RocCurveDisplay.from_predictions(
+            y_k, p_k, pos_label=True, name=legend, ax=ax, curve_kwargs={"color": color},
+            plot_chance_level=(i == len(curves) - 1),
+        )
+        band = None
+        if n_bootstraps:
+            band = roc_curve_ci(
+                y_k, p_k, pos_label=True, n_bootstraps=n_bootstraps,
+                confidence_level=confidence_level, random_state=random_state,
+            )
+            ax.fill_between(
+                band["fpr"], band["tpr_lower"], band["tpr_upper"], color=color, alpha=0.2,
+                linewidth=0, label=f"{confidence_level:.0%} CI" if len(curves) == 1 else None,
+            )
+        disp.ci_band_ = band
+        displays.append(disp)
+    ax.set_xlabel("1 - specificity (false-positive rate)")
+    ax.set_ylabel("Sensitivity (true-positive rate)")
+    ax.set_title("ROC curve" + (" (one-vs-rest)" if len(curves) > 1 else ""))
+    ax.legend(loc="lower right", fontsize="small")
+    return _one_or_list(displays)
+
+
+def plot_precision_recall(
+    y_true: Any,
+    y_proba: Any,
+    *,
+    classes: Any = None,
+    pos_label: Any = None,
+    ax: Any = None,
+    name: str | None = None,
+):
+    """Precision-recall (PPV against sensitivity) curve, with the prevalence as chance level.
+
+    Parameters
+    ----------
+    y_true, y_proba, classes, pos_label, ax, name
+        As in :func:`plot_roc`.
+
+    Returns
+    -------
+    display : sklearn.metrics.PrecisionRecallDisplay or list of them
+        One per plotted class.
+
+    Examples
+    --------
+    >>> from skmed.plotting import plot_precision_recall
+    >>> disp = plot_precision_recall([0, 1, 1, 0], [0.2, 0.7, 0.6, 0.4])  # doctest: +SKIP
+    """
+    _require_matplotlib()
+    from sklearn.metrics import PrecisionRecallDisplay
+
+    ax = _axes(ax)
+    curves = _curves(y_true, y_proba, classes, pos_label)
+    displays = []
+    for i, (label, y_k, p_k) in enumerate(curves):
+        legend = name if (name and len(curves) == 1) else f"{label}"
+        displays.append(
+            PrecisionRecallDisplay.from_predictions(
+                y_k, p_k, pos_label=True, name=legend, ax=ax,
+                curve_kwargs={"color": f"C{i}"}, plot_chance_level=True,
+                chance_level_kw={"color": f"C{i}", "linestyle": ":"},
+            )
+        )
+    ax.set_xlabel("Sensitivity (recall)")
+    ax.set_ylabel("Positive predictive value (precision)")
+    ax.set_title("Precision-recall curve" + (" (one-vs-rest)" if len(curves) > 1 else ""))
+    ax.legend(loc="lower left", fontsize="small")
+    return _one_or_list(displays)
+
+
+def plot_calibration(
+    y_true: Any,
+    y_proba: Any,
+    *,
+    classes: Any = None,
+    pos_label: Any = None,
+    n_bins: int = 10,
+    strategy: str = "quantile",
+    ax: Any = None,
+    name: str | None = None,
+):
+    """Reliability diagram, annotated with calibration intercept, slope and Brier score.
+
+    Parameters
+    ----------
+    y_true, y_proba, classes, pos_label, ax, name
+        As in :func:`plot_roc`.
+    n_bins : int, default=10
+        Number of bins.
+    strategy : {"quantile", "uniform"}, default="quantile"
+        Equal-count or equal-width bins.
+
+    Returns
+    -------
+    display : sklearn.calibration.CalibrationDisplay or list of them
+        One per plotted class.
+
+    Examples
+    --------
+    >>> from skmed.plotting import plot_calibration
+    >>> disp = plot_calibration([0, 1, 1, 0], [0.2, 0.7, 0.6, 0.4], n_bins=2)  # doctest: +SKIP
+    """
+    _require_matplotlib()
+    from sklearn.calibration import CalibrationDisplay
+
+    from skmed.calibration import assess_calibration
+
+    ax = _axes(ax)
+    curves = _curves(y_true, y_proba, classes, pos_label)
+    displays = []
+    lines = []
+    for i, (label, y_k, p_k) in enumerate(curves):
+        legend = name if (name and len(curves) == 1) else f"{label}"
+        displays.append(
+            CalibrationDisplay.from_predictions(
+                y_k, p_k, pos_label=True, n_bins=n_bins, strategy=strategy, name=legend,
+                ax=ax, ref_line=(i == 0), color=f"C{i}",
+            )
+        )
+        a = assess_calibration(y_k, p_k, pos_label=True, n_bins=n_bins, strategy=strategy)
+        prefix = f"{label}: " if len(curves) > 1 else ""
+        lines.append(
+            f"{prefix}intercept {a.intercept:.2f}, slope {a.slope:.2f}, Brier {a.brier:.3f}"
+        )
+    ax.text(
+        0.02, 0.98, "\n".join(lines), transform=ax.transAxes, va="top", ha="left",
+        fontsize="small", bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8},
+    )
+    ax.set_xlabel("Mean predicted probability")
+    ax.set_ylabel("Observed proportion")
+    ax.set_title("Calibration")
+    ax.legend(loc="lower right", fontsize="small")
+    return _one_or_list(displays)
+
+
+def plot_confusion_matrix(
+    y_true: Any,
+    y_proba: Any,
+    *,
+    classes: Any = None,
+    threshold: float | None = None,
+    pos_label: Any = None,
+    normalize: str | None = None,
+    ax: Any = None,
+):
+    """Confusion matrix at the operating threshold (binary) or of the most probable class.
+
+    Parameters
+    ----------
+    y_true, y_proba, classes, pos_label, ax
+        As in :func:`plot_roc`.
+    threshold : float, default=None
+        Binary only: predict positive when the probability is ``>= threshold`` (default 0.5).
+    normalize : {"true", "pred", "all"} or None, default=None
+        As in :func:`sklearn.metrics.confusion_matrix`.
+
+    Returns
+    -------
+    display : sklearn.metrics.ConfusionMatrixDisplay
+
+    Examples
+    --------
+    >>> from skmed.plotting import plot_confusion_matrix
+    >>> y, p = [0, 1, 1, 0], [0.2, 0.7, 0.6, 0.4]
+    >>> disp = plot_confusion_matrix(y, p, threshold=0.5)  # doctest: +SKIP
+    """
+    _require_matplotlib()
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    checked = _check_inputs(y_true, y_proba, classes, pos_label)
+    thr = _check_threshold(threshold, checked)
+    if checked.binary:
+        pred_idx = np.where(checked.proba[:, checked.pos] >= thr, checked.pos, 1 - checked.pos)
+    else:
+        pred_idx = np.argmax(checked.proba, axis=1)
+    ax = _axes(ax)
+    labels = [str(c) for c in checked.classes]
+    disp = ConfusionMatrixDisplay.from_predictions(
+        checked.y_idx, pred_idx, labels=list(range(checked.classes.size)),
+        display_labels=labels, normalize=normalize, ax=ax, colorbar=False, cmap="Blues",
+    )
+    title = "Confusion matrix"
+    if checked.binary:
+        title += f" at threshold {thr:.3g}"
+    ax.set_title(title)
+    return disp
+
+
+def _find_history(obj: Any) -> dict[str, list[float]]:
+    if isinstance(obj, dict):
+        return obj
+    seen = 0
+    while obj is not None and seen < 10:
+        seen += 1
+        history = getattr(obj, "history_", None)
+        if isinstance(history, dict):
+            return history
+        if hasattr(obj, "steps"):
+            obj = obj.steps[-1][1]
+        elif hasattr(obj, "estimator_"):
+            obj = obj.estimator_
+        elif hasattr(obj, "calibrated_classifiers_"):
+            obj = obj.calibrated_classifiers_[0].estimator
+        else:
+            obj = None
+    raise ValueError(
+        "No training history found: pass a history dict or a fitted MedicalMLPClassifier "
+        "(alone, as the last step of a Pipeline, or inside a threshold/calibration wrapper)."
+    )
+
+
+def _find_best_epoch(obj: Any) -> int | None:
+    while obj is not None and not isinstance(obj, dict):
+        if hasattr(obj, "best_epoch_"):
+            return obj.best_epoch_
+        obj = obj.steps[-1][1] if hasattr(obj, "steps") else getattr(obj, "estimator_", None)
+    return None
+
+
+def plot_training_history(model_or_history: Any, *, ax: Any = None):
+    """Training and validation loss per epoch, from ``history_``.
+
+    Parameters
+    ----------
+    model_or_history : dict or fitted estimator
+        A ``history_``-style dict (``"loss"``, optionally ``"val_loss"``), or a fitted
+        :class:`~skmed.MedicalMLPClassifier`, a Pipeline ending in one, or a
+        ``TunedThresholdClassifierCV``/``FixedThresholdClassifier`` around those.
+    ax : matplotlib Axes, default=None
+        Axes to draw on.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If no ``history_`` with a ``"loss"`` list is found.
+
+    Examples
+    --------
+    >>> from skmed.plotting import plot_training_history
+    >>> history = {"loss": [0.7, 0.5, 0.4], "val_loss": [0.7, 0.6, 0.6]}
+    >>> fig = plot_training_history(history)  # doctest: +SKIP
+    """
+    history = _find_history(model_or_history)
+    if not history.get("loss"):
+        raise ValueError("The training history has no 'loss' values to plot.")
+    ax = _axes(ax)
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    ax.plot(epochs, history["loss"], label="training loss", color="C0")
+    if history.get("val_loss"):
+        ax.plot(
+            np.arange(1, len(history["val_loss"]) + 1), history["val_loss"],
+            label="validation loss", color="C1",
+        )
+    best = _find_best_epoch(model_or_history)
+    if best:
+        ax.axvline(best, color="grey", linestyle="--", label=f"best epoch ({best})")
+    ax.set_xlabel("Epoch")
+    ax.set_ylabel("Loss")
+    ax.set_title("Training curves")
+    ax.legend(fontsize="small")
+    return ax.figure
+
+
+def plot_decision_curve(
+    y_true: Any,
+    y_proba: Any,
+    *,
+    classes: Any = None,
+    pos_label: Any = None,
+    thresholds: Any = None,
+    ax: Any = None,
+    name: str = "model",
+):
+    """Decision curve: net benefit of the model, of treating all and of treating none.
+
+    Parameters
+    ----------
+    y_true, y_proba, classes, pos_label, ax
+        As in :func:`plot_roc` (binary problems only).
+    thresholds : array-like, default=None
+        Threshold probabilities; default 0.01 to 0.99 (see :func:`skmed.metrics.net_benefit`).
+    name : str, default="model"
+        Legend name of the model.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        For a multiclass problem (decision curves are defined for one outcome).
+
+    Examples
+    --------
+    >>> from skmed.plotting import plot_decision_curve
+    >>> fig = plot_decision_curve([0, 1, 1, 0], [0.2, 0.7, 0.6, 0.4])  # doctest: +SKIP
+    """
+    checked = _check_inputs(y_true, y_proba, classes, pos_label)
+    if not checked.binary:
+        raise ValueError("Decision curves need a binary outcome; this problem is multiclass.")
+    y = checked.y_idx == checked.pos
+    curve = net_benefit(y, checked.proba[:, checked.pos], thresholds, pos_label=True)
+    ax = _axes(ax)
+    ax.plot(curve["threshold"], curve["model"], label=name, color="C0")
+    ax.plot(curve["threshold"], curve["treat_all"], label="treat all", color="C1", linestyle="--")
+    ax.plot(curve["threshold"], curve["treat_none"], label="treat none", color="k", linestyle=":")
+    top = max(float(curve["model"].max()), float(curve["treat_all"].max()), 0.01)
+    ax.set_ylim(-0.1 * top, 1.1 * top)
+    ax.set_xlabel("Threshold probability")
+    ax.set_ylabel("Net benefit")
+    ax.set_title("Decision curve")
+    ax.legend(fontsize="small")
+    return ax.figure

@@ -1,0 +1,831 @@
+"""A self-contained clinical evaluation report (HTML and JSON) with a model card.
+
+:func:`build_report` takes held-out labels and predicted probabilities (and optionally the
+fitted model, the held-out features and grouping columns) and assembles:
+
+* a data summary (rows, class counts, prevalence, missing values);
+* the metrics of :func:`skmed.metrics.clinical_metrics` with bootstrap confidence intervals;
+* the operating point (threshold and how it was chosen);
+* a calibration assessment (:func:`skmed.calibration.assess_calibration`);
+* subgroup metrics (:func:`skmed.metrics.subgroup_metrics`), small groups flagged;
+* plots (ROC with confidence band, precision-recall, calibration, confusion matrix at the
+  operating point, decision curve, training curves) as base64 PNG -- if matplotlib is
+  installed (``pip install 'skmed[plot]'``); otherwise the report says they were skipped;
+* a model card in the spirit of TRIPOD+AI (intended use, data, performance, limitations).
+
+``report.to_html(path)`` writes one HTML file with inline CSS and embedded images -- no
+scripts, no external links -- that opens offline; ``report.to_json(path)`` writes the same
+content as JSON.
+
+Example (what ``skmed train``/``skmed demo`` do with a held-out split)::
+
+    from skmed.report import build_report
+    report = build_report(
+        y_test, pipe.predict_proba(X_test), classes=pipe.classes_, model=pipe, X=X_test,
+        groups=["sex"], model_card={"intended_use": "Triage of ..."},
+    )
+    report.to_html("report.html")
+    report.to_json("report.json")
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skmed.calibration import assess_calibration
+from skmed.metrics import _check_inputs, _py, clinical_metrics, subgroup_metrics
+from skmed.thresholds import describe_operating_point
+
+__all__ = ["ClinicalReport", "ModelCard", "build_report", "SECTIONS"]
+
+#: HTML ``id`` and heading of every report section, in order.
+SECTIONS: dict[str, str] = {
+    "summary": "Summary",
+    "model-card": "Model card",
+    "data": "Data",
+    "operating-point": "Operating point",
+    "metrics": "Performance metrics",
+    "calibration": "Calibration",
+    "subgroups": "Subgroup performance",
+    "figures": "Figures",
+}
+
+_NOT_PROVIDED = "Not provided."
+
+_METRIC_LABELS = {
+    "sensitivity": "Sensitivity",
+    "specificity": "Specificity",
+    "ppv": "PPV (precision)",
+    "npv": "NPV",
+    "lr_positive": "Positive likelihood ratio",
+    "lr_negative": "Negative likelihood ratio",
+    "balanced_accuracy": "Balanced accuracy",
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC (average precision)",
+    "brier": "Brier score",
+    "calibration_intercept": "Calibration intercept",
+    "calibration_slope": "Calibration slope",
+}
+
+_SUBGROUP_METRICS = ("sensitivity", "specificity", "ppv", "npv", "roc_auc", "brier")
+
+
+@dataclass
+class ModelCard:
+    """Model card fields, after TRIPOD+AI. Every field is free text; empty means not provided.
+
+    Parameters
+    ----------
+    model_name : str
+        Name and version of the model.
+    intended_use : str
+        Clinical question, decision supported, and setting (e.g. "rule out sepsis in adult ED
+        patients at triage"); what it must not be used for.
+    intended_users : str
+        Who acts on the output (e.g. ED nurses) and how.
+    population : str
+        Eligibility criteria of patients the model applies to.
+    outcome : str
+        Predicted outcome, its definition and time horizon.
+    predictors : str
+        Predictors, when they are measured, and how missing values are handled.
+    data : str
+        Source, dates, sites and size of development and evaluation data.
+    development : str
+        Model type, tuning, handling of class imbalance, threshold and calibration choices.
+    limitations : str
+        Known weaknesses: small subgroups, dataset shift, missing populations.
+    ethical_considerations : str
+        Fairness analyses, risks of harm, human oversight.
+    contact : str
+        Who maintains the model.
+    extra : dict
+        Any further fields (shown as given).
+    """
+
+    model_name: str = ""
+    intended_use: str = ""
+    intended_users: str = ""
+    population: str = ""
+    outcome: str = ""
+    predictors: str = ""
+    data: str = ""
+    development: str = ""
+    limitations: str = ""
+    ethical_considerations: str = ""
+    contact: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_any(cls, card: ModelCard | dict[str, Any] | None) -> ModelCard:
+        """A ModelCard from a ModelCard, a dict (unknown keys go to ``extra``) or None."""
+        if card is None:
+            return cls()
+        if isinstance(card, ModelCard):
+            return card
+        if not isinstance(card, dict):
+            raise ValueError(f"model_card must be a dict or ModelCard; got {type(card).__name__}.")
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        extra = {str(k): str(v) for k, v in card.items() if k not in known and k != "extra"}
+        extra.update({str(k): str(v) for k, v in dict(card.get("extra") or {}).items()})
+        return cls(**{k: str(v) for k, v in card.items() if k in known}, extra=extra)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe copy: numpy -> Python, NaN/inf -> None, DataFrame -> records."""
+    if isinstance(value, pd.DataFrame):
+        return [_clean(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_clean(v) for v in value.tolist()]
+    value = _py(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if x is None:
+        return "–"
+    x = float(x)
+    if math.isnan(x):
+        return "–"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return f"{x:.{digits}f}"
+
+
+def _fmt_ci(est: Any, lo: Any, hi: Any) -> str:
+    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
+        return _fmt(est)
+    return f"{_fmt(est)} ({_fmt(lo)}–{_fmt(hi)})"
+
+
+@dataclass
+class ClinicalReport:
+    """Everything :func:`build_report` computed; render with :meth:`to_html` / :meth:`to_json`.
+
+    Attributes
+    ----------
+    title : str
+    created : str
+        ISO timestamp (UTC).
+    data_summary : dict
+    metrics : pandas.DataFrame
+        :func:`~skmed.metrics.clinical_metrics` output.
+    operating_point : dict
+        ``threshold`` (None for multiclass), ``source``, and the metrics at it.
+    calibration : dict
+        Per reported class, :meth:`CalibrationAssessment.to_dict` output.
+    subgroups : pandas.DataFrame or None
+        :func:`~skmed.metrics.subgroup_metrics` output.
+    figures : dict of str to str
+        Figure name -> base64-encoded PNG.
+    model_card : ModelCard
+    model_info : dict
+        Model type and parameters, when ``model`` was given.
+    notes : list of str
+        Warnings raised while building (e.g. plots skipped, small subgroups).
+    """
+
+    title: str
+    created: str
+    data_summary: dict[str, Any]
+    metrics: pd.DataFrame
+    operating_point: dict[str, Any]
+    calibration: dict[str, Any]
+    subgroups: pd.DataFrame | None
+    figures: dict[str, str]
+    model_card: ModelCard
+    model_info: dict[str, Any]
+    notes: list[str]
+    settings: dict[str, Any]
+
+    # ------------------------------------------------------------------ JSON
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dictionary (NaN and infinities become ``null``)."""
+        return _clean(
+            {
+                "title": self.title,
+                "created": self.created,
+                "settings": self.settings,
+                "data_summary": self.data_summary,
+                "metrics": self.metrics,
+                "operating_point": self.operating_point,
+                "calibration": self.calibration,
+                "subgroups": self.subgroups if self.subgroups is not None else None,
+                "figures": {k: {"format": "png", "base64": v} for k, v in self.figures.items()},
+                "model_card": asdict(self.model_card),
+                "model_info": self.model_info,
+                "notes": self.notes,
+            }
+        )
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """The report as JSON; also written to ``path`` when given.
+
+        Parameters
+        ----------
+        path : str or Path, default=None
+            File to write (UTF-8).
+        indent : int, default=2
+            JSON indentation.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    # ------------------------------------------------------------------ HTML
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """The report as one self-contained HTML page; also written to ``path`` when given.
+
+        Images are inline base64 PNG, styles are inline, and there are no scripts or external
+        links, so the file opens offline and can be attached to an e-mail or a review.
+
+        Parameters
+        ----------
+        path : str or Path, default=None
+            File to write (UTF-8).
+
+        Returns
+        -------
+        str
+            The HTML text.
+        """
+        e = html.escape
+        parts = [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{e(self.title)}</title>",
+            f"<style>{_CSS}</style></head><body>",
+            f"<h1>{e(self.title)}</h1>",
+            f'<p class="meta">Generated {e(self.created)} by skmed '
+            f"{e(str(self.settings.get('skmed_version', '')))}.</p>",
+        ]
+        body = {
+            "summary": self._html_summary(),
+            "model-card": self._html_model_card(),
+            "data": self._html_data(),
+            "operating-point": self._html_operating_point(),
+            "metrics": self._html_metrics(),
+            "calibration": self._html_calibration(),
+            "subgroups": self._html_subgroups(),
+            "figures": self._html_figures(),
+        }
+        for sid, heading in SECTIONS.items():
+            parts.append(f'<section id="{sid}"><h2>{e(heading)}</h2>{body[sid]}</section>')
+        parts.append("</body></html>")
+        text = "\n".join(parts)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def _metric_lookup(self) -> dict[tuple[str, str], tuple[float, float, float]]:
+        return {
+            (str(r["class"]), r["metric"]): (r["estimate"], r["ci_lower"], r["ci_upper"])
+            for r in self.metrics.to_dict(orient="records")
+        }
+
+    def _html_summary(self) -> str:
+        e = html.escape
+        ds = self.data_summary
+        look = self._metric_lookup()
+        key = str(self.operating_point.get("positive_label")) if self.operating_point.get(
+            "threshold"
+        ) is not None else "macro"
+        items = [
+            f"{ds['n_samples']} patients, classes: "
+            + ", ".join(f"{e(str(k))} ({v})" for k, v in ds["class_counts"].items()),
+        ]
+        for m in ("roc_auc", "sensitivity", "specificity", "calibration_slope"):
+            if (key, m) in look:
+                items.append(f"{_METRIC_LABELS[m]} ({e(key)}): {_fmt_ci(*look[(key, m)])}")
+        items.append(f"Operating point: {e(self.operating_point['source'])}")
+        notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
+        out = "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+        conf = self.settings.get("confidence_level", 0.95)
+        out += (
+            f"<p>Intervals are {conf:.0%} percentile intervals from "
+            f"{self.settings.get('n_bootstraps')} stratified bootstrap replicates "
+            f"(seed {e(str(self.settings.get('random_state')))}).</p>"
+        )
+        if notes:
+            out += f'<div class="notes"><strong>Notes</strong><ul>{notes}</ul></div>'
+        return out
+
+    def _html_model_card(self) -> str:
+        e = html.escape
+        card = asdict(self.model_card)
+        extra = card.pop("extra")
+        labels = {
+            "model_name": "Model",
+            "intended_use": "Intended use",
+            "intended_users": "Intended users",
+            "population": "Target population",
+            "outcome": "Outcome",
+            "predictors": "Predictors",
+            "data": "Data",
+            "development": "Development",
+            "limitations": "Limitations",
+            "ethical_considerations": "Ethical considerations and fairness",
+            "contact": "Contact",
+        }
+        rows = []
+        for k, label in labels.items():
+            value = card.get(k) or ""
+            cls = "" if value else ' class="missing"'
+            rows.append(f"<tr><th>{label}</th><td{cls}>{e(value or _NOT_PROVIDED)}</td></tr>")
+        for k, v in extra.items():
+            rows.append(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>")
+        perf = self._performance_sentence()
+        rows.append(f"<tr><th>Performance (this evaluation)</th><td>{e(perf)}</td></tr>")
+        if self.model_info:
+            rows.append(
+                f"<tr><th>Model object</th><td><code>{e(self.model_info.get('type', ''))}"
+                "</code></td></tr>"
+            )
+        return (
+            '<p class="meta">Structure after the TRIPOD+AI reporting guideline; fields not '
+            "provided by the developer are marked.</p>"
+            f"<table class='card'>{''.join(rows)}</table>"
+        )
+
+    def _performance_sentence(self) -> str:
+        look = self._metric_lookup()
+        key = (
+            str(self.operating_point.get("positive_label"))
+            if self.operating_point.get("threshold") is not None
+            else "macro"
+        )
+        parts = []
+        for m in ("roc_auc", "sensitivity", "specificity", "ppv", "npv", "calibration_slope"):
+            if (key, m) in look:
+                parts.append(f"{_METRIC_LABELS[m]} {_fmt_ci(*look[(key, m)])}")
+        return (
+            f"On {self.data_summary['n_samples']} held-out patients: " + "; ".join(parts) + "."
+        )
+
+    def _html_data(self) -> str:
+        e = html.escape
+        ds = self.data_summary
+        rows = [f"<tr><th>Patients</th><td>{ds['n_samples']}</td></tr>"]
+        for k, v in ds["class_counts"].items():
+            rows.append(
+                f"<tr><th>Class {e(str(k))}</th><td>{v} ({ds['class_prevalence'][k]:.1%})</td></tr>"
+            )
+        if "n_features" in ds:
+            rows.append(f"<tr><th>Features</th><td>{ds['n_features']}</td></tr>")
+        out = f"<table>{''.join(rows)}</table>"
+        missing = ds.get("missing_fraction") or {}
+        if missing:
+            cells = "".join(
+                f"<tr><td>{e(str(k))}</td><td>{v:.1%}</td></tr>" for k, v in missing.items()
+            )
+            out += (
+                "<h3>Missing values</h3><table><tr><th>Column</th><th>Missing</th></tr>"
+                f"{cells}</table>"
+            )
+        elif "n_features" in ds:
+            out += "<p>No missing values in the features.</p>"
+        return out
+
+    def _html_operating_point(self) -> str:
+        e = html.escape
+        op = self.operating_point
+        rows = [f"<tr><th>Rule</th><td>{e(op['source'])}</td></tr>"]
+        if op.get("threshold") is not None:
+            rows.insert(0, f"<tr><th>Threshold</th><td>{op['threshold']:.4g}</td></tr>")
+            rows.append(f"<tr><th>Positive class</th><td>{e(str(op['positive_label']))}</td></tr>")
+        for m, v in op.get("metrics", {}).items():
+            rows.append(
+                f"<tr><th>{_METRIC_LABELS.get(m, m)}</th>"
+                f"<td>{_fmt_ci(v['estimate'], v['ci_lower'], v['ci_upper'])}</td></tr>"
+            )
+        if op.get("confusion"):
+            c = op["confusion"]
+            rows.append(
+                "<tr><th>Counts</th><td>"
+                f"TP {c['tp']}, FP {c['fp']}, FN {c['fn']}, TN {c['tn']}</td></tr>"
+            )
+        return f"<table>{''.join(rows)}</table>"
+
+    def _html_metrics(self) -> str:
+        e = html.escape
+        classes = list(dict.fromkeys(str(c) for c in self.metrics["class"]))
+        look = self._metric_lookup()
+        head = "".join(f"<th>{e(c)}</th>" for c in classes)
+        rows = []
+        for m in dict.fromkeys(self.metrics["metric"]):
+            cells = "".join(f"<td>{_fmt_ci(*look[(c, m)])}</td>" for c in classes)
+            rows.append(f"<tr><th>{_METRIC_LABELS.get(m, m)}</th>{cells}</tr>")
+        note = (
+            "Binary: metrics of the positive class at the operating threshold."
+            if len(classes) == 1
+            else "Multiclass: one-vs-rest per class, predictions of the most probable class; "
+            "macro is the per-replicate mean over classes."
+        )
+        return (
+            f"<p>{note} Estimate (95% CI unless stated in the summary).</p>"
+            f"<table><tr><th>Metric</th>{head}</tr>{''.join(rows)}</table>"
+        )
+
+    def _html_calibration(self) -> str:
+        e = html.escape
+        out = []
+        for label, cal in self.calibration.items():
+            verdict = (
+                "; ".join(cal["warnings"]) if cal["warnings"] else "No calibration problem found."
+            )
+            out.append(
+                f"<h3>{e(str(label))}</h3><p>Intercept {_fmt(cal['intercept'])}, slope "
+                f"{_fmt(cal['slope'])}, Brier {_fmt(cal['brier'])}. {e(verdict)}</p>"
+            )
+            curve = cal["curve"]
+            rows = "".join(
+                f"<tr><td>{_fmt(r['bin_lower'])}–{_fmt(r['bin_upper'])}</td>"
+                f"<td>{_fmt(r['mean_predicted'])}</td><td>{_fmt(r['observed'])}</td>"
+                f"<td>{int(r['count'])}</td></tr>"
+                for r in curve
+            )
+            out.append(
+                "<table><tr><th>Bin</th><th>Mean predicted</th><th>Observed</th><th>n</th></tr>"
+                f"{rows}</table>"
+            )
+        out.append(
+            "<p class='meta'>Miscalibration can be corrected with scikit-learn's "
+            "<code>CalibratedClassifierCV</code>; re-assess on held-out data afterwards.</p>"
+        )
+        return "".join(out)
+
+    def _html_subgroups(self) -> str:
+        e = html.escape
+        if self.subgroups is None:
+            return "<p>No grouping variables were given.</p>"
+        sg = self.subgroups
+        metrics = [m for m in _SUBGROUP_METRICS if m in set(sg["metric"])]
+        multiclass = sg["class"].nunique() > 1
+        head = "".join(f"<th>{_METRIC_LABELS[m]}</th>" for m in metrics)
+        rows = []
+        keys = ["variable", "level", "class"] if multiclass else ["variable", "level"]
+        for key, block in sg.groupby(keys, sort=False):
+            first = block.iloc[0]
+            look = {r["metric"]: r for r in block.to_dict(orient="records")}
+            cells = "".join(
+                f"<td>{_fmt_ci(look[m]['estimate'], look[m]['ci_lower'], look[m]['ci_upper'])}"
+                "</td>"
+                for m in metrics
+            )
+            flag = (
+                f'<td class="flag">too small: {e(first["note"])}</td>' if first["too_small"]
+                else "<td></td>"
+            )
+            label = " / ".join(e(str(k)) for k in (key if isinstance(key, tuple) else (key,)))
+            cls = ' class="small"' if first["too_small"] else ""
+            rows.append(f"<tr{cls}><th>{label}</th><td>{int(first['n'])}</td>{cells}{flag}</tr>")
+        return (
+            "<p>Groups flagged as too small get point estimates only; do not draw conclusions "
+            "from them.</p>"
+            f"<table><tr><th>Group</th><th>n</th>{head}<th>Flag</th></tr>{''.join(rows)}</table>"
+        )
+
+    def _html_figures(self) -> str:
+        e = html.escape
+        if not self.figures:
+            return "<p>No figures (matplotlib is not installed: pip install 'skmed[plot]').</p>"
+        out = []
+        for name, data in self.figures.items():
+            caption = _FIGURE_CAPTIONS.get(name, name)
+            out.append(
+                f'<figure id="fig-{e(name)}"><img alt="{e(caption)}" '
+                f'src="data:image/png;base64,{data}"><figcaption>{e(caption)}</figcaption></figure>'
+            )
+        return "".join(out)
+
+
+_FIGURE_CAPTIONS = {
+    "roc": "ROC curve with bootstrap confidence band",
+    "precision_recall": "Precision-recall curve",
+    "calibration": "Calibration (reliability) curve",
+    "confusion_matrix": "Confusion matrix at the operating point",
+    "decision_curve": "Decision curve (net benefit)",
+    "training": "Training curves",
+}
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1000px;
+margin:2em auto;padding:0 1em;color:#222;line-height:1.4}
+h1{border-bottom:2px solid #345;padding-bottom:.2em}h2{color:#345;margin-top:1.6em}
+table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .6em;
+text-align:left;vertical-align:top}th{background:#f3f5f7}
+td.missing{color:#a33;font-style:italic}tr.small td{color:#777}td.flag{color:#a33}
+.meta{color:#666;font-size:.9em}.notes{background:#fff7e0;border:1px solid #e5c100;
+padding:.4em .8em}figure{display:inline-block;margin:.5em;vertical-align:top}
+figure img{max-width:460px;border:1px solid #ddd}figcaption{font-size:.9em;color:#555}
+"""
+
+
+def _figure_png(draw) -> str:
+    """Run ``draw(ax)`` on a fresh (non-pyplot) figure and return the PNG as base64."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.0, 4.5), layout="constrained")
+    ax = fig.subplots()
+    draw(ax)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _model_info(model: Any) -> dict[str, Any]:
+    if model is None:
+        return {}
+    info: dict[str, Any] = {"type": type(model).__name__, "repr": repr(model)[:4000]}
+    try:
+        params = model.get_params(deep=False)
+        info["params"] = {k: repr(v)[:200] for k, v in params.items()}
+    except Exception:  # noqa: BLE001 - not a scikit-learn estimator
+        pass
+    return info
+
+
+def _data_summary(checked, X: Any) -> dict[str, Any]:
+    counts = np.bincount(checked.y_idx, minlength=checked.classes.size)
+    n = int(checked.y_idx.size)
+    summary: dict[str, Any] = {
+        "n_samples": n,
+        "class_counts": {str(c): int(k) for c, k in zip(checked.classes, counts)},
+        "class_prevalence": {str(c): float(k / n) for c, k in zip(checked.classes, counts)},
+    }
+    if X is not None:
+        if hasattr(X, "isna") and hasattr(X, "columns"):
+            summary["n_features"] = int(X.shape[1])
+            summary["feature_names"] = [str(c) for c in X.columns]
+            miss = X.isna().mean()
+            summary["missing_fraction"] = {
+                str(k): float(v) for k, v in miss[miss > 0].sort_values(ascending=False).items()
+            }
+        else:
+            arr = np.asarray(X)
+            if arr.ndim == 2:
+                summary["n_features"] = int(arr.shape[1])
+                if arr.dtype.kind == "f":
+                    miss = np.isnan(arr).mean(axis=0)
+                    summary["missing_fraction"] = {
+                        f"x{i}": float(v) for i, v in enumerate(miss) if v > 0
+                    }
+        if "n_features" in summary and int(np.shape(X)[0]) != n:
+            raise ValueError(f"X has {np.shape(X)[0]} rows but y_true has {n}; they must match.")
+    return summary
+
+
+def build_report(
+    y_true: Any,
+    y_proba: Any,
+    *,
+    classes: Any = None,
+    model: Any = None,
+    X: Any = None,
+    groups: Any = None,
+    threshold: float | None = None,
+    positive_label: Any = None,
+    title: str = "Clinical evaluation report",
+    model_card: ModelCard | dict[str, Any] | None = None,
+    n_bootstraps: int = 1000,
+    confidence_level: float = 0.95,
+    min_group_size: int = 50,
+    plots: bool = True,
+    random_state: Any = 0,
+) -> ClinicalReport:
+    """Evaluate held-out predictions and assemble a :class:`ClinicalReport`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels of held-out patients.
+    y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        ``model.predict_proba(X)`` on those patients.
+    classes : array-like, default=None
+        Label of each column of ``y_proba``; default ``model.classes_`` if ``model`` is given,
+        else the sorted labels of ``y_true``.
+    model : fitted estimator, default=None
+        Used for the model description, the training curves (``history_`` of a
+        :class:`~skmed.MedicalMLPClassifier`, also inside a Pipeline or threshold wrapper) and
+        the operating threshold of a ``TunedThresholdClassifierCV``/``FixedThresholdClassifier``.
+    X : DataFrame or array-like, default=None
+        Held-out features: summarised (size, missing values) and source of named ``groups``.
+    groups : str, list of str, array-like, Series, DataFrame or dict, default=None
+        Grouping variable(s) for the subgroup table, see
+        :func:`skmed.metrics.subgroup_metrics` (names refer to columns of ``X``).
+    threshold : float, default=None
+        Binary operating threshold. ``None`` takes it from a threshold-wrapper ``model``,
+        else 0.5. Must be ``None`` for multiclass problems.
+    positive_label : label, default=None
+        Binary positive class; default ``classes[1]`` (or the wrapper's ``pos_label``).
+    title : str, default="Clinical evaluation report"
+        Report title.
+    model_card : dict or ModelCard, default=None
+        Model card text (keys of :class:`ModelCard`; other keys are shown as extra fields).
+    n_bootstraps : int, default=1000
+        Bootstrap replicates for the confidence intervals.
+    confidence_level : float, default=0.95
+        Coverage of the intervals.
+    min_group_size : int, default=50
+        Subgroups smaller than this (or with fewer than 10 of any class) are flagged.
+    plots : bool, default=True
+        Draw figures (needs matplotlib; skipped with a note when it is missing).
+    random_state : int, default=0
+        Seed of every bootstrap.
+
+    Returns
+    -------
+    ClinicalReport
+        Call ``.to_html(path)`` and ``.to_json(path)``.
+
+    Raises
+    ------
+    ValueError
+        For invalid inputs: probabilities outside [0, 1], a class without samples, a
+        grouping column missing from ``X``, a threshold with a multiclass problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmed.report import build_report
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 300)
+    >>> p = np.clip(0.35 * y + rng.uniform(0, 0.65, 300), 0, 1)
+    >>> report = build_report(y, p, n_bootstraps=100, plots=False)
+    >>> "<section id=\\"metrics\\">" in report.to_html()
+    True
+    """
+    from skmed import __version__
+
+    notes: list[str] = []
+    if classes is None and model is not None and hasattr(model, "classes_"):
+        classes = model.classes_
+    op_info = describe_operating_point(model) if model is not None else None
+    if positive_label is None and model is not None and op_info is not None:
+        pos = getattr(getattr(model, "_curve_scorer", None), "_get_pos_label", lambda: None)()
+        positive_label = pos if pos is not None else getattr(model, "pos_label", None)
+    checked = _check_inputs(y_true, y_proba, classes, positive_label)
+    if checked.binary:
+        if threshold is not None:
+            source = "given by the caller"
+            if op_info is not None and not math.isclose(threshold, op_info["threshold"]):
+                notes.append(
+                    f"threshold={threshold} overrides the model's own threshold "
+                    f"{op_info['threshold']:.4g}."
+                )
+        elif op_info is not None:
+            threshold = op_info["threshold"]
+            source = op_info["source"]
+        else:
+            threshold = 0.5
+            source = "default probability threshold 0.5 (not tuned)"
+    else:
+        if threshold is not None:
+            raise ValueError(
+                "threshold applies to binary problems only; multiclass predictions use the "
+                "most probable class."
+            )
+        source = "most probable class (multiclass)"
+    classes_arr = checked.classes
+    proba = checked.proba
+    y_arr = classes_arr[checked.y_idx]
+    common = dict(
+        classes=classes_arr,
+        threshold=threshold,
+        pos_label=classes_arr[checked.pos] if checked.binary else None,
+        n_bootstraps=n_bootstraps,
+        confidence_level=confidence_level,
+        random_state=random_state,
+    )
+    metrics = clinical_metrics(y_arr, proba, **common)
+    subgroups = None
+    if groups is not None:
+        subgroups = subgroup_metrics(y_arr, proba, groups, X=X, min_size=min_group_size, **common)
+        small = subgroups.loc[subgroups["too_small"], ["variable", "level"]].drop_duplicates()
+        if len(small):
+            names = ", ".join(f"{v}={lvl}" for v, lvl in small.itertuples(index=False))
+            notes.append(f"Subgroups too small to estimate reliably: {names}.")
+    summary = _data_summary(checked, X)
+
+    operating_point: dict[str, Any] = {"threshold": threshold, "source": source}
+    if checked.binary:
+        pos_label = classes_arr[checked.pos]
+        operating_point["positive_label"] = _py(pos_label)
+        rows = metrics.set_index("metric")
+        operating_point["metrics"] = {
+            m: {k: float(rows.loc[m, k]) for k in ("estimate", "ci_lower", "ci_upper")}
+            for m in ("sensitivity", "specificity", "ppv", "npv", "lr_positive", "lr_negative")
+        }
+        p = proba[:, checked.pos]
+        y_pos = checked.y_idx == checked.pos
+        hat = p >= threshold
+        operating_point["confusion"] = {
+            "tp": int(np.sum(y_pos & hat)),
+            "fp": int(np.sum(~y_pos & hat)),
+            "fn": int(np.sum(y_pos & ~hat)),
+            "tn": int(np.sum(~y_pos & ~hat)),
+        }
+        if op_info is not None:
+            operating_point["tuning"] = op_info
+        cal_targets = [(pos_label, y_pos, p)]
+    else:
+        cal_targets = [
+            (c, checked.y_idx == k, proba[:, k]) for k, c in enumerate(classes_arr)
+        ]
+    calibration = {}
+    for label, y_k, p_k in cal_targets:
+        a = assess_calibration(y_k, p_k, pos_label=True)
+        calibration[str(label)] = a.to_dict()
+        notes.extend(f"Calibration ({label}): {w}." for w in a.warnings[:-1])
+
+    figures: dict[str, str] = {}
+    if plots:
+        figures = _draw_figures(
+            checked, classes_arr, threshold, model, n_bootstraps, confidence_level,
+            random_state, notes,
+        )
+
+    return ClinicalReport(
+        title=title,
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        data_summary=summary,
+        metrics=metrics,
+        operating_point=operating_point,
+        calibration=calibration,
+        subgroups=subgroups,
+        figures=figures,
+        model_card=ModelCard.from_any(model_card),
+        model_info=_model_info(model),
+        notes=notes,
+        settings={
+            "n_bootstraps": int(n_bootstraps),
+            "confidence_level": float(confidence_level),
+            "random_state": (
+                random_state if isinstance(random_state, (int, type(None))) else "custom"
+            ),
+            "min_group_size": int(min_group_size),
+            "skmed_version": __version__,
+        },
+    )
+
+
+def _draw_figures(
+    checked, classes, threshold, model, n_bootstraps, confidence_level, random_state, notes
+) -> dict[str, str]:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        notes.append("Figures skipped: matplotlib is not installed (pip install 'skmed[plot]').")
+        return {}
+    from skmed import plotting
+
+    y = classes[checked.y_idx]
+    proba = checked.proba
+    pos = classes[checked.pos] if checked.binary else None
+    kw = dict(classes=classes, pos_label=pos)
+    figs = {
+        "roc": lambda ax: plotting.plot_roc(
+            y, proba, **kw, n_bootstraps=min(n_bootstraps, 500),
+            confidence_level=confidence_level, random_state=random_state, ax=ax,
+        ),
+        "precision_recall": lambda ax: plotting.plot_precision_recall(y, proba, **kw, ax=ax),
+        "calibration": lambda ax: plotting.plot_calibration(y, proba, **kw, ax=ax),
+        "confusion_matrix": lambda ax: plotting.plot_confusion_matrix(
+            y, proba, **kw, threshold=threshold if checked.binary else None, ax=ax
+        ),
+    }
+    if checked.binary:
+        figs["decision_curve"] = lambda ax: plotting.plot_decision_curve(y, proba, **kw, ax=ax)
+    if model is not None:
+        try:
+            history = plotting._find_history(model)
+        except ValueError:
+            history = None
+        if history and history.get("loss"):
+            figs["training"] = lambda ax: plotting.plot_training_history(model, ax=ax)
+    return {name: _figure_png(draw) for name, draw in figs.items()}
