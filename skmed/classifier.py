@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skmed import _torch_training
 from skmed._network import ACTIVATION_ALIASES, Network, build_keras_mlp, describe_keras, forward
 
 _OPTIMIZERS = {
@@ -371,18 +372,34 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             )
             callbacks.insert(0, stopper)
         callbacks.append(_stop_on_nan(keras))
-        batch_size = min(200, len(X)) if self.batch_size == "auto" else self.batch_size
-        fitted = model.fit(
-            X,
-            y,
-            sample_weight=weights,
-            batch_size=int(batch_size),
-            epochs=1 if incremental else int(self.epochs),
-            validation_data=validation,
-            callbacks=callbacks,
-            verbose=int(self.verbose),
-            shuffle=True,
-        )
+        batch_size = int(min(200, len(X)) if self.batch_size == "auto" else self.batch_size)
+        epochs = 1 if incremental else int(self.epochs)
+        if _torch_training.eligible(
+            keras.backend.backend(), self.optimizer, bool(self.batch_normalization)
+        ):
+            fitted = _torch_training.fit(
+                model,
+                X,
+                y,
+                weights,
+                batch_size=batch_size,
+                epochs=epochs,
+                validation=validation,
+                callbacks=callbacks,
+                verbose=int(self.verbose),
+            )
+        else:
+            fitted = model.fit(
+                X,
+                y,
+                sample_weight=weights,
+                batch_size=batch_size,
+                epochs=epochs,
+                validation_data=validation,
+                callbacks=callbacks,
+                verbose=int(self.verbose),
+                shuffle=True,
+            )
         history = fitted.history
         losses = [float(v) for v in history.get("loss", [])]
         if not losses or not np.all(np.isfinite(losses)):
