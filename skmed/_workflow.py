@@ -1,0 +1,279 @@
+"""Train, evaluate on a held-out split, export to ONNX and check parity: what ``skmed train`` and
+``skmed demo`` run.
+
+:func:`check_target` validates the label column before anything heavy is imported;
+:func:`train_evaluate_export` does the rest and returns everything in memory (the ONNX bytes,
+the :class:`~skmed.report.ClinicalReport`, the parity check), so the caller writes all files
+at the end, atomically, or none of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from skmed._io import describe_names
+from skmed.pipeline import ColumnTypes, default_param_grid, make_clinical_pipeline, prepare_features
+
+#: Largest |ONNX - Python| probability difference accepted on the held-out rows.
+PARITY_TOLERANCE = 1e-4
+
+#: Fewest rows a class needs: 2 for the stratified held-out split, more for early stopping.
+MIN_ROWS_PER_CLASS = 4
+
+
+@dataclass
+class TrainingResult:
+    """Everything one training run produced; nothing is written to disk yet."""
+
+    pipeline: Any
+    column_types: ColumnTypes
+    classes: list[Any]
+    n_rows: int
+    n_train: int
+    n_test: int
+    onnx_bytes: bytes
+    report: Any
+    parity_max_abs_diff: float
+    parity_label_agreement: float
+    best_params: dict[str, Any] | None = None
+    cv_score: float | None = None
+    epochs_run: int | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def headline(self) -> dict[str, tuple[float, float, float]]:
+        """Balanced accuracy and ROC AUC as ``(estimate, ci_lower, ci_upper)``.
+
+        Binary: the positive class's rows. Multiclass: balanced accuracy is the macro-averaged
+        sensitivity (the mean recall, as :func:`sklearn.metrics.balanced_accuracy_score`), ROC
+        AUC the macro one-vs-rest AUC.
+        """
+        table = self.report.metrics
+        binary = len(self.classes) == 2
+        rows = table if binary else table[table["class"] == "macro"]
+        rows = rows.set_index("metric")
+        out = {}
+        for label, metric in (
+            ("balanced_accuracy", "balanced_accuracy" if binary else "sensitivity"),
+            ("roc_auc", "roc_auc"),
+        ):
+            row = rows.loc[metric]
+            out[label] = (float(row["estimate"]), float(row["ci_lower"]), float(row["ci_upper"]))
+        return out
+
+
+def check_target(frame: Any, target: str, *, source: str = "the data") -> tuple[Any, Any, int]:
+    """Split ``frame`` into features and labels, checking the label column.
+
+    Rows whose label is missing are dropped (their number is returned).
+
+    Returns
+    -------
+    X : pandas.DataFrame
+    y : pandas.Series
+    n_dropped : int
+
+    Raises
+    ------
+    ValueError
+        If the column does not exist, has fewer than 2 classes, or a class has fewer than
+        :data:`MIN_ROWS_PER_CLASS` rows.
+    """
+    if target not in frame.columns:
+        raise ValueError(
+            f"target column {target!r} not found in {source}; its columns are "
+            f"{describe_names(frame.columns)}."
+        )
+    y = frame[target]
+    keep = y.notna()
+    n_dropped = int((~keep).sum())
+    frame, y = frame[keep], y[keep]
+    counts = y.value_counts()
+    if len(counts) < 2:
+        only = f" ({counts.index[0]!r})" if len(counts) else ""
+        raise ValueError(
+            f"target column {target!r} has {len(counts)} class{only}; a classifier needs at "
+            "least 2."
+        )
+    rare = counts[counts < MIN_ROWS_PER_CLASS]
+    if len(rare):
+        listing = ", ".join(f"{k!r} ({v})" for k, v in rare.items())
+        raise ValueError(
+            f"target column {target!r} has classes with fewer than {MIN_ROWS_PER_CLASS} rows: "
+            f"{listing}; merge or drop them."
+        )
+    if y.dtype.kind == "f" and (y == y.round()).all():
+        y = y.astype("int64")  # labels 0/1 read next to missing values become 0.0/1.0
+    return frame.drop(columns=[target]), y, n_dropped
+
+
+def train_evaluate_export(
+    X: Any,
+    y: Any,
+    column_types: ColumnTypes,
+    *,
+    target: str = "target",
+    test_size: float = 0.25,
+    random_state: int = 0,
+    epochs: int = 200,
+    grid: bool = False,
+    verbose: int = 0,
+    n_bootstraps: int = 1000,
+    groups: Sequence[str] | None = None,
+    title: str = "Clinical evaluation report",
+    model_card: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TrainingResult:
+    """Fit the clinical pipeline on a stratified split, evaluate, export and check the export.
+
+    The classifier uses ``class_weight="balanced"`` and early stopping. With ``grid=True``,
+    :func:`~skmed.pipeline.default_param_grid` is searched with 3-fold stratified
+    cross-validation on the training rows (balanced accuracy), then the best candidate is
+    refitted on all training rows.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Features (the target removed).
+    y : pandas.Series
+        Labels.
+    column_types : ColumnTypes
+        Which columns are numeric / categorical.
+    target : str
+        Name of the label, stored in the model's metadata.
+    progress : callable, default=None
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    TrainingResult
+    """
+    import numpy as np
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
+
+    from skmed.onnx import to_onnx
+    from skmed.report import build_report
+    from skmed.runtime import OnnxClassifier
+
+    say = progress or (lambda stage: None)
+    seconds: dict[str, float] = {}
+    X = prepare_features(X, column_types)
+    n_classes = int(y.nunique())
+    n_test = test_size if test_size >= 1 else int(np.ceil(test_size * len(y)))
+    if n_test < n_classes or len(y) - n_test < 2 * n_classes:
+        raise ValueError(
+            f"{len(y)} rows are too few to hold out {n_test} for testing with {n_classes} "
+            "classes; use more data or change --test-size."
+        )
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, stratify=y, random_state=random_state
+    )
+    params: dict[str, Any] = dict(
+        class_weight="balanced",
+        early_stopping=True,
+        epochs=epochs,
+        random_state=random_state,
+        verbose=verbose,
+    )
+    pipeline = make_clinical_pipeline(column_types, **params)
+    best_params = cv_score = None
+    if grid:
+        say("grid search")
+        start = time.perf_counter()
+        search = GridSearchCV(
+            make_clinical_pipeline(column_types, **{**params, "verbose": 0}),
+            default_param_grid(),
+            scoring="balanced_accuracy",
+            cv=StratifiedKFold(3, shuffle=True, random_state=random_state),
+            refit=False,
+            error_score="raise",
+            verbose=1 if verbose else 0,
+        )
+        search.fit(X_train, y_train)
+        best_params = dict(search.best_params_)
+        cv_score = float(search.best_score_)
+        pipeline.set_params(**best_params)
+        seconds["grid search"] = time.perf_counter() - start
+
+    say("training")
+    start = time.perf_counter()
+    pipeline.fit(X_train, y_train)
+    seconds["training"] = time.perf_counter() - start
+
+    say("evaluation")
+    start = time.perf_counter()
+    proba = pipeline.predict_proba(X_test)
+    report = build_report(
+        y_test,
+        proba,
+        model=pipeline,
+        X=X_test,
+        groups=list(groups) if groups else None,
+        title=title,
+        model_card=model_card,
+        n_bootstraps=n_bootstraps,
+        random_state=random_state,
+    )
+    seconds["evaluation"] = time.perf_counter() - start
+
+    say("ONNX export")
+    start = time.perf_counter()
+    classifier = pipeline[-1]
+    metadata = {
+        "target": target,
+        "numeric_features": column_types.numeric,
+        "categorical_features": column_types.categorical,
+        "n_train": int(len(y_train)),
+        "n_test": int(len(y_test)),
+        "class_weight": "balanced",
+        "hidden_layer_sizes": [int(s) for s in np.atleast_1d(classifier.hidden_layer_sizes)],
+    }
+    if best_params:
+        metadata["grid_best_params"] = {k: _jsonable(v) for k, v in best_params.items()}
+    onx = to_onnx(pipeline, X_train.head(200), metadata=metadata)
+    onnx_bytes = onx.SerializeToString()
+    seconds["ONNX export"] = time.perf_counter() - start
+
+    say("parity check")
+    start = time.perf_counter()
+    runtime = OnnxClassifier(onnx_bytes)
+    runtime_proba = runtime.predict_proba(X_test)
+    diff = float(np.max(np.abs(runtime_proba - proba)))
+    agreement = float(np.mean(runtime.predict(X_test) == pipeline.predict(X_test)))
+    if not diff <= PARITY_TOLERANCE:
+        raise ValueError(
+            f"the exported ONNX model does not reproduce the Python model on the held-out rows: "
+            f"probabilities differ by up to {diff:.3g} (tolerance {PARITY_TOLERANCE})."
+        )
+    report.notes.append(
+        f"ONNX export checked on the {len(y_test)} held-out rows with skmed.runtime: largest "
+        f"probability difference {diff:.2e}, predicted labels identical for "
+        f"{agreement:.2%} of rows."
+    )
+    seconds["parity check"] = time.perf_counter() - start
+
+    return TrainingResult(
+        pipeline=pipeline,
+        column_types=column_types,
+        classes=[_jsonable(c) for c in classifier.classes_.tolist()],
+        n_rows=int(len(y)),
+        n_train=int(len(y_train)),
+        n_test=int(len(y_test)),
+        onnx_bytes=onnx_bytes,
+        report=report,
+        parity_max_abs_diff=diff,
+        parity_label_agreement=agreement,
+        best_params=best_params,
+        cv_score=cv_score,
+        epochs_run=int(classifier.n_iter_),
+        seconds=seconds,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value.item() if hasattr(value, "item") else value
