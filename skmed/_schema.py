@@ -98,8 +98,9 @@ class Schema:
     def with_numeric_kind(self, kind: str) -> Schema:
         """Return a copy whose float columns (and matrix) have kind ``"double"`` or ``"float"``."""
         specs = tuple(
-            InputSpec(s.name, s.onnx_name, kind if s.kind in ("double", "float") else s.kind,
-                      s.width)
+            InputSpec(
+                s.name, s.onnx_name, kind if s.kind in ("double", "float") else s.kind, s.width
+            )
             for s in self.inputs
         )
         return Schema(self.layout, specs)

@@ -272,7 +272,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
     from skmed._io import atomic_write, check_output_path, iter_prediction_chunks
-    from skmed._schema import Schema
     from skmed.runtime import OnnxClassifier
 
     if args.chunk_size < 1:
@@ -282,7 +281,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if not os.path.exists(args.data):
         raise FileNotFoundError(f"no such file: {args.data!r}.")
     model = OnnxClassifier(args.model)
-    schema = Schema.from_json(model.metadata["inputs"])
+    schema = model.input_schema
     if schema.layout != "columns":
         raise CommandError(
             f"{args.model!r} takes one numeric matrix without column names; skmed predict needs "
@@ -304,8 +303,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                         f"{args.data!r} already has column(s) {clash}; rename them or choose "
                         "other names with --label-column / --proba-prefix."
                     )
-            proba = model.predict_proba(columns)
-            labels = model.predict(columns)
+            labels, proba = model.predict_with_proba(columns)
             out = frame.assign(**{label_column: labels})
             out = out.assign(**dict(zip(proba_columns, np.round(proba, 6).T)))
             out.to_csv(handle, header=first, index=False, lineterminator="\n")
@@ -325,12 +323,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     import json
 
-    from skmed._schema import Schema
     from skmed.runtime import OnnxClassifier
 
     model = OnnxClassifier(args.model)
     meta = dict(model.metadata)
-    schema = Schema.from_json(meta["inputs"])
+    schema = model.input_schema
     classes = model.classes_.tolist()
     threshold = model.threshold
     if args.json:

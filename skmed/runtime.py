@@ -57,6 +57,10 @@ class OnnxClassifier:
         Everything in the file's ``metadata_props``: skmed's keys and the caller's.
     threshold : dict or None
         ``{"value": ..., "pos_label": ...}`` when the model predicts with a decision threshold.
+    input_schema : Schema
+        The graph inputs: ``layout`` (``"columns"``: one input per frame column, or
+        ``"matrix"``: one numeric ``X``) and, per input, its ``name`` and element ``kind``
+        (``"double"``, ``"float"``, ``"int64"``, ``"bool"`` or ``"string"``).
 
     Raises
     ------
@@ -120,7 +124,7 @@ class OnnxClassifier:
             raise ModelFormatError(
                 f"{source}: the graph's inputs/outputs do not match its skmed metadata."
             )
-        schema = self._schema
+        schema = self.input_schema = self._schema
         self.feature_names_in_ = (
             np.asarray(schema.columns, dtype=object) if schema.layout == "columns" else None
         )
@@ -157,6 +161,23 @@ class OnnxClassifier:
         """
         labels = np.asarray(self._run(X)[0]).reshape(-1)
         return labels.astype(self.classes_.dtype, copy=False)
+
+    def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(X), predict_proba(X))`` from one run of the graph.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, dict of columns, list of dict records or array-like
+            The rows to predict.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        proba : ndarray of shape (n_samples, n_classes), float64
+        """
+        labels, proba = self._run(X)
+        labels = np.asarray(labels).reshape(-1).astype(self.classes_.dtype, copy=False)
+        return labels, proba.astype(np.float64)
 
     def _run(self, X: Any) -> list[np.ndarray]:
         feeds = self._schema.feeds(X)

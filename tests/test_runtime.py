@@ -233,3 +233,18 @@ def test_import_is_light(numeric):
                          cwd=ROOT, env=dict(os.environ), timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "none"
+
+
+def test_predict_with_proba_is_one_run_of_both():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    clf = MedicalMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=5, early_stopping=False, random_state=0
+    ).fit(X, y)
+    runtime = OnnxClassifier(to_onnx(clf, X.head()).SerializeToString())
+    labels, proba = runtime.predict_with_proba(X)
+    np.testing.assert_array_equal(labels, runtime.predict(X))
+    np.testing.assert_array_equal(proba, runtime.predict_proba(X))
+    assert runtime.input_schema.layout == "columns"
+    assert [(s.name, s.kind) for s in runtime.input_schema.inputs] == [
+        (c, "double") for c in X.columns
+    ]

@@ -51,8 +51,9 @@ def register() -> None:
     """Register the skmed converters with skl2onnx (idempotent).
 
     Registers :class:`~skmed.MedicalMLPClassifier` (so ``skl2onnx.to_onnx`` converts pipelines
-    ending in one) and the internal :class:`~skmed.onnx._wrappers.ExportHead` used by
-    :func:`skmed.to_onnx` for wrapped classifiers.
+    ending in one), the internal :class:`~skmed.onnx._wrappers.ExportHead` used by
+    :func:`skmed.to_onnx` for wrapped classifiers, and
+    :class:`~skmed.preprocessing.SymptomEncoder`.
     """
     from skmed.classifier import MedicalMLPClassifier
 
@@ -66,6 +67,10 @@ def register() -> None:
             parser=parse_classifier,
             options={"zipmap": [True, False, "columns"], "nocl": [False, True]},
         )
+    # issue 11: the symptom-list encoder (skmed.preprocessing.SymptomEncoder), see _symptoms.py
+    from skmed.onnx._symptoms import register_symptom_encoder
+
+    register_symptom_encoder()
 
 
 def as_head(model: Any) -> ExportHead:

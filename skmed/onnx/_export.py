@@ -342,8 +342,9 @@ def _set_metadata(
         "classes_dtype": classes.dtype.str if classes.dtype.kind != "O" else "object",
         "inputs": schema.to_json(),
         "feature_names": json.dumps(schema.columns if schema.layout == "columns" else []),
-        "outputs": json.dumps({"label": onx.graph.output[0].name,
-                               "probabilities": onx.graph.output[1].name}),
+        "outputs": json.dumps(
+            {"label": onx.graph.output[0].name, "probabilities": onx.graph.output[1].name}
+        ),
         "estimator": _describe(model),
         "missing_text": MISSING_TEXT,
     }
@@ -412,7 +413,8 @@ def _none_hint(X_sample: Any) -> str:
     if not hasattr(X_sample, "columns"):
         return ""
     columns = [
-        str(c) for c in X_sample.columns
+        str(c)
+        for c in X_sample.columns
         if X_sample[c].dtype == object and any(v is None for v in X_sample[c].tolist())
     ]
     if not columns:

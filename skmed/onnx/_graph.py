@@ -37,7 +37,10 @@ def cast_inputs(onx: onnx.ModelProto, schema: Schema, numeric: str) -> None:
         _rename_uses(onx.graph, spec.onnx_name, inner)
         graph_input.type.tensor_type.elem_type = ELEM_TYPES[spec.kind]
         cast = helper.make_node(
-            "Cast", [spec.onnx_name], [inner], to=ELEM_TYPES[numeric],
+            "Cast",
+            [spec.onnx_name],
+            [inner],
+            to=ELEM_TYPES[numeric],
             name=f"skmed_cast_{spec.onnx_name}",
         )
         onx.graph.node.insert(0, cast)
@@ -61,8 +64,11 @@ def split_matrix_input(onx: onnx.ModelProto, schema: Schema, numeric: str) -> Sc
     for spec in schema.inputs:
         nodes.append(
             helper.make_node(
-                "Cast", [spec.onnx_name], [f"{spec.onnx_name}__as_{numeric}"],
-                to=ELEM_TYPES[numeric], name=f"skmed_cast_{spec.onnx_name}",
+                "Cast",
+                [spec.onnx_name],
+                [f"{spec.onnx_name}__as_{numeric}"],
+                to=ELEM_TYPES[numeric],
+                name=f"skmed_cast_{spec.onnx_name}",
             )
         )
     casts = [node.output[0] for node in nodes]
@@ -100,14 +106,10 @@ def rewrite_imputers(onx: onnx.ModelProto) -> None:
         if np.isnan(marker):
             new.append(helper.make_node("IsNaN", [x], [f"{prefix}_missing"]))
         else:
-            graph.initializer.append(
-                numpy_helper.from_array(np.array(marker), f"{prefix}_marker")
-            )
+            graph.initializer.append(numpy_helper.from_array(np.array(marker), f"{prefix}_marker"))
             new.append(helper.make_node("CastLike", [f"{prefix}_marker", x], [f"{prefix}_m"]))
             new.append(helper.make_node("Equal", [x, f"{prefix}_m"], [f"{prefix}_missing"]))
-        new.append(
-            helper.make_node("Where", [f"{prefix}_missing", f"{prefix}_typed", x], [out])
-        )
+        new.append(helper.make_node("Where", [f"{prefix}_missing", f"{prefix}_typed", x], [out]))
         position = list(graph.node).index(node)
         graph.node.remove(node)
         for offset, replacement in enumerate(new):

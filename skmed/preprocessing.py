@@ -1,0 +1,410 @@
+"""Preprocessing for clinical tables: free-text symptom lists as a multi-hot matrix.
+
+:class:`SymptomEncoder` turns one or more list-valued text columns (``"fever; dry cough;
+headache"``, ``"SOB, Fatigue"``) into one 0/1 column per symptom of a vocabulary learned in
+``fit``, plus a count of the symptoms it does not know. Every normalisation it applies by default
+has an exact ONNX translation (:mod:`skmed.onnx._symptoms`), so the exported model takes the raw
+text and gives the same numbers as Python; the two options that have none
+(``lowercase="unicode"`` and ``strip_accents="unicode"``) are refused by :func:`skmed.to_onnx`
+with a message naming them.
+
+:func:`looks_like_symptom_list` tells a list-valued text column from a plain categorical one, for
+pipeline builders that choose an encoder per column.
+
+How a cell becomes symptoms, in this order (ONNX does the same steps):
+
+1. a missing value (``None``, ``NaN``, ``pd.NA``) is the empty string;
+2. ``lowercase=True`` lowercases the ASCII letters ``A``-``Z`` (other letters keep their case:
+   see the class notes);
+3. the text is split at every separator in ``separators``, one separator after the other;
+4. inside each piece, runs of the ASCII whitespace characters (space, tab, newline, carriage
+   return, form feed, vertical tab) become one space and whitespace at both ends is removed;
+   pieces left empty are dropped;
+5. ``synonyms`` maps a symptom to its canonical name (one step, not transitively), or to ``""``
+   to drop it (``"none"``, ``"nil"``);
+6. a symptom of the vocabulary sets its column to 1 (repeats count once); any other symptom adds
+   1 to the ``other`` column (``handle_unknown="other"``) or is ignored.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+
+from skmed._schema import _is_missing
+
+__all__ = ["DEFAULT_SEPARATORS", "WHITESPACE", "SymptomEncoder", "looks_like_symptom_list"]
+
+#: Separators of :class:`SymptomEncoder` by default, applied in this order.
+DEFAULT_SEPARATORS = (";", ",", "/", "\n")
+
+#: Characters treated as whitespace inside a symptom (ASCII only: ``"\xa0"`` and other Unicode
+#: spaces are part of the text, as in ONNX's ``StringSplit``).
+WHITESPACE = (" ", "\t", "\n", "\r", "\f", "\v")
+
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+
+
+def _split_all(pieces: list[str], separators: Iterable[str]) -> list[str]:
+    """Split every piece at each separator in turn, dropping empty pieces."""
+    for sep in separators:
+        pieces = [part for piece in pieces for part in piece.split(sep) if part]
+    return pieces
+
+
+class SymptomEncoder(TransformerMixin, BaseEstimator):
+    """Encode list-valued text columns (symptom lists) as multi-hot columns.
+
+    Each input column gets its own vocabulary, learned in ``fit``: the symptoms (after
+    normalisation and synonyms) present in at least ``min_frequency`` rows. The output has, per
+    input column, one column per vocabulary symptom (1.0 if the row mentions it) and, with
+    ``handle_unknown="other"``, an ``other`` column counting the row's symptoms that are not in
+    the vocabulary (unseen, or too rare in ``fit``). A missing or empty cell gives a row of zeros.
+
+    Works on a pandas frame of text columns or a 2D array of strings, inside a
+    ``ColumnTransformer`` next to numeric and categorical columns, and exports to ONNX with
+    :func:`skmed.to_onnx` (the model then takes the raw text).
+
+    Parameters
+    ----------
+    separators : str or sequence of str, default=(";", ",", "/", "\\n")
+        Strings that separate symptoms in a cell, applied one after the other.
+    lowercase : bool or "unicode", default=True
+        ``True`` lowercases the ASCII letters A-Z, exactly as the ONNX graph does on every
+        platform. ``"unicode"`` applies Python's ``str.lower`` to every letter (``"FIÈVRE"`` ->
+        ``"fièvre"``); it has no portable ONNX translation, so such an encoder does not export.
+        ``False`` keeps the case.
+    strip_accents : None or "unicode", default=None
+        ``"unicode"`` removes accents (``"fièvre"`` -> ``"fievre"``; NFKD decomposition, then
+        combining characters dropped) after lowercasing. Not expressible in ONNX: such an encoder
+        does not export.
+    synonyms : dict of str to str, default=None
+        Maps a symptom to its canonical name, e.g. ``{"pyrexia": "fever", "sob": "dyspnoea"}``.
+        Keys and values are normalised like the text (case, whitespace), so ``"Pyrexia"`` and
+        ``"pyrexia "`` are the same key. Applied once, not transitively. A value ``""`` marks
+        a key that is not a symptom (``{"none": "", "nil": ""}``): it is dropped.
+    min_frequency : int >= 1 or float in (0, 1), default=1
+        A symptom enters the vocabulary if it appears in at least this many rows (int), or this
+        fraction of the rows (float), of the training data; rarer ones count as unknown.
+    handle_unknown : {"other", "ignore"}, default="other"
+        ``"other"`` adds a column per input column counting unknown symptoms; ``"ignore"`` drops
+        them.
+
+    Attributes
+    ----------
+    vocabulary_ : list of ndarray of str
+        The vocabulary of each input column, sorted; its order is the order of the output columns.
+    symptom_counts_ : list of dict of str to int
+        For each input column, the number of training rows mentioning each symptom (canonical
+        names, the rare ones included).
+    synonyms_ : dict of str to str
+        ``synonyms`` with normalised keys and values.
+    n_features_in_ : int
+        Number of input columns.
+    feature_names_in_ : ndarray of str
+        Input column names, when fitted on a frame with string column names.
+
+    Notes
+    -----
+    **Case of non-ASCII letters.** ``lowercase=True`` leaves ``"É"`` as it is: ONNX's
+    ``StringNormalizer`` lowercases non-ASCII letters only under a named system locale, which
+    onnxruntime may not find on the machine that runs the model (and whose rules differ from
+    Python's for ``"İ"`` or a final ``"Σ"``). Write the synonyms and expect the vocabulary in the
+    case the text uses for such letters, or use ``lowercase="unicode"`` for a Python-only model.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmed.preprocessing import SymptomEncoder
+    >>> X = pd.DataFrame({"symptoms": ["Fever; dry  cough", "pyrexia, HEADACHE", None]})
+    >>> enc = SymptomEncoder(synonyms={"pyrexia": "fever"}).fit(X)
+    >>> enc.get_feature_names_out().tolist()
+    ['symptoms__dry cough', 'symptoms__fever', 'symptoms__headache', 'symptoms__other']
+    >>> enc.transform(pd.DataFrame({"symptoms": ["FEVER;rash;itch"]})).tolist()
+    [[0.0, 1.0, 0.0, 2.0]]
+    """
+
+    _parameter_constraints: dict = {
+        "separators": [str, list, tuple],
+        "lowercase": ["boolean", StrOptions({"unicode"})],
+        "strip_accents": [None, StrOptions({"unicode"})],
+        "synonyms": [None, dict],
+        "min_frequency": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
+        ],
+        "handle_unknown": [StrOptions({"other", "ignore"})],
+    }
+
+    def __init__(
+        self,
+        separators: str | Iterable[str] = DEFAULT_SEPARATORS,
+        lowercase: bool | str = True,
+        strip_accents: str | None = None,
+        synonyms: dict[str, str] | None = None,
+        min_frequency: int | float = 1,
+        handle_unknown: str = "other",
+    ) -> None:
+        self.separators = separators
+        self.lowercase = lowercase
+        self.strip_accents = strip_accents
+        self.synonyms = synonyms
+        self.min_frequency = min_frequency
+        self.handle_unknown = handle_unknown
+
+    # ------------------------------------------------------------------ normalisation
+
+    def _separators(self) -> tuple[str, ...]:
+        seps = (self.separators,) if isinstance(self.separators, str) else tuple(self.separators)
+        bad = [s for s in seps if not isinstance(s, str) or not s]
+        if bad:
+            raise ValueError(
+                f"separators must be non-empty strings; got {bad[0]!r} in {self.separators!r}."
+            )
+        return seps
+
+    def _normalise_text(self, text: str) -> str:
+        """Case and accents of a whole cell (steps 2 and, Python-only, accent stripping)."""
+        if isinstance(self.lowercase, str):  # "unicode"
+            text = text.lower()
+        elif self.lowercase:
+            text = text.translate(_ASCII_LOWER)
+        if self.strip_accents == "unicode":
+            decomposed = unicodedata.normalize("NFKD", text)
+            text = "".join(c for c in decomposed if not unicodedata.combining(c))
+        return text
+
+    def _tokens(self, text: str, separators: tuple[str, ...]) -> list[str]:
+        """The normalised symptoms of one cell, before synonyms."""
+        out = []
+        for piece in _split_all([self._normalise_text(text)], separators):
+            words = _split_all([piece], WHITESPACE)
+            if words:
+                out.append(" ".join(words))
+        return out
+
+    def _normalise_synonyms(self, separators: tuple[str, ...]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, value in (self.synonyms or {}).items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError(f"synonyms must map strings to strings; got {key!r}: {value!r}.")
+            keys, values = self._tokens(key, separators), self._tokens(value, separators)
+            for name, text, parts in (("key", key, keys), ("value", value, values)):
+                if len(parts) > 1 or (name == "key" and not parts):
+                    what = "is empty" if not parts else f"contains a separator of {separators!r}"
+                    raise ValueError(
+                        f"synonyms {name} {text!r} {what} once normalised; each key must be "
+                        "one symptom, each value one symptom or '' (not a symptom)."
+                    )
+            canonical = values[0] if values else ""
+            if keys[0] in out and out[keys[0]] != canonical:
+                raise ValueError(
+                    f"synonyms map {keys[0]!r} to both {out[keys[0]]!r} and {canonical!r}."
+                )
+            out[keys[0]] = canonical
+        return out
+
+    def _cell_symptoms(self, value: Any, column: str, separators: tuple[str, ...]) -> list[str]:
+        """Canonical symptoms of one cell (synonyms applied)."""
+        if _is_missing(value):
+            return []
+        if isinstance(value, (bytes, bytearray)):
+            value = value.decode("utf-8")
+        elif not isinstance(value, str):
+            if isinstance(value, (complex, np.complexfloating)):
+                raise ValueError("Complex data not supported by SymptomEncoder.")
+            if not isinstance(value, (Real, np.number, np.bool_)):
+                raise TypeError(
+                    f"SymptomEncoder takes text: column {column!r} holds a "
+                    f"{type(value).__name__} value {value!r}."
+                )
+            value = str(value)
+        synonyms = self.synonyms_
+        canonical = (synonyms.get(t, t) for t in self._tokens(value, separators))
+        return [c for c in canonical if c]
+
+    def _column_symptoms(self, values: np.ndarray, column: str) -> list[list[str]]:
+        separators = self._separators()
+        cache: dict[Any, list[str]] = {}
+        out = []
+        for value in values.tolist():
+            key = value if isinstance(value, str) else None
+            if key is not None and key in cache:
+                out.append(cache[key])
+                continue
+            symptoms = self._cell_symptoms(value, column, separators)
+            if key is not None:
+                cache[key] = symptoms
+            out.append(symptoms)
+        return out
+
+    # ------------------------------------------------------------------ fit / transform
+
+    def _validate(self, X: Any, reset: bool) -> np.ndarray:
+        return validate_data(
+            self, X, dtype=object, ensure_all_finite=False, reset=reset, accept_sparse=False
+        )
+
+    def _column_names(self) -> list[str]:
+        return [str(c) for c in _check_feature_names_in(self, None)]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> SymptomEncoder:
+        """Learn one vocabulary per column.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Text columns; missing values allowed.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SymptomEncoder
+        """
+        separators = self._separators()
+        array = self._validate(X, reset=True)
+        self.synonyms_ = self._normalise_synonyms(separators)
+        n_samples = array.shape[0]
+        if isinstance(self.min_frequency, Integral):
+            threshold = int(self.min_frequency)
+        else:
+            threshold = max(1, math.ceil(self.min_frequency * n_samples - 1e-9))
+        self.vocabulary_, self.symptom_counts_ = [], []
+        for j, column in enumerate(self._column_names()):
+            counts: Counter[str] = Counter()
+            for symptoms in self._column_symptoms(array[:, j], column):
+                counts.update(set(symptoms))
+            self.symptom_counts_.append(dict(sorted(counts.items())))
+            vocabulary = sorted(s for s, c in counts.items() if c >= threshold)
+            self.vocabulary_.append(np.asarray(vocabulary, dtype=object))
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Multi-hot encode the symptoms of each column.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The same text columns as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out), float64
+            Per input column: one 0/1 column per vocabulary symptom, then (with
+            ``handle_unknown="other"``) the number of unknown symptoms of the row.
+        """
+        check_is_fitted(self, "vocabulary_")
+        array = self._validate(X, reset=False)
+        other = self.handle_unknown == "other"
+        blocks = []
+        for j, column in enumerate(self._column_names()):
+            index = {s: i for i, s in enumerate(self.vocabulary_[j].tolist())}
+            width = len(index)
+            block = np.zeros((array.shape[0], width + int(other)), dtype=np.float64)
+            for row, symptoms in enumerate(self._column_symptoms(array[:, j], column)):
+                for symptom in symptoms:
+                    i = index.get(symptom)
+                    if i is not None:
+                        block[row, i] = 1.0
+                    elif other:
+                        block[row, width] += 1.0
+            blocks.append(block)
+        return np.hstack(blocks) if blocks else np.zeros((array.shape[0], 0))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Output column names: ``<column>__<symptom>``, then ``<column>__other``.
+
+        If ``"other"`` is itself a symptom of the vocabulary, the unknown column is named
+        ``<column>__other_`` (underscores added until the name is unique).
+        """
+        check_is_fitted(self, "vocabulary_")
+        columns = _check_feature_names_in(self, input_features)
+        names: list[str] = []
+        for column, vocabulary in zip(columns, self.vocabulary_):
+            terms = [str(t) for t in vocabulary.tolist()]
+            names.extend(f"{column}__{t}" for t in terms)
+            if self.handle_unknown == "other":
+                other = "other"
+                while other in terms:
+                    other += "_"
+                names.append(f"{column}__{other}")
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        tags.input_tags.two_d_array = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+def looks_like_symptom_list(
+    series: Any,
+    *,
+    separators: str | Iterable[str] = DEFAULT_SEPARATORS,
+    min_share: float = 0.2,
+    max_words: float = 4.0,
+) -> bool:
+    """Whether a text column holds lists of short items (symptoms) rather than categories.
+
+    True when the non-missing values are text, at least ``min_share`` of the non-empty ones
+    contain a separator, the items are short (on average at most ``max_words`` words) and
+    splitting reduces the number of distinct values (items recur across rows).
+
+    Parameters
+    ----------
+    series : pandas.Series or 1D array-like
+        The column.
+    separators : str or sequence of str, default=DEFAULT_SEPARATORS
+        As :class:`SymptomEncoder`'s.
+    min_share : float, default=0.2
+        Least share of non-empty values containing a separator.
+    max_words : float, default=4.0
+        Largest mean number of words per item; longer items look like prose.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> looks_like_symptom_list(["fever; cough", "cough", "headache, fever", None])
+    True
+    >>> looks_like_symptom_list(["F", "M", "F"])
+    False
+    """
+    seps = (separators,) if isinstance(separators, str) else tuple(separators)
+    values = series.tolist() if hasattr(series, "tolist") else list(series)
+    texts = []
+    for value in values:
+        if _is_missing(value):
+            continue
+        if not isinstance(value, str):
+            return False
+        if value.strip():
+            texts.append(value)
+    if not texts:
+        return False
+    with_separator = sum(any(s in t for s in seps) for t in texts)
+    if with_separator < max(2, min_share * len(texts)):
+        return False
+    items = [w for t in texts for w in _split_all([t.lower()], seps)]
+    items = [" ".join(i.split()) for i in items]
+    items = [i for i in items if i]
+    if not items:
+        return False
+    mean_words = sum(len(i.split(" ")) for i in items) / len(items)
+    distinct = len(set(items))
+    return mean_words <= max_words and distinct < len(items) and distinct <= len(set(texts))
