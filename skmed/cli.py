@@ -69,7 +69,8 @@ def _summary_lines(result: Any, files: dict[str, str]) -> list[str]:
     classes = ", ".join(str(c) for c in result.classes)
     lines = [
         f"Rows: {result.n_rows} ({result.n_train} training, {result.n_test} held out)",
-        f"Features: {len(ct.numeric)} numeric, {len(ct.categorical)} categorical"
+        f"Features: {len(ct.numeric)} numeric, {len(ct.categorical)} categorical, "
+        f"{len(ct.text)} symptom-list"
         + (f" (left out, no values: {', '.join(ct.empty)})" if ct.empty else ""),
         f"Classes ({len(result.classes)}): {classes}",
     ]
@@ -134,10 +135,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         enabled=not args.quiet,
     )
     stages("data")
-    bunch = load_diagnosis(n_samples=args.n_samples, random_state=args.seed)
+    bunch = load_diagnosis(
+        n_samples=args.n_samples, random_state=args.seed, include_symptom_text=True
+    )
     types = ColumnTypes(
         numeric=[*bunch.numeric_features, *bunch.binary_features],
         categorical=list(bunch.categorical_features),
+        text=list(bunch.text_features),
     )
     from skmed._workflow import train_evaluate_export
 
@@ -221,8 +225,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(
             f"Read {len(frame)} rows from {args.data}: target {args.target!r} with "
-            f"{y.nunique()} classes; {len(types.numeric)} numeric and {len(types.categorical)} "
-            "categorical feature columns."
+            f"{y.nunique()} classes; {len(types.numeric)} numeric, {len(types.categorical)} "
+            f"categorical and {len(types.text)} symptom-list feature columns."
         )
         if n_dropped:
             print(f"Left out {n_dropped} rows with no {args.target!r} value.")
@@ -249,7 +253,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             "data": f"{args.data}: {len(y)} rows; stratified hold-out of "
             f"{args.test_size:.0%} for evaluation.",
             "predictors": f"numeric: {', '.join(types.numeric) or 'none'}; categorical: "
-            f"{', '.join(types.categorical) or 'none'}. Missing values imputed (median / most "
+            f"{', '.join(types.categorical) or 'none'}; symptom lists: "
+            f"{', '.join(types.text) or 'none'}. Missing values imputed (median / most "
             "frequent).",
             "development": "MedicalMLPClassifier with balanced class weights and early stopping"
             + ("; hyperparameters by 3-fold grid search" if args.grid else "")
@@ -480,8 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="train on a CSV file; write an ONNX model and an evaluation report",
         description=(
             "Train a MedicalMLPClassifier on a CSV file with a header row.\n\n"
-            "Numeric and boolean columns are median-imputed and standardized; all other\n"
-            "columns are treated as categorical (most-frequent imputation, one-hot encoding).\n"
+            "Numeric and boolean columns are median-imputed and standardized; text columns\n"
+            "holding lists ('fever; dry cough') are multi-hot encoded by SymptomEncoder; all\n"
+            "other columns are categorical (most-frequent imputation, one-hot encoding).\n"
             "Rows with no target value are left out. A stratified --test-size share is held\n"
             "out; the rest trains the network (balanced class weights, early stopping; with\n"
             "--grid, a small 3-fold grid search over layer sizes, L2 penalty and dropout\n"

@@ -9,6 +9,7 @@
             ("numeric", SimpleImputer(strategy="median") -> StandardScaler(), numeric),
             ("categorical", SimpleImputer(strategy="most_frequent")
                             -> OneHotEncoder(handle_unknown="ignore"), categorical),
+            ("symptoms", SymptomEncoder(), text),   # list-valued text columns, if any
         ])),
         ("classifier", MedicalMLPClassifier(...)),
     ])
@@ -55,24 +56,29 @@ class ColumnTypes:
         Everything else (text, categories): mode-imputed and one-hot encoded.
     empty : list of str
         Columns with no value at all; left out of the model.
+    text : list of str
+        List-valued text columns (``"fever; dry cough"``): multi-hot encoded with
+        :class:`~skmed.preprocessing.SymptomEncoder`.
     """
 
     numeric: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
 
     @property
     def features(self) -> list[str]:
-        """The model's input columns: numeric then categorical."""
-        return [*self.numeric, *self.categorical]
+        """The model's input columns: numeric, categorical, then list-valued text."""
+        return [*self.numeric, *self.categorical, *self.text]
 
 
 def infer_column_types(frame: Any, *, exclude: Iterable[str] = ()) -> ColumnTypes:
     """Sort the columns of a frame into numeric and categorical features.
 
-    Numeric and boolean dtypes are numeric; every other dtype (``object``, pandas ``str``,
-    ``category``, dates read as text) is categorical. Columns holding only missing values are
-    listed in ``empty`` and left out.
+    Numeric and boolean dtypes are numeric; text columns holding lists of short items
+    (:func:`skmed.preprocessing.looks_like_symptom_list`) are ``text``; every other dtype
+    (``object``, pandas ``str``, ``category``, dates read as text) is categorical. Columns
+    holding only missing values are listed in ``empty`` and left out.
 
     Parameters
     ----------
@@ -93,6 +99,8 @@ def infer_column_types(frame: Any, *, exclude: Iterable[str] = ()) -> ColumnType
     """
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+    from skmed.preprocessing import looks_like_symptom_list
+
     if not (hasattr(frame, "columns") and hasattr(frame, "dtypes")):
         raise ValueError(f"expected a pandas DataFrame; got {type(frame).__name__}.")
     exclude = list(exclude)
@@ -101,7 +109,7 @@ def infer_column_types(frame: Any, *, exclude: Iterable[str] = ()) -> ColumnType
         raise ValueError(
             f"column(s) {unknown} not found; the columns are {[str(c) for c in frame.columns]}."
         )
-    numeric, categorical, empty = [], [], []
+    numeric, categorical, empty, text = [], [], [], []
     for name, dtype in frame.dtypes.items():
         if name in exclude:
             continue
@@ -111,27 +119,34 @@ def infer_column_types(frame: Any, *, exclude: Iterable[str] = ()) -> ColumnType
             empty.append(name)
         elif is_bool_dtype(dtype) or is_numeric_dtype(dtype):
             numeric.append(name)
+        elif looks_like_symptom_list(frame[name]):
+            text.append(name)
         else:
             categorical.append(name)
-    if not numeric and not categorical:
+    if not numeric and not categorical and not text:
         raise ValueError(
             "no feature columns left"
             + (f" (columns without any value: {empty})" if empty else "")
             + "; the model needs at least one column besides the target."
         )
-    return ColumnTypes(numeric, categorical, empty)
+    return ColumnTypes(numeric, categorical, empty, text)
 
 
 def _as_types(columns: Any) -> ColumnTypes:
     if isinstance(columns, ColumnTypes):
         return columns
     if isinstance(columns, Mapping):
-        extra = set(columns) - {"numeric", "categorical"}
+        extra = set(columns) - {"numeric", "categorical", "text"}
         if extra:
             raise ValueError(
-                f"column lists must have keys 'numeric' and/or 'categorical'; got {sorted(extra)}."
+                "column lists must have keys 'numeric', 'categorical' and/or 'text'; got "
+                f"{sorted(extra)}."
             )
-        return ColumnTypes(list(columns.get("numeric", [])), list(columns.get("categorical", [])))
+        return ColumnTypes(
+            list(columns.get("numeric", [])),
+            list(columns.get("categorical", [])),
+            text=list(columns.get("text", [])),
+        )
     return infer_column_types(columns)
 
 
@@ -162,7 +177,7 @@ def prepare_features(frame: Any, columns: ColumnTypes | Mapping[str, Any] | None
             out[name] = out[name].astype(np.float64)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"column {name!r} is not numeric: {exc}") from None
-    for name in types.categorical:
+    for name in [*types.categorical, *types.text]:
         values = out[name].astype(object)
         out[name] = values.where(values.isna(), values.astype(str)).astype(object)
     return out
@@ -198,10 +213,11 @@ def make_clinical_pipeline(
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     from skmed.classifier import MedicalMLPClassifier
+    from skmed.preprocessing import SymptomEncoder
 
     types = _as_types(columns)
     if not types.features:
-        raise ValueError("the pipeline needs at least one numeric or categorical column.")
+        raise ValueError("the pipeline needs at least one numeric, categorical or text column.")
     transformers = []
     if types.numeric:
         numeric = Pipeline(
@@ -219,6 +235,8 @@ def make_clinical_pipeline(
             ]
         )
         transformers.append(("categorical", categorical, list(types.categorical)))
+    if types.text:
+        transformers.append(("symptoms", SymptomEncoder(), list(types.text)))
     return Pipeline(
         [
             ("preprocess", ColumnTransformer(transformers)),

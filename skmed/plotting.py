@@ -119,18 +119,32 @@ def plot_roc(
         color = f"C{i}"
         legend = name if (name and len(curves) == 1) else f"{label}"
         disp = RocCurveDisplay.from_predictions(
-            y_k, p_k, pos_label=True, name=legend, ax=ax, curve_kwargs={"color": color},
+            y_k,
+            p_k,
+            pos_label=True,
+            name=legend,
+            ax=ax,
+            curve_kwargs={"color": color},
             plot_chance_level=(i == len(curves) - 1),
         )
         band = None
         if n_bootstraps:
             band = roc_curve_ci(
-                y_k, p_k, pos_label=True, n_bootstraps=n_bootstraps,
-                confidence_level=confidence_level, random_state=random_state,
+                y_k,
+                p_k,
+                pos_label=True,
+                n_bootstraps=n_bootstraps,
+                confidence_level=confidence_level,
+                random_state=random_state,
             )
             ax.fill_between(
-                band["fpr"], band["tpr_lower"], band["tpr_upper"], color=color, alpha=0.2,
-                linewidth=0, label=f"{confidence_level:.0%} CI" if len(curves) == 1 else None,
+                band["fpr"],
+                band["tpr_lower"],
+                band["tpr_upper"],
+                color=color,
+                alpha=0.2,
+                linewidth=0,
+                label=f"{confidence_level:.0%} CI" if len(curves) == 1 else None,
             )
         disp.ci_band_ = band
         displays.append(disp)
@@ -177,8 +191,13 @@ def plot_precision_recall(
         legend = name if (name and len(curves) == 1) else f"{label}"
         displays.append(
             PrecisionRecallDisplay.from_predictions(
-                y_k, p_k, pos_label=True, name=legend, ax=ax,
-                curve_kwargs={"color": f"C{i}"}, plot_chance_level=True,
+                y_k,
+                p_k,
+                pos_label=True,
+                name=legend,
+                ax=ax,
+                curve_kwargs={"color": f"C{i}"},
+                plot_chance_level=True,
                 chance_level_kw={"color": f"C{i}", "linestyle": ":"},
             )
         )
@@ -234,8 +253,15 @@ def plot_calibration(
         legend = name if (name and len(curves) == 1) else f"{label}"
         displays.append(
             CalibrationDisplay.from_predictions(
-                y_k, p_k, pos_label=True, n_bins=n_bins, strategy=strategy, name=legend,
-                ax=ax, ref_line=(i == 0), color=f"C{i}",
+                y_k,
+                p_k,
+                pos_label=True,
+                n_bins=n_bins,
+                strategy=strategy,
+                name=legend,
+                ax=ax,
+                ref_line=(i == 0),
+                color=f"C{i}",
             )
         )
         a = assess_calibration(y_k, p_k, pos_label=True, n_bins=n_bins, strategy=strategy)
@@ -244,8 +270,14 @@ def plot_calibration(
             f"{prefix}intercept {a.intercept:.2f}, slope {a.slope:.2f}, Brier {a.brier:.3f}"
         )
     ax.text(
-        0.02, 0.98, "\n".join(lines), transform=ax.transAxes, va="top", ha="left",
-        fontsize="small", bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8},
+        0.02,
+        0.98,
+        "\n".join(lines),
+        transform=ax.transAxes,
+        va="top",
+        ha="left",
+        fontsize="small",
+        bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8},
     )
     ax.set_xlabel("Mean predicted probability")
     ax.set_ylabel("Observed proportion")
@@ -297,8 +329,14 @@ def plot_confusion_matrix(
     ax = _axes(ax)
     labels = [str(c) for c in checked.classes]
     disp = ConfusionMatrixDisplay.from_predictions(
-        checked.y_idx, pred_idx, labels=list(range(checked.classes.size)),
-        display_labels=labels, normalize=normalize, ax=ax, colorbar=False, cmap="Blues",
+        checked.y_idx,
+        pred_idx,
+        labels=list(range(checked.classes.size)),
+        display_labels=labels,
+        normalize=normalize,
+        ax=ax,
+        colorbar=False,
+        cmap="Blues",
     )
     title = "Confusion matrix"
     if checked.binary:
@@ -373,8 +411,10 @@ def plot_training_history(model_or_history: Any, *, ax: Any = None):
     ax.plot(epochs, history["loss"], label="training loss", color="C0")
     if history.get("val_loss"):
         ax.plot(
-            np.arange(1, len(history["val_loss"]) + 1), history["val_loss"],
-            label="validation loss", color="C1",
+            np.arange(1, len(history["val_loss"]) + 1),
+            history["val_loss"],
+            label="validation loss",
+            color="C1",
         )
     best = _find_best_epoch(model_or_history)
     if best:

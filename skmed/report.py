@@ -58,6 +58,7 @@ SECTIONS: dict[str, str] = {
     "metrics": "Performance metrics",
     "calibration": "Calibration",
     "subgroups": "Subgroup performance",
+    "explanations": "Interpretability",
     "figures": "Figures",
 }
 
@@ -214,6 +215,9 @@ class ClinicalReport:
     model_info: dict[str, Any]
     notes: list[str]
     settings: dict[str, Any]
+    #: ``column_importance`` table and per-patient explanations (``skmed.explain``), if given.
+    importance: pd.DataFrame | None = None
+    explanations: list[Any] = field(default_factory=list)
 
     # ------------------------------------------------------------------ JSON
 
@@ -233,6 +237,18 @@ class ClinicalReport:
                 "model_card": asdict(self.model_card),
                 "model_info": self.model_info,
                 "notes": self.notes,
+                "importance": self.importance,
+                "explanations": [
+                    {
+                        "class": _py(e.class_),
+                        "score": e.score,
+                        "baseline_score": e.baseline_score,
+                        "baseline": e.baseline,
+                        "summary": e.summary(),
+                        "attributions": e.attributions.to_dict(),
+                    }
+                    for e in self.explanations
+                ],
             }
         )
 
@@ -292,6 +308,7 @@ class ClinicalReport:
             "metrics": self._html_metrics(),
             "calibration": self._html_calibration(),
             "subgroups": self._html_subgroups(),
+            "explanations": self._html_explanations(),
             "figures": self._html_figures(),
         }
         for sid, heading in SECTIONS.items():
@@ -312,9 +329,11 @@ class ClinicalReport:
         e = html.escape
         ds = self.data_summary
         look = self._metric_lookup()
-        key = str(self.operating_point.get("positive_label")) if self.operating_point.get(
-            "threshold"
-        ) is not None else "macro"
+        key = (
+            str(self.operating_point.get("positive_label"))
+            if self.operating_point.get("threshold") is not None
+            else "macro"
+        )
         items = [
             f"{ds['n_samples']} patients, classes: "
             + ", ".join(f"{e(str(k))} ({v})" for k, v in ds["class_counts"].items()),
@@ -383,9 +402,7 @@ class ClinicalReport:
         for m in ("roc_auc", "sensitivity", "specificity", "ppv", "npv", "calibration_slope"):
             if (key, m) in look:
                 parts.append(f"{_METRIC_LABELS[m]} {_fmt_ci(*look[(key, m)])}")
-        return (
-            f"On {self.data_summary['n_samples']} held-out patients: " + "; ".join(parts) + "."
-        )
+        return f"On {self.data_summary['n_samples']} held-out patients: " + "; ".join(parts) + "."
 
     def _html_data(self) -> str:
         e = html.escape
@@ -493,12 +510,12 @@ class ClinicalReport:
             first = block.iloc[0]
             look = {r["metric"]: r for r in block.to_dict(orient="records")}
             cells = "".join(
-                f"<td>{_fmt_ci(look[m]['estimate'], look[m]['ci_lower'], look[m]['ci_upper'])}"
-                "</td>"
+                f"<td>{_fmt_ci(look[m]['estimate'], look[m]['ci_lower'], look[m]['ci_upper'])}</td>"
                 for m in metrics
             )
             flag = (
-                f'<td class="flag">too small: {e(first["note"])}</td>' if first["too_small"]
+                f'<td class="flag">too small: {e(first["note"])}</td>'
+                if first["too_small"]
                 else "<td></td>"
             )
             label = " / ".join(e(str(k)) for k in (key if isinstance(key, tuple) else (key,)))
@@ -510,6 +527,31 @@ class ClinicalReport:
             f"<table><tr><th>Group</th><th>n</th>{head}<th>Flag</th></tr>{''.join(rows)}</table>"
         )
 
+    def _html_explanations(self) -> str:
+        e = html.escape
+        if self.importance is None and not self.explanations:
+            return (
+                "<p>Not requested (pass <code>importance=</code> / <code>explanations=</code>).</p>"
+            )
+        out = []
+        if self.importance is not None:
+            level = self.importance.attrs.get("confidence_level", 0.95)
+            rows = "".join(
+                f"<tr><th>{e(str(r['column']))}</th><td>"
+                f"{_fmt_ci(r['importance_mean'], r['ci_lower'], r['ci_upper'])}</td></tr>"
+                for r in self.importance.to_dict(orient="records")
+            )
+            out.append(
+                f"<p>Permutation importance of each input column ({level:.0%} interval): the "
+                "drop in the score when the column is shuffled.</p>"
+                f"<table><tr><th>Column</th><th>Importance</th></tr>{rows}</table>"
+            )
+        for ex in self.explanations:
+            out.append(
+                f'<p>{e(ex.summary())} <span class="meta">Baseline: {e(ex.baseline)}.</span></p>'
+            )
+        return "".join(out)
+
     def _html_figures(self) -> str:
         e = html.escape
         if not self.figures:
@@ -517,6 +559,8 @@ class ClinicalReport:
         out = []
         for name, data in self.figures.items():
             caption = _FIGURE_CAPTIONS.get(name, name)
+            if name.startswith("waterfall_"):
+                caption = f"Patient {int(name.split('_')[1]) + 1}: contributions to the score"
             out.append(
                 f'<figure id="fig-{e(name)}"><img alt="{e(caption)}" '
                 f'src="data:image/png;base64,{data}"><figcaption>{e(caption)}</figcaption></figure>'
@@ -531,6 +575,7 @@ _FIGURE_CAPTIONS = {
     "confusion_matrix": "Confusion matrix at the operating point",
     "decision_curve": "Decision curve (net benefit)",
     "training": "Training curves",
+    "importance": "Permutation importance of the input columns",
 }
 
 _CSS = """
@@ -617,6 +662,8 @@ def build_report(
     min_group_size: int = 50,
     plots: bool = True,
     random_state: Any = 0,
+    importance: pd.DataFrame | None = None,
+    explanations: Any = None,
 ) -> ClinicalReport:
     """Evaluate held-out predictions and assemble a :class:`ClinicalReport`.
 
@@ -657,6 +704,10 @@ def build_report(
         Draw figures (needs matplotlib; skipped with a note when it is missing).
     random_state : int, default=0
         Seed of every bootstrap.
+    importance : DataFrame, default=None
+        :func:`skmed.explain.column_importance` output: shown as a table and a bar chart.
+    explanations : PatientExplanation or list of them, default=None
+        :func:`skmed.explain.explain_patient` outputs: summary sentences and waterfall charts.
 
     Returns
     -------
@@ -754,9 +805,7 @@ def build_report(
             operating_point["tuning"] = op_info
         cal_targets = [(pos_label, y_pos, p)]
     else:
-        cal_targets = [
-            (c, checked.y_idx == k, proba[:, k]) for k, c in enumerate(classes_arr)
-        ]
+        cal_targets = [(c, checked.y_idx == k, proba[:, k]) for k, c in enumerate(classes_arr)]
     calibration = {}
     for label, y_k, p_k in cal_targets:
         a = assess_calibration(y_k, p_k, pos_label=True)
@@ -766,9 +815,27 @@ def build_report(
     figures: dict[str, str] = {}
     if plots:
         figures = _draw_figures(
-            checked, classes_arr, threshold, model, n_bootstraps, confidence_level,
-            random_state, notes,
+            checked,
+            classes_arr,
+            threshold,
+            model,
+            n_bootstraps,
+            confidence_level,
+            random_state,
+            notes,
         )
+    if explanations is not None and not isinstance(explanations, (list, tuple)):
+        explanations = [explanations]
+    explanations = list(explanations or [])
+    if figures and (importance is not None or explanations):
+        from skmed import explain
+
+        if importance is not None:
+            figures["importance"] = _figure_png(
+                lambda ax: explain.plot_importance(importance, ax=ax)
+            )
+        for i, ex in enumerate(explanations):
+            figures[f"waterfall_{i}"] = _figure_png(lambda ax, ex=ex: ex.plot(ax=ax))
 
     return ClinicalReport(
         title=title,
@@ -782,6 +849,8 @@ def build_report(
         model_card=ModelCard.from_any(model_card),
         model_info=_model_info(model),
         notes=notes,
+        importance=importance,
+        explanations=explanations,
         settings={
             "n_bootstraps": int(n_bootstraps),
             "confidence_level": float(confidence_level),
@@ -810,8 +879,13 @@ def _draw_figures(
     kw = dict(classes=classes, pos_label=pos)
     figs = {
         "roc": lambda ax: plotting.plot_roc(
-            y, proba, **kw, n_bootstraps=min(n_bootstraps, 500),
-            confidence_level=confidence_level, random_state=random_state, ax=ax,
+            y,
+            proba,
+            **kw,
+            n_bootstraps=min(n_bootstraps, 500),
+            confidence_level=confidence_level,
+            random_state=random_state,
+            ax=ax,
         ),
         "precision_recall": lambda ax: plotting.plot_precision_recall(y, proba, **kw, ax=ax),
         "calibration": lambda ax: plotting.plot_calibration(y, proba, **kw, ax=ax),

@@ -58,9 +58,7 @@ _PENALTY = -1e6
 
 def _canonical(name: str, what: str) -> str:
     if not isinstance(name, str) or name.lower() not in CLINICAL_RATES:
-        raise ValueError(
-            f"Unknown {what} {name!r}; choose one of {sorted(set(CLINICAL_RATES))}."
-        )
+        raise ValueError(f"Unknown {what} {name!r}; choose one of {sorted(set(CLINICAL_RATES))}.")
     return CLINICAL_RATES[name.lower()]
 
 
