@@ -205,6 +205,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{describe_names(frame.columns)}."
         )
     X, y, n_dropped = check_target(frame.drop(columns=drop), args.target, source=repr(args.data))
+    from skmed.privacy import check_no_identifiers
+
+    keep = [c.strip() for c in (args.keep or "").split(",") if c.strip()]
+    scan = check_no_identifiers(X, keep=keep)  # ValueError -> one-line "skmed: error: ..."
     types = infer_column_types(X)
     groups = args.group or []
     unknown = [g for g in groups if g not in types.features]
@@ -232,6 +236,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"Left out {n_dropped} rows with no {args.target!r} value.")
         if types.empty:
             print(f"Left out columns without any value: {types.empty}.")
+        if scan.flagged_columns:
+            print(f"Training on flagged identifier columns kept by --keep: {scan.flagged_columns}.")
     from skmed._workflow import train_evaluate_export
 
     start = time.perf_counter()
@@ -508,6 +514,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--drop",
         metavar="COLUMNS",
         help="comma-separated columns to leave out (identifiers, dates, leakage)",
+    )
+    train.add_argument(
+        "--keep", metavar="COLUMNS",
+        help="comma-separated columns to train on although the identifier scan flags them "
+        "(flagged columns must be named in --drop or --keep)",
     )
     train.add_argument(
         "--out",

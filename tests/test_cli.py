@@ -268,7 +268,7 @@ def test_demo(tmp_path):
     html = (out_dir / "report.html").read_text(encoding="utf-8")
     assert all(f'<section id="{s}"' in html for s in SECTIONS)
     model = OnnxClassifier(out_dir / "model.onnx")
-    X = load_diagnosis(n_samples=20, random_state=5).data
+    X = load_diagnosis(n_samples=20, random_state=5, include_symptom_text=True).data
     assert model.predict_proba(X).shape == (20, 5)
 
 
@@ -493,3 +493,43 @@ def test_predict_one_million_rows_in_bounded_memory(trained, tmp_path):
         "predicted_label",
         *[f"proba_{c}" for c in sorted(load_diagnosis(n_samples=10).target_names)],
     ]
+
+
+def test_train_refuses_identifier_columns_until_dropped_or_kept(workdir):
+    frame = pd.read_csv(workdir / "train.csv").head(200)
+    first, last = ["Jane", "Omar", "Li", "Maria", "Tom"], ["Doe", "Khan", "Wei", "Silva", "Berg"]
+    names = [f"{first[i % 5]} {last[(i // 5) % 5]}-{chr(65 + i % 26)}" for i in range(len(frame))]
+    frame.insert(1, "patient_name", names)
+    frame.insert(2, "phone", [f"+44 20 7946 {i:04d}" for i in range(len(frame))])
+    frame.to_csv(workdir / "identified.csv", index=False)
+    refused = run_skmed(
+        "train",
+        "identified.csv",
+        "--target",
+        "diagnosis",
+        "--drop",
+        "patient_id",
+        "--out",
+        "id.onnx",
+        cwd=workdir,
+    )
+    assert_one_line_error(refused, "patient_name", "phone", "--drop", "--keep")
+    assert not (workdir / "id.onnx").exists()
+    dropped = run_skmed(
+        "train",
+        "identified.csv",
+        "--target",
+        "diagnosis",
+        "--drop",
+        "patient_id,patient_name,phone",
+        "--out",
+        "id.onnx",
+        "--report",
+        "id.html",
+        "--quiet",
+        *FAST_TRAIN,
+        cwd=workdir,
+        check=0,
+    )
+    assert (workdir / "id.onnx").exists(), dropped.stderr
+    assert "patient_name" not in OnnxClassifier(str(workdir / "id.onnx")).feature_names_in_
