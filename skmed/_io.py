@@ -308,8 +308,9 @@ def _convert(series: Any, kind: str, name: str, first_line: int) -> Any:
     failed = present & np.isnan(numbers)
     if failed.any():
         # slow path, only for the failures: blanks are missing, True/False (as pandas writes
-        # booleans) are 1/0, anything else is an error
+        # booleans) are 1/0, anything else is an error. pandas may hand out read-only views.
         text = series.to_numpy(dtype=object, na_value=None)
+        numbers, present = numbers.copy(), present.copy()
         for k in np.flatnonzero(failed).tolist():
             word = str(text[k]).strip().lower()
             if word == "":

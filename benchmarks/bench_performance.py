@@ -1,0 +1,422 @@
+"""skmed's speed and memory against the alternatives, measured side by side in one run.
+
+Every figure of the performance goals (issues #2 and #6) comes from this script:
+
+1. training throughput: MedicalMLPClassifier vs scikit-learn's MLPClassifier (and scikeras when
+   installed), 30-64-32-k MLP, Adam lr 1e-3, batch 256, 10 epochs, no early stopping, on breast
+   cancer (455 training rows) and make_classification (80,000 training rows, 3 classes);
+2. GridSearchCV, 4 candidates x 3 folds, breast cancer, 10 epochs, n_jobs=1 and n_jobs=2;
+3. in-process predict_proba: one row, and 100,000 rows;
+4. skmed.runtime.OnnxClassifier vs a raw onnxruntime session on the same file;
+5. peak memory of a fit on 1,000,000 x 30 float32 rows, above the import baseline;
+6. cold start: ``import skmed``; a fresh process that loads an exported model and predicts one
+   row (wall time and peak RSS).
+
+Quote ratios from one run: absolute times move with the machine's load.
+
+    python benchmarks/bench_performance.py                    # ~3 minutes on 2 cores
+    python benchmarks/bench_performance.py --write docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import warnings
+from datetime import datetime
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer, make_classification
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skmed import MedicalMLPClassifier
+from skmed._backend import select_backend
+
+HIDDEN, BATCH, EPOCHS, LR = (64, 32), 256, 10, 1e-3
+BACKEND = select_backend()
+
+
+def sklearn_mlp(seed: int = 0) -> MLPClassifier:
+    return MLPClassifier(
+        HIDDEN,
+        batch_size=BATCH,
+        max_iter=EPOCHS,
+        learning_rate_init=LR,
+        tol=0,
+        n_iter_no_change=EPOCHS + 1,
+        random_state=seed,
+    )
+
+
+def skmed_mlp(seed: int = 0) -> MedicalMLPClassifier:
+    return MedicalMLPClassifier(
+        HIDDEN,
+        batch_size=BATCH,
+        epochs=EPOCHS,
+        learning_rate=LR,
+        early_stopping=False,
+        random_state=seed,
+    )
+
+
+def scikeras_mlp(seed: int = 0):
+    from scikeras.wrappers import KerasClassifier
+
+    def build(meta):
+        import keras
+
+        model = keras.Sequential([keras.Input((meta["n_features_in_"],))])
+        for width in HIDDEN:
+            model.add(keras.layers.Dense(width, activation="relu"))
+        model.add(keras.layers.Dense(meta["n_classes_"], activation="softmax"))
+        return model
+
+    return KerasClassifier(
+        build,
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        optimizer__learning_rate=LR,
+        batch_size=BATCH,
+        epochs=EPOCHS,
+        verbose=0,
+        random_state=seed,
+    )
+
+
+def candidates() -> dict:
+    found = {"sklearn MLPClassifier": sklearn_mlp, f"skmed [{BACKEND}]": skmed_mlp}
+    try:
+        import scikeras  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        found[f"scikeras [{BACKEND}]"] = scikeras_mlp
+    return found
+
+
+def median_time(fn, repeats: int, *args) -> float:
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def each(fn, rows) -> None:
+    for row in rows:
+        fn(row)
+
+
+def tasks(quick: bool):
+    X, y = load_breast_cancer(return_X_y=True)
+    yield "breast cancer", X, y
+    n = 20_000 if quick else 100_000
+    X, y = make_classification(
+        n, 30, n_informative=10, n_classes=3, weights=[0.8, 0.15, 0.05], random_state=0
+    )
+    yield f"synthetic {int(n * 0.8):,} rows", X, y
+
+
+def split_scale(X, y):
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(X_tr)
+    return (
+        scaler.transform(X_tr).astype(np.float32),
+        scaler.transform(X_te).astype(np.float32),
+        y_tr,
+        y_te,
+    )
+
+
+def bench_training(quick: bool, rows: list, models: dict) -> None:
+    repeats = 3
+    for task, X, y in tasks(quick):
+        X_tr, X_te, y_tr, y_te = split_scale(X, y)
+        base = None
+        for name, make in candidates().items():
+            make().fit(X_tr[:300], y_tr[:300])  # warm-up: imports, first-call compilation
+            fitted = []
+
+            def fit(make, fitted, X, y):
+                fitted.append(make(len(fitted)).fit(X, y))
+
+            seconds = median_time(fit, repeats, make, fitted, X_tr, y_tr)
+            rate = len(X_tr) * EPOCHS / seconds
+            base = base or rate
+            acc = statistics.median(balanced_accuracy_score(y_te, m.predict(X_te)) for m in fitted)
+            rows.append(
+                (task, name, f"{seconds:.3f}", f"{rate:,.0f}", f"{rate / base:.2f}", f"{acc:.3f}")
+            )
+            if task.startswith("synthetic"):
+                models[name] = (fitted[0], X_te)
+
+
+def bench_grid(rows: list) -> None:
+    X, y = load_breast_cancer(return_X_y=True)
+    grid = {"clf__hidden_layer_sizes": [(32,), (64, 32)]}
+    for n_jobs in (1, 2):
+        base = None
+        for name, make in list(candidates().items())[:2]:
+            key = "learning_rate" if name.startswith("skmed") else "learning_rate_init"
+            search = GridSearchCV(
+                Pipeline([("scale", StandardScaler()), ("clf", make())]),
+                {**grid, f"clf__{key}": [1e-3, 3e-3]},
+                cv=3,
+                n_jobs=n_jobs,
+            )
+            search.fit(X, y)  # warm-up (spawns workers for n_jobs=2)
+            seconds = median_time(search.fit, 3, X, y)
+            base = base or seconds
+            rows.append(
+                (
+                    f"n_jobs={n_jobs}",
+                    name,
+                    f"{seconds:.2f}",
+                    f"{seconds / base:.2f}",
+                    f"{search.best_score_:.3f}",
+                )
+            )
+
+
+def bench_predict(models: dict, rows: list) -> None:
+    base1 = baseb = None
+    for name in ("sklearn MLPClassifier", f"skmed [{BACKEND}]"):
+        model, X_te = models[name]
+        one = [X_te[i : i + 1] for i in range(200)]
+        model.predict_proba(one[0])
+        t1 = median_time(each, 7, model.predict_proba, one) / len(one)
+        big = np.resize(X_te, (100_000, X_te.shape[1]))
+        tb = median_time(model.predict_proba, 5, big)
+        base1, baseb = base1 or t1, baseb or len(big) / tb
+        rows.append(
+            (
+                name,
+                f"{t1 * 1e6:,.0f}",
+                f"{t1 / base1:.2f}",
+                f"{len(big) / tb:,.0f}",
+                f"{len(big) / tb / baseb:.2f}",
+            )
+        )
+
+
+def bench_runtime(models: dict, rows: list, tmp: str) -> str:
+    import onnxruntime
+
+    from skmed import to_onnx
+    from skmed.runtime import OnnxClassifier
+
+    model, X_te = models[f"skmed [{BACKEND}]"]
+    path = os.path.join(tmp, "model.onnx")
+    to_onnx(model, X_te[:50], path=path)
+    runtime = OnnxClassifier(path)
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    kind = session.get_inputs()[0].type
+    dtype = np.float64 if "double" in kind else np.float32
+    one = [X_te[i : i + 1] for i in range(200)]
+    big = np.resize(X_te, (100_000, X_te.shape[1]))
+    raw = {
+        "raw onnxruntime session.run": (
+            lambda x: session.run(["probabilities"], {name: x.astype(dtype)})
+        ),
+        "skmed OnnxClassifier.predict_proba": runtime.predict_proba,
+    }
+    base1 = baseb = None
+    for label, fn in raw.items():
+        fn(one[0])
+        t1 = median_time(each, 7, fn, one) / len(one)
+        tb = median_time(fn, 5, big)
+        base1, baseb = base1 or t1, baseb or len(big) / tb
+        rows.append(
+            (
+                label,
+                f"{t1 * 1e6:,.1f}",
+                f"{t1 / base1:.2f}",
+                f"{len(big) / tb:,.0f}",
+                f"{len(big) / tb / baseb:.2f}",
+            )
+        )
+    return path
+
+
+_MEMORY_SCRIPT = textwrap.dedent(
+    """
+    import resource, sys, numpy as np
+    from skmed import MedicalMLPClassifier
+    rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    warm = MedicalMLPClassifier(epochs=1, early_stopping=False)
+    warm.fit(np.eye(8, dtype=np.float32), [0, 1] * 4)
+    base = rss()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1_000_000, 30), dtype=np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    MedicalMLPClassifier((64, 32), epochs=1, batch_size=256, early_stopping=sys.argv[1] == "1",
+                         random_state=0).fit(X, y)
+    print(base, rss(), X.nbytes / 2**20)
+    """
+)
+
+
+def bench_memory(rows: list) -> None:
+    for early in ("0", "1"):
+        out = subprocess.run(
+            [sys.executable, "-c", _MEMORY_SCRIPT, early],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        base, peak, data = map(float, out)
+        label = "with early stopping (10% split)" if early == "1" else "no early stopping"
+        rows.append(
+            (label, f"{data:.0f}", f"{base:.0f}", f"{peak:.0f}", f"{(peak - base) / data:.2f}")
+        )
+
+
+def _cold(code: str, runs: int = 5) -> tuple[float, float]:
+    walls, peaks = [], []
+    for _ in range(runs + 1):
+        start = time.perf_counter()
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                code + "\nimport resource\n"
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[-1]
+        walls.append(time.perf_counter() - start)
+        peaks.append(int(out) / 1024)
+    return statistics.median(walls[1:]), statistics.median(peaks[1:])  # first run warms caches
+
+
+def bench_cold_start(rows: list, model_path: str, n_features: int) -> None:
+    row = ", ".join("0.1" for _ in range(n_features))
+    cases = {
+        "python -c pass": "pass",
+        "import skmed": "import skmed",
+        "import sklearn": "import sklearn",
+        "OnnxClassifier: load + predict 1 row": (
+            f"from skmed.runtime import OnnxClassifier\n"
+            f"OnnxClassifier({model_path!r}).predict_proba([[{row}]])"
+        ),
+    }
+    for label, code in cases.items():
+        wall, peak = _cold(code)
+        rows.append((label, f"{wall:.3f}", f"{peak:.0f}"))
+
+
+def table(head: tuple, rows: list) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20k synthetic rows")
+    parser.add_argument("--write", metavar="PATH", help="also write the tables to this file")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    start = time.perf_counter()
+    out = [
+        f"Run {datetime.now():%Y-%m-%d %H:%M}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; Keras backend "
+        f"{BACKEND}. Command: `python benchmarks/bench_performance.py"
+        f"{' --quick' if args.quick else ''}`.",
+    ]
+    training, models = [], {}
+    bench_training(args.quick, training, models)
+    out += [
+        "",
+        "### Training throughput (median of 3 fits)",
+        "",
+        table(
+            ("data", "estimator", "fit s", "train rows/s", "x MLPClassifier", "balanced acc"),
+            training,
+        ),
+    ]
+    grid = []
+    bench_grid(grid)
+    out += [
+        "",
+        "### GridSearchCV, 4 candidates x 3 folds + refit, breast cancer (median of 3)",
+        "",
+        table(("n_jobs", "estimator", "wall s", "x MLPClassifier", "best CV acc"), grid),
+    ]
+    predict = []
+    bench_predict(models, predict)
+    out += [
+        "",
+        "### In-process predict_proba (30 features, 3 classes)",
+        "",
+        table(
+            ("estimator", "1-row us", "x MLPClassifier", "100k-row rows/s", "x MLPClassifier"),
+            predict,
+        ),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = []
+        path = bench_runtime(models, runtime, tmp)
+        out += [
+            "",
+            "### ONNX runtime on the same file",
+            "",
+            table(("runner", "1-row us", "x raw", "100k-row rows/s", "x raw"), runtime),
+        ]
+        memory = []
+        bench_memory(memory)
+        out += [
+            "",
+            "### Peak memory of a fit on 1,000,000 x 30 float32 rows (1 epoch)",
+            "",
+            table(
+                ("fit", "data MiB", "after import MiB", "peak MiB", "(peak - import) / data"),
+                memory,
+            ),
+        ]
+        cold = []
+        bench_cold_start(cold, path, models[f"skmed [{BACKEND}]"][1].shape[1])
+        out += [
+            "",
+            "### Fresh process (median of 5 after a warm-up run)",
+            "",
+            table(("command", "wall s", "peak RSS MiB"), cold),
+        ]
+    out += ["", f"Total benchmark time {time.perf_counter() - start:.0f} s."]
+    text = "\n".join(out)
+    print(text)
+    if args.write:
+        with open(args.write, "w") as handle:
+            handle.write(_DOC_HEAD + text + "\n")
+
+
+_DOC_HEAD = """# Benchmarks
+
+Measured by `benchmarks/bench_performance.py` in one run on this project's machine (2 CPU
+cores, no GPU). Each peer runs in the same process on the same data with the same
+architecture, batch size and epochs; compare the ratios, not absolute times across runs.
+`benchmarks/bench_metrics.py` measures the bootstrap of the clinical metrics and
+`benchmarks/bench_defaults.py` judges the default parameters on real clinical tables.
+
+"""
+
+
+if __name__ == "__main__":
+    main()
