@@ -56,18 +56,18 @@ def build_keras_mlp(
     layers = keras.layers
     regularizer = keras.regularizers.L2(alpha) if alpha > 0 else None
     act = ACTIVATION_ALIASES[activation]
-    model = keras.Sequential(name="skmed_mlp")
-    model.add(keras.Input(shape=(n_features,), name="features"))
+    stack: list[Any] = [keras.Input(shape=(n_features,), name="features")]
     for units in hidden_layer_sizes:
         if batch_normalization:
-            model.add(layers.Dense(units, use_bias=False, kernel_regularizer=regularizer))
-            model.add(layers.BatchNormalization())
-            model.add(layers.Activation(act))
+            stack.append(layers.Dense(units, use_bias=False, kernel_regularizer=regularizer))
+            stack.append(layers.BatchNormalization())
+            stack.append(layers.Activation(act))
         else:
-            model.add(layers.Dense(units, activation=act, kernel_regularizer=regularizer))
+            stack.append(layers.Dense(units, activation=act, kernel_regularizer=regularizer))
         if dropout > 0:
-            model.add(layers.Dropout(dropout))
-    model.add(layers.Dense(n_classes, activation="softmax", kernel_regularizer=regularizer))
+            stack.append(layers.Dropout(dropout))
+    stack.append(layers.Dense(n_classes, activation="softmax", kernel_regularizer=regularizer))
+    model = keras.Sequential(stack, name="skmed_mlp")  # built once, not once per add()
     return model
 
 

@@ -18,6 +18,7 @@ are not bit-identical to each other).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -198,13 +199,12 @@ def _optimizer_step(optimizer: Any, keras_variables: list) -> Any:
         m = [optimizer._momentums[index(v)].value for v in keras_variables]
         s = [optimizer._velocities[index(v)].value for v in keras_variables]
         beta_1, beta_2, epsilon = optimizer.beta_1, optimizer.beta_2, optimizer.epsilon
-        b1 = torch.tensor(beta_1, dtype=torch.float32)
-        b2 = torch.tensor(beta_2, dtype=torch.float32)
-        lr_t = torch.tensor(lr, dtype=torch.float32)
+        step = [int(optimizer.iterations)]
 
         def adam(grads: list) -> None:
-            t = (optimizer.iterations.value + 1).to(torch.float32)
-            alpha = lr_t * torch.sqrt(1 - torch.pow(b2, t)) / (1 - torch.pow(b1, t))
+            step[0] += 1
+            t = step[0]
+            alpha = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
             torch._foreach_mul_(m, beta_1)
             torch._foreach_add_(m, grads, alpha=1 - beta_1)
             torch._foreach_mul_(s, beta_2)
