@@ -45,17 +45,24 @@ pipe = make_pipeline(
 # positive), on out-of-fold predictions. The result is a scikit-learn
 # TunedThresholdClassifierCV, so it pickles and exports with its threshold.
 tuned = tune_threshold(
-    pipe, X_train, y_train, objective="specificity", constraint="sensitivity",
-    min_value=0.95, pos_label="malignant",
+    pipe,
+    X_train,
+    y_train,
+    objective="specificity",
+    constraint="sensitivity",
+    min_value=0.95,
+    pos_label="malignant",
 )
-print(f"threshold = {tuned.best_threshold_:.3f}, "
-      f"out-of-fold specificity = {tuned.best_score_:.3f}")
+print(f"threshold = {tuned.best_threshold_:.3f}, out-of-fold specificity = {tuned.best_score_:.3f}")
 
 # %%
 # Held-out metrics with 95% bootstrap confidence intervals
 proba = tuned.predict_proba(X_test)
 table = clinical_metrics(
-    y_test, proba, classes=tuned.classes_, pos_label="malignant",
+    y_test,
+    proba,
+    classes=tuned.classes_,
+    pos_label="malignant",
     threshold=tuned.best_threshold_,
 )
 print(table.round(3).to_string(index=False))
@@ -63,8 +70,14 @@ print(table.round(3).to_string(index=False))
 # %%
 # The same per sex; small groups would be flagged
 sub = subgroup_metrics(
-    y_test, proba, "sex", X=X_test, classes=tuned.classes_, pos_label="malignant",
-    threshold=tuned.best_threshold_, n_bootstraps=200,
+    y_test,
+    proba,
+    "sex",
+    X=X_test,
+    classes=tuned.classes_,
+    pos_label="malignant",
+    threshold=tuned.best_threshold_,
+    n_bootstraps=200,
 )
 print(sub[sub["metric"].isin(["sensitivity", "specificity"])].round(3).to_string(index=False))
 
@@ -85,7 +98,12 @@ plot_decision_curve(y_test, proba, **kw)
 # %%
 # One self-contained HTML report (and its JSON twin)
 report = build_report(
-    y_test, proba, model=tuned, X=X_test, groups=["sex"], positive_label="malignant",
+    y_test,
+    proba,
+    model=tuned,
+    X=X_test,
+    groups=["sex"],
+    positive_label="malignant",
     title="Breast cancer: malignant vs benign",
     model_card={
         "intended_use": "Illustration only -- not for clinical use.",

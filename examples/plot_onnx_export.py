@@ -14,6 +14,7 @@ runs it with numpy and onnxruntime only, like the Python model.
 import tempfile
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -55,8 +56,9 @@ prep = ColumnTransformer(
         ),
     ]
 )
-clf = MedicalMLPClassifier(hidden_layer_sizes=(16,), epochs=30, early_stopping=False,
-                           random_state=0)
+clf = MedicalMLPClassifier(
+    hidden_layer_sizes=(16,), epochs=30, early_stopping=False, random_state=0
+)
 model = FixedThresholdClassifier(
     make_pipeline(prep, clf), threshold=0.3, pos_label="readmitted"
 ).fit(X, y)
@@ -86,3 +88,16 @@ print(runtime.predict(records))
 diff = np.abs(runtime.predict_proba(X) - model.predict_proba(X)).max()
 print(f"max |ONNX - Python| probability: {diff:.1e}")
 print("labels identical:", bool((runtime.predict(X) == model.predict(X)).all()))
+
+# %%
+# Each patient's probability of readmission from the ONNX file against the Python model's:
+# the points lie on the diagonal, and the dotted line is the exported decision threshold.
+p_onnx = runtime.predict_proba(X)[:, list(runtime.classes_).index("readmitted")]
+p_python = model.predict_proba(X)[:, list(model.classes_).index("readmitted")]
+fig, ax = plt.subplots(figsize=(4, 4))
+ax.scatter(p_python, p_onnx, s=8, alpha=0.6)
+ax.plot([0, 1], [0, 1], color="grey", linewidth=1)
+ax.axvline(runtime.threshold["value"], color="grey", linestyle=":")
+ax.set_xlabel("P(readmitted), Python pipeline")
+ax.set_ylabel("P(readmitted), ONNX runtime")
+fig.tight_layout()

@@ -35,10 +35,20 @@ print({c: looks_like_symptom_list(X[c]) for c in ["sex", "smoking", "symptoms"]}
 # Synonyms fold the clinician's words onto one name; ``""`` marks words that are not symptoms.
 # Symptoms seen in fewer than 3 patients count in the ``other`` column, as do unseen ones.
 synonyms = {
-    "pyrexia": "fever", "febrile": "fever", "high temp": "fever", "temp": "fever",
-    "sob": "dyspnoea", "dyspnea": "dyspnoea", "short of breath": "dyspnoea",
-    "dry cough": "cough", "productive cough": "cough", "coughing": "cough",
-    "none": "", "nil": "", "no complaints": "", "asymptomatic": "",
+    "pyrexia": "fever",
+    "febrile": "fever",
+    "high temp": "fever",
+    "temp": "fever",
+    "sob": "dyspnoea",
+    "dyspnea": "dyspnoea",
+    "short of breath": "dyspnoea",
+    "dry cough": "cough",
+    "productive cough": "cough",
+    "coughing": "cough",
+    "none": "",
+    "nil": "",
+    "no complaints": "",
+    "asymptomatic": "",
 }
 encoder = SymptomEncoder(synonyms=synonyms, min_frequency=3)
 encoder.set_output(transform="pandas")
@@ -53,17 +63,25 @@ numeric = [*bunch.numeric_features, *bunch.binary_features]
 preprocess = ColumnTransformer(
     [
         ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                              OneHotEncoder(handle_unknown="ignore")),
-         bunch.categorical_features),
+        (
+            "cat",
+            make_pipeline(
+                SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")
+            ),
+            bunch.categorical_features,
+        ),
         ("sym", SymptomEncoder(synonyms=synonyms, min_frequency=3), ["symptoms"]),
     ]
 )
 model = Pipeline(
     [
         ("preprocess", preprocess),
-        ("classifier", MedicalMLPClassifier(hidden_layer_sizes=(16,), epochs=15,
-                                            early_stopping=False, random_state=0)),
+        (
+            "classifier",
+            MedicalMLPClassifier(
+                hidden_layer_sizes=(16,), epochs=15, early_stopping=False, random_state=0
+            ),
+        ),
     ]
 ).fit(X, y)
 
@@ -75,7 +93,7 @@ model = Pipeline(
 onx = to_onnx(model, X.iloc[:100])  # checks the graph against the pipeline
 runtime = OnnxClassifier(onx.SerializeToString())
 patients = X.iloc[:3].to_dict("records")
-patients[0]["symptoms"] = "Fièvre; TOUX"          # unseen words: counted as unknown
+patients[0]["symptoms"] = "Fièvre; TOUX"  # unseen words: counted as unknown
 patients[1]["symptoms"] = "  FEVER ;; sob\tcough"  # odd spacing and case
 patients[2]["symptoms"] = None
 frame = pd.DataFrame(patients)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from typing import Any
 
@@ -94,7 +95,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         Class labels, sorted.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names seen during fit, when X was a frame with string column names.
     model_ : keras.Model
         The trained Keras model (rebuilt from the weights on first access after unpickling).
@@ -144,24 +145,24 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(16, 8, 4),
-        activation="relu",
-        dropout=0.0,
-        alpha=1e-4,
-        batch_normalization=False,
-        optimizer="adam",
-        learning_rate=1e-3,
-        batch_size="auto",
-        epochs=200,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        class_weight=None,
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        warm_start=False,
-    ):
+        hidden_layer_sizes: Iterable[int] = (16, 8, 4),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        alpha: float = 1e-4,
+        batch_normalization: bool = False,
+        optimizer: str = "adam",
+        learning_rate: float = 1e-3,
+        batch_size: int | str = "auto",
+        epochs: int = 200,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        class_weight: Mapping[Any, float] | str | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        callbacks: list[Any] | None = None,
+        warm_start: bool = False,
+    ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
@@ -180,7 +181,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         self.callbacks = callbacks
         self.warm_start = warm_start
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # densified per fit; OneHotEncoder output is sparse
         return tags
@@ -188,7 +189,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MedicalMLPClassifier:
         """Train the network on ``X``, ``y``.
 
         Parameters
@@ -208,7 +209,9 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, classes=None, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> MedicalMLPClassifier:
         """Train for one epoch on a batch of data, keeping the weights and optimizer state.
 
         Parameters
@@ -299,7 +302,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
     def _validated_hidden_layer_sizes(self) -> tuple[int, ...]:
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object))
         if sizes.ndim != 1 or not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+            isinstance(s, Integral) and not isinstance(s, bool) and int(s) > 0 for s in sizes
         ):
             raise ValueError(
                 "hidden_layer_sizes must be a sequence of positive integers (e.g. (16, 8, 4)); "
@@ -440,7 +443,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ prediction
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities for ``X``, one column per class in ``classes_``.
 
         Parameters
@@ -466,7 +469,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             X = X.toarray()
         return forward(self._network, X)
 
-    def predict(self, X):
+    def predict(self, X: Any) -> np.ndarray:
         """Predict the most probable class for each row of ``X``.
 
         Parameters
@@ -485,7 +488,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ Keras model & state
 
     @property
-    def model_(self):
+    def model_(self) -> Any:
         """The trained ``keras.Model``; rebuilt from the stored weights after unpickling."""
         check_is_fitted(self)
         if getattr(self, "_model", None) is None:
@@ -508,7 +511,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 variable.assign(value)
         return model
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         model = state.pop("_model", None)
         if model is not None:  # snapshot the live Keras model as arrays; no Keras object pickled
@@ -516,12 +519,12 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             state["_optimizer_weights"] = [np.asarray(v) for v in model.optimizer.variables]
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         if "classes_" in state:
             self._model = None  # rebuilt from _keras_weights on first use of model_
 
-    def __sklearn_is_fitted__(self):
+    def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "_network")
 
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,9 @@ __all__ = [
     "plot_importance",
     "plot_waterfall",
 ]
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _INSTALL_HINT = "pip install 'skmed[plot]'"
 
@@ -482,7 +485,7 @@ class PatientExplanation:
     def __str__(self) -> str:
         return self.summary()
 
-    def plot(self, *, ax: Any = None, top: int = 10):
+    def plot(self, *, ax: Any = None, top: int = 10) -> Figure:
         """:func:`plot_waterfall` of this explanation."""
         return plot_waterfall(self, ax=ax, top=top)
 
@@ -812,7 +815,7 @@ def partial_dependence_plot(
     random_state: Any = 0,
     ax: Any = None,
     **kwargs: Any,
-):
+) -> Any:
     """Partial dependence (average) and ICE (per patient) curves of chosen raw columns.
 
     :meth:`sklearn.inspection.PartialDependenceDisplay.from_estimator` on the raw frame, with
@@ -893,7 +896,7 @@ def partial_dependence_plot(
 # ---------------------------------------------------------------------------- plots
 
 
-def _require_matplotlib():
+def _require_matplotlib() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:
@@ -906,7 +909,7 @@ def _require_matplotlib():
 
 def plot_importance(
     importance: pd.DataFrame, *, ax: Any = None, top: int | None = 20, scoring: str | None = None
-):
+) -> Figure:
     """Horizontal bars of :func:`column_importance` with their intervals, largest on top.
 
     Parameters
@@ -951,7 +954,7 @@ def plot_importance(
     return ax.figure
 
 
-def plot_waterfall(explanation: PatientExplanation, *, ax: Any = None, top: int = 10):
+def plot_waterfall(explanation: PatientExplanation, *, ax: Any = None, top: int = 10) -> Figure:
     """Waterfall from the baseline score to the patient's score, one step per column.
 
     The ``top`` columns with the largest attributions get their own step (labelled with the

@@ -12,7 +12,7 @@ class, on the same axes, and return a list of Displays.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,10 +27,13 @@ __all__ = [
     "plot_training_history",
 ]
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 _INSTALL_HINT = "pip install 'skmed[plot]'"
 
 
-def _require_matplotlib():
+def _require_matplotlib() -> Any:
     """Import matplotlib.pyplot, or raise an ImportError saying how to install it."""
     try:
         import matplotlib.pyplot as plt
@@ -42,7 +45,7 @@ def _require_matplotlib():
     return plt
 
 
-def _axes(ax: Any, figsize: tuple[float, float] = (5.0, 4.5)):
+def _axes(ax: Any, figsize: tuple[float, float] = (5.0, 4.5)) -> Any:
     plt = _require_matplotlib()
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
@@ -71,7 +74,7 @@ def plot_roc(
     random_state: Any = 0,
     ax: Any = None,
     name: str | None = None,
-):
+) -> Any:
     """ROC curve with a pointwise bootstrap confidence band.
 
     Parameters
@@ -163,7 +166,7 @@ def plot_precision_recall(
     pos_label: Any = None,
     ax: Any = None,
     name: str | None = None,
-):
+) -> Any:
     """Precision-recall (PPV against sensitivity) curve, with the prevalence as chance level.
 
     Parameters
@@ -218,7 +221,7 @@ def plot_calibration(
     strategy: str = "quantile",
     ax: Any = None,
     name: str | None = None,
-):
+) -> Any:
     """Reliability diagram, annotated with calibration intercept, slope and Brier score.
 
     Parameters
@@ -295,7 +298,7 @@ def plot_confusion_matrix(
     pos_label: Any = None,
     normalize: str | None = None,
     ax: Any = None,
-):
+) -> Any:
     """Confusion matrix at the operating threshold (binary) or of the most probable class.
 
     Parameters
@@ -323,7 +326,9 @@ def plot_confusion_matrix(
     checked = _check_inputs(y_true, y_proba, classes, pos_label)
     thr = _check_threshold(threshold, checked)
     if checked.binary:
-        pred_idx = np.where(checked.proba[:, checked.pos] >= thr, checked.pos, 1 - checked.pos)
+        pos = checked.pos
+        assert pos is not None  # _check_inputs sets it for every binary problem
+        pred_idx = np.where(checked.proba[:, pos] >= thr, pos, 1 - pos)
     else:
         pred_idx = np.argmax(checked.proba, axis=1)
     ax = _axes(ax)
@@ -376,7 +381,7 @@ def _find_best_epoch(obj: Any) -> int | None:
     return None
 
 
-def plot_training_history(model_or_history: Any, *, ax: Any = None):
+def plot_training_history(model_or_history: Any, *, ax: Any = None) -> Figure:
     """Training and validation loss per epoch, from ``history_``.
 
     Parameters
@@ -435,7 +440,7 @@ def plot_decision_curve(
     thresholds: Any = None,
     ax: Any = None,
     name: str = "model",
-):
+) -> Figure:
     """Decision curve: net benefit of the model, of treating all and of treating none.
 
     Parameters

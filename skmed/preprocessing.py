@@ -3,7 +3,7 @@
 :class:`SymptomEncoder` turns one or more list-valued text columns (``"fever; dry cough;
 headache"``, ``"SOB, Fatigue"``) into one 0/1 column per symptom of a vocabulary learned in
 ``fit``, plus a count of the symptoms it does not know. Every normalisation it applies by default
-has an exact ONNX translation (:mod:`skmed.onnx._symptoms`), so the exported model takes the raw
+has an exact ONNX translation (``skmed.onnx._symptoms``), so the exported model takes the raw
 text and gives the same numbers as Python; the two options that have none
 (``lowercase="unicode"`` and ``strip_accents="unicode"``) are refused by :func:`skmed.to_onnx`
 with a message naming them.
@@ -341,7 +341,7 @@ class SymptomEncoder(TransformerMixin, BaseEstimator):
                 names.append(f"{column}__{other}")
         return np.asarray(names, dtype=object)
 
-    def __sklearn_tags__(self):  # noqa: D105
+    def __sklearn_tags__(self) -> Any:  # noqa: D105
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.allow_nan = True

@@ -638,7 +638,7 @@ def _describe(names: Sequence[Any], limit: int = 12) -> str:
 class _FrameTransformer(TransformerMixin, BaseEstimator):
     """Shared input handling: frames stay frames; arrays get columns ``x0, x1, ...``."""
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
@@ -781,14 +781,21 @@ class DropIdentifiers(_FrameTransformer):
         "sample_size": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, columns="auto", *, keep=None, min_confidence=0.5, sample_size=1000):
+    def __init__(
+        self,
+        columns: Iterable[str] | str = "auto",
+        *,
+        keep: Iterable[str] | None = None,
+        min_confidence: float = 0.5,
+        sample_size: int = 1000,
+    ) -> None:
         self.columns = columns
         self.keep = keep
         self.min_confidence = min_confidence
         self.sample_size = sample_size
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Any, y: Any = None) -> Any:
         """Find the columns to drop.
 
         Parameters
@@ -803,7 +810,7 @@ class DropIdentifiers(_FrameTransformer):
         frame, _ = self._frame(X, reset=True)
         keep = self._columns(self.keep, frame, lambda f: [])
         if isinstance(self.columns, str):  # "auto"
-            self.scan_ = scan_identifiers(
+            self.scan_: IdentifierScan | None = scan_identifiers(
                 frame, sample_size=self.sample_size, min_confidence=self.min_confidence
             )
             self.columns_ = [c for c in self.scan_.flagged_columns if c not in keep]
@@ -816,7 +823,7 @@ class DropIdentifiers(_FrameTransformer):
             self.columns_ = list(dict.fromkeys(columns))
         return self
 
-    def transform(self, X):
+    def transform(self, X: Any) -> Any:
         """Return X without the identifier columns.
 
         Parameters
@@ -887,19 +894,26 @@ class Pseudonymizer(_KeyedMixin, _FrameTransformer):
         "prefix": [str],
     }
 
-    def __init__(self, columns=None, *, key_env=DEFAULT_KEY_ENV, length=16, prefix=""):
+    def __init__(
+        self,
+        columns: Iterable[str] | None = None,
+        *,
+        key_env: str = DEFAULT_KEY_ENV,
+        length: int = 16,
+        prefix: str = "",
+    ) -> None:
         self.columns = columns
         self.key_env = key_env
         self.length = length
         self.prefix = prefix
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = []  # pseudonyms are text
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Any, y: Any = None) -> Any:
         """Check the columns (the key is not needed to fit).
 
         Returns
@@ -910,7 +924,7 @@ class Pseudonymizer(_KeyedMixin, _FrameTransformer):
         self.columns_ = self._columns(self.columns, frame, lambda f: list(f.columns))
         return self
 
-    def transform(self, X):
+    def transform(self, X: Any) -> Any:
         """Return X with the identifier columns replaced by pseudonyms.
 
         Raises
@@ -990,18 +1004,24 @@ class AgeBands(_FrameTransformer):
         "output": [StrOptions({"lower", "ordinal", "label"})],
     }
 
-    def __init__(self, columns=None, *, bins=(0, 18, 30, 40, 50, 60, 70, 80, 90), output="lower"):
+    def __init__(
+        self,
+        columns: Iterable[str] | None = None,
+        *,
+        bins: Iterable[float] = (0, 18, 30, 40, 50, 60, 70, 80, 90),
+        output: str = "lower",
+    ) -> None:
         self.columns = columns
         self.bins = bins
         self.output = output
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = [] if self.output == "label" else ["float64"]
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Any, y: Any = None) -> Any:
         """Check the bins and that the columns are numeric and within them.
 
         Returns
@@ -1047,7 +1067,7 @@ class AgeBands(_FrameTransformer):
             )
         return values
 
-    def transform(self, X):
+    def transform(self, X: Any) -> Any:
         """Return X with each value of the columns replaced by its band."""
         check_is_fitted(self, "bins_")
         frame, was_frame = self._frame(X, reset=False)
@@ -1138,14 +1158,14 @@ class DateGeneralizer(_KeyedMixin, _FrameTransformer):
 
     def __init__(
         self,
-        columns=None,
+        columns: Iterable[str] | None = None,
         *,
-        mode="year",
-        id_column=None,
-        max_shift_days=365,
-        date_format=None,
-        key_env=DEFAULT_KEY_ENV,
-    ):
+        mode: str = "year",
+        id_column: str | None = None,
+        max_shift_days: int = 365,
+        date_format: str | None = None,
+        key_env: str = DEFAULT_KEY_ENV,
+    ) -> None:
         self.columns = columns
         self.mode = mode
         self.id_column = id_column
@@ -1153,13 +1173,13 @@ class DateGeneralizer(_KeyedMixin, _FrameTransformer):
         self.date_format = date_format
         self.key_env = key_env
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = []  # years or datetime64
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Any, y: Any = None) -> Any:
         """Check that the columns hold dates (the key is not needed to fit).
 
         Returns
@@ -1213,7 +1233,7 @@ class DateGeneralizer(_KeyedMixin, _FrameTransformer):
             )
         return parsed
 
-    def transform(self, X):
+    def transform(self, X: Any) -> Any:
         """Return X with the date columns generalised.
 
         Raises
@@ -1296,13 +1316,19 @@ class RareCategoryMerger(_FrameTransformer):
         "other_label": [str],
     }
 
-    def __init__(self, columns=None, *, min_frequency=5, other_label="other"):
+    def __init__(
+        self,
+        columns: Iterable[str] | None = None,
+        *,
+        min_frequency: int | float = 5,
+        other_label: str = "other",
+    ) -> None:
         self.columns = columns
         self.min_frequency = min_frequency
         self.other_label = other_label
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Any, y: Any = None) -> Any:
         """Count the categories of each column.
 
         Returns
@@ -1334,7 +1360,7 @@ class RareCategoryMerger(_FrameTransformer):
             self.merged_[name] = int((counts < threshold).sum())
         return self
 
-    def transform(self, X):
+    def transform(self, X: Any) -> Any:
         """Return X with rare and unseen categories replaced by ``other_label``."""
         check_is_fitted(self, "categories_")
         frame, was_frame = self._frame(X, reset=False)

@@ -178,7 +178,8 @@ def _fmt_ci(est: Any, lo: Any, hi: Any) -> str:
 
 @dataclass
 class ClinicalReport:
-    """Everything :func:`build_report` computed; render with :meth:`to_html` / :meth:`to_json`.
+    """Everything :func:`build_report` computed; render with :meth:`ClinicalReport.to_html` /
+    :meth:`ClinicalReport.to_json`.
 
     Attributes
     ----------
@@ -191,7 +192,7 @@ class ClinicalReport:
     operating_point : dict
         ``threshold`` (None for multiclass), ``source``, and the metrics at it.
     calibration : dict
-        Per reported class, :meth:`CalibrationAssessment.to_dict` output.
+        Per reported class, :meth:`skmed.calibration.CalibrationAssessment.to_dict` output.
     subgroups : pandas.DataFrame or None
         :func:`~skmed.metrics.subgroup_metrics` output.
     figures : dict of str to str

@@ -70,7 +70,9 @@ class OnnxClassifier:
         If the file is corrupt or truncated, or was not written by :func:`skmed.to_onnx`.
     """
 
-    def __init__(self, model: str | os.PathLike[str] | bytes, providers: list[str] | None = None):
+    def __init__(
+        self, model: str | os.PathLike[str] | bytes, providers: list[str] | None = None
+    ) -> None:
         source = _describe_source(model)
         if not isinstance(model, (bytes, bytearray)):
             path = os.fspath(model)

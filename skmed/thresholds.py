@@ -111,7 +111,7 @@ def constrained_scorer(
     constraint: str = "sensitivity",
     min_value: float = 0.95,
     pos_label: Any = None,
-):
+) -> Any:
     """A scorer for "maximise ``objective`` subject to ``constraint >= min_value``".
 
     Pass it as ``scoring=`` to :class:`~sklearn.model_selection.TunedThresholdClassifierCV`

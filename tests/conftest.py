@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 #: Settings that train a good-enough model on a few hundred rows in well under a second.
-FAST = dict(hidden_layer_sizes=(16,), learning_rate=0.02, epochs=20, early_stopping=False)
+FAST = dict(
+    hidden_layer_sizes=(16,), learning_rate=0.02, epochs=20, batch_size=32, early_stopping=False
+)
 
 
 def make_clinical_frame(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:

@@ -142,7 +142,9 @@ def test_sample_weight_changes_the_model(breast_cancer_scaled):
 
 def test_partial_fit_continues_training(iris_scaled):
     X, y = iris_scaled
-    clf = MedicalMLPClassifier(hidden_layer_sizes=(16,), learning_rate=0.02, random_state=0)
+    clf = MedicalMLPClassifier(
+        hidden_layer_sizes=(16,), learning_rate=0.02, batch_size=16, random_state=0
+    )
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         clf.partial_fit(X, y)
     clf.partial_fit(X[:50], y[:50], classes=np.unique(y))  # first batch holds one class

@@ -48,8 +48,12 @@ def test_report_shows_explanations(symptom_pipeline):
     importance = column_importance(pipe, X.head(200), y.head(200), n_repeats=3)
     patient = explain_patient(pipe, X.iloc[[0]], baseline=X.head(200))
     report = build_report(
-        y, pipe.predict_proba(X), model=pipe, n_bootstraps=50,
-        importance=importance, explanations=[patient],
+        y,
+        pipe.predict_proba(X),
+        model=pipe,
+        n_bootstraps=50,
+        importance=importance,
+        explanations=[patient],
     )
     page = report.to_html()
 

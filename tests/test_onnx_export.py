@@ -113,8 +113,12 @@ def _fit_cases(breast, wine, clinical):
         "breast-array": (scaled(small_mlp()).fit(Xb.to_numpy(), yb), Xb.to_numpy()),
         "breast-batchnorm-dropout": (
             scaled(
-                small_mlp(hidden_layer_sizes=(16, 8), batch_normalization=True, dropout=0.2,
-                          activation="tanh")
+                small_mlp(
+                    hidden_layer_sizes=(16, 8),
+                    batch_normalization=True,
+                    dropout=0.2,
+                    activation="tanh",
+                )
             ).fit(Xb, yb),
             Xb,
         ),
@@ -125,9 +129,9 @@ def _fit_cases(breast, wine, clinical):
             Xm,
         ),
         "calibrated-sigmoid": (
-            make_pipeline(
-                clinical_preprocessing(), CalibratedClassifierCV(small_mlp(), cv=3)
-            ).fit(Xc, yc),
+            make_pipeline(clinical_preprocessing(), CalibratedClassifierCV(small_mlp(), cv=3)).fit(
+                Xc, yc
+            ),
             Xc,
         ),
         "calibrated-isotonic-multiclass": (
@@ -330,12 +334,21 @@ def test_metadata_keys(fitted, exported):
     assert meta["keras_version"][0].isdigit()
     assert json.loads(meta["classes"]) == ["event", "no event"]
     assert json.loads(meta["feature_names"]) == [
-        "age", "bmi", "systolic bp", "diabetic", "sex", "smoker"
+        "age",
+        "bmi",
+        "systolic bp",
+        "diabetic",
+        "sex",
+        "smoker",
     ]
     kinds = {s["name"]: s["kind"] for s in json.loads(meta["inputs"])["inputs"]}
     assert kinds == {
-        "age": "int64", "bmi": "double", "systolic bp": "double", "diabetic": "bool",
-        "sex": "string", "smoker": "string",
+        "age": "int64",
+        "bmi": "double",
+        "systolic bp": "double",
+        "diabetic": "bool",
+        "sex": "string",
+        "smoker": "string",
     }
     assert "threshold" not in meta
     assert "MedicalMLPClassifier" in meta["estimator"]
@@ -354,8 +367,11 @@ def test_unsupported_function_transformer_names_step(breast):
     model = Pipeline(
         [("log", FunctionTransformer(lambda a: np.log1p(a))), ("clf", small_mlp(epochs=2))]
     ).fit(X, y)
-    with pytest.raises(ValueError, match=r"Step 'log' \(FunctionTransformer with func=<lambda>\)"
-                       r".*supports preprocessing that skl2onnx converts"):
+    with pytest.raises(
+        ValueError,
+        match=r"Step 'log' \(FunctionTransformer with func=<lambda>\)"
+        r".*supports preprocessing that skl2onnx converts",
+    ):
         to_onnx(model, X)
 
 
@@ -369,19 +385,25 @@ class ClipOutliers(TransformerMixin, BaseEstimator):
 
 def test_unsupported_custom_transformer_names_nested_step(breast):
     X, y = breast
-    model = make_pipeline(
-        make_pipeline(StandardScaler(), ClipOutliers()), small_mlp(epochs=2)
-    ).fit(X, y)
-    with pytest.raises(ValueError, match=r"Step 'pipeline\.clipoutliers' \(ClipOutliers\) "
-                       r"cannot be exported.*StandardScaler"):
+    model = make_pipeline(make_pipeline(StandardScaler(), ClipOutliers()), small_mlp(epochs=2)).fit(
+        X, y
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"Step 'pipeline\.clipoutliers' \(ClipOutliers\) "
+        r"cannot be exported.*StandardScaler",
+    ):
         to_onnx(model, X)
 
 
 def test_unsupported_last_step(breast):
     X, y = breast
     model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
-    with pytest.raises(ValueError, match=r"Step 'logisticregression' \(LogisticRegression\) "
-                       r"cannot be the classifier.*MedicalMLPClassifier"):
+    with pytest.raises(
+        ValueError,
+        match=r"Step 'logisticregression' \(LogisticRegression\) "
+        r"cannot be the classifier.*MedicalMLPClassifier",
+    ):
         to_onnx(model, X)
 
 
@@ -413,9 +435,7 @@ def test_none_in_object_text_column_is_explained(clinical):
 
 def test_text_column_before_numeric_step_is_refused(clinical):
     X, y = clinical
-    model = make_pipeline(StandardScaler(), small_mlp(epochs=2)).fit(
-        X[["age", "bmi"]].fillna(0), y
-    )
+    model = make_pipeline(StandardScaler(), small_mlp(epochs=2)).fit(X[["age", "bmi"]].fillna(0), y)
     with pytest.raises(ValueError, match=r"Column\(s\) \['sex'\] hold text"):
         to_onnx(model, X[["age", "bmi", "sex"]])
 
@@ -447,8 +467,9 @@ def test_export_needs_no_keras(fitted, tmp_path):
         "print(','.join(loaded) or 'none')\n"
     )
     env = {**os.environ, "KERAS_BACKEND": "jax"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "none"
 
@@ -465,23 +486,33 @@ def test_scikeras_keras_classifier():
 
     def build(layers):
         def model():
-            net = keras.Sequential([keras.Input((4,)), *layers(),
-                                    keras.layers.Dense(3, activation="softmax")])
+            net = keras.Sequential(
+                [keras.Input((4,)), *layers(), keras.layers.Dense(3, activation="softmax")]
+            )
             net.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
             return net
+
         return model
 
-    ok = build(lambda: [keras.layers.Dense(8), keras.layers.BatchNormalization(),
-                        keras.layers.Activation("relu"), keras.layers.Dropout(0.2)])
-    model = make_pipeline(StandardScaler(), KerasClassifier(ok, epochs=5, verbose=0,
-                                                            random_state=0)).fit(X, y)
+    ok = build(
+        lambda: [
+            keras.layers.Dense(8),
+            keras.layers.BatchNormalization(),
+            keras.layers.Activation("relu"),
+            keras.layers.Dropout(0.2),
+        ]
+    )
+    model = make_pipeline(
+        StandardScaler(), KerasClassifier(ok, epochs=5, verbose=0, random_state=0)
+    ).fit(X, y)
     runtime = OnnxClassifier(to_onnx(model, X).SerializeToString())
     assert np.max(np.abs(runtime.predict_proba(X) - model.predict_proba(X))) <= TOL
     np.testing.assert_array_equal(runtime.predict(X), model.predict(X))
 
     bad = build(lambda: [keras.layers.Dense(8), keras.layers.LayerNormalization()])
-    model = make_pipeline(StandardScaler(), KerasClassifier(bad, epochs=1, verbose=0,
-                                                            random_state=0)).fit(X, y)
+    model = make_pipeline(
+        StandardScaler(), KerasClassifier(bad, epochs=1, verbose=0, random_state=0)
+    ).fit(X, y)
     with pytest.raises(ValueError, match="of type LayerNormalization is not supported"):
         to_onnx(model, X)
 
@@ -499,9 +530,15 @@ def test_node_example(fitted, tmp_path):
     records = json.loads(X.to_json(orient="records"))
     (tmp_path / "records.json").write_text(json.dumps(records))
     out = subprocess.run(
-        [node, str(NODE_DIR / "predict.js"), str(tmp_path / "model.onnx"),
-         str(tmp_path / "records.json")],
-        capture_output=True, text=True, timeout=120,
+        [
+            node,
+            str(NODE_DIR / "predict.js"),
+            str(tmp_path / "model.onnx"),
+            str(tmp_path / "records.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)

@@ -92,9 +92,7 @@ def test_unicode_text():
 
 def test_synonyms_map_to_canonical_names():
     synonyms = {"Pyrexia": "fever", "febrile ": "Fever", "SOB": "short  of breath"}
-    names, rows = encode(
-        ["pyrexia; FEBRILE", "sob, fever", "cough"], synonyms=synonyms
-    )
+    names, rows = encode(["pyrexia; FEBRILE", "sob, fever", "cough"], synonyms=synonyms)
     assert names == ["cough", "fever", "short of breath", "other"]
     assert rows[0] == {"fever": 1}  # two synonyms of one symptom count once
     assert rows[1] == {"short of breath": 1, "fever": 1}
@@ -156,8 +154,15 @@ def test_other_column_name_does_not_collide():
     assert names == ["fever", "other", "other_"]
 
 
-@pytest.mark.parametrize("params", [{"min_frequency": 0}, {"min_frequency": 1.5},
-                                    {"handle_unknown": "error"}, {"lowercase": "upper"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"min_frequency": 0},
+        {"min_frequency": 1.5},
+        {"handle_unknown": "error"},
+        {"lowercase": "upper"},
+    ],
+)
 def test_parameter_validation(params):
     with pytest.raises(ValueError):
         SymptomEncoder(**params).fit([["a"]])
@@ -196,7 +201,11 @@ def test_several_columns_arrays_and_feature_names():
     X = np.array([["fever", "rash"], [None, "itch; rash"]], dtype=object)
     enc = SymptomEncoder().fit(X)
     assert enc.get_feature_names_out().tolist() == [
-        "x0__fever", "x0__other", "x1__itch", "x1__rash", "x1__other"
+        "x0__fever",
+        "x0__other",
+        "x1__itch",
+        "x1__rash",
+        "x1__other",
     ]
     assert enc.transform(X).tolist() == [[1, 0, 0, 1, 0], [0, 0, 1, 1, 0]]
     assert enc.get_feature_names_out(["a", "b"])[0] == "a__fever"
@@ -215,8 +224,11 @@ def test_in_column_transformer_with_numeric_and_categorical():
     X, _ = load_diagnosis(n_samples=200, include_symptom_text=True, return_X_y=True)
     ct = ColumnTransformer(
         [
-            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-             ["age", "temperature_c"]),
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                ["age", "temperature_c"],
+            ),
             ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["sex"]),
             ("sym", SymptomEncoder(min_frequency=3), ["symptoms"]),
         ]
@@ -251,8 +263,13 @@ def test_looks_like_symptom_list_on_the_diagnosis_table():
         (["never", "former", "current"], False),
         ([None, np.nan], False),
         ([1.0, 2.0], False),
-        (["Patient reports a mild fever since Tuesday, worse at night; no cough at all today",
-          "Seen by the GP last week, referred for an x-ray; follow up in two weeks"], False),
+        (
+            [
+                "Patient reports a mild fever since Tuesday, worse at night; no cough at all today",
+                "Seen by the GP last week, referred for an x-ray; follow up in two weeks",
+            ],
+            False,
+        ),
     ],
 )
 def test_looks_like_symptom_list(values, expected):

@@ -61,9 +61,7 @@ def binary_case():
     from sklearn.impute import SimpleImputer
 
     pipe = make_pipeline(
-        ColumnTransformer(
-            [("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric)]
-        ),
+        ColumnTransformer([("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric)]),
         LogisticRegression(),
     )
     tuned = tune_threshold(pipe, X_tr, y_tr, min_value=0.95, cv=StratifiedKFold(5))
@@ -74,8 +72,13 @@ def binary_case():
 def binary_report(binary_case):
     tuned, X_te, y_te = binary_case
     return build_report(
-        y_te, tuned.predict_proba(X_te), model=tuned, X=X_te, groups=["sex", "site"],
-        title="Breast cancer <test>", n_bootstraps=200,
+        y_te,
+        tuned.predict_proba(X_te),
+        model=tuned,
+        X=X_te,
+        groups=["sex", "site"],
+        title="Breast cancer <test>",
+        n_bootstraps=200,
         model_card={"intended_use": "Second reader for biopsies", "site_notes": "demo only"},
     )
 
@@ -124,8 +127,15 @@ def test_report_json_twin(binary_report, tmp_path):
     path = tmp_path / "report.json"
     binary_report.to_json(path)
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert {"data_summary", "metrics", "subgroups", "operating_point", "figures", "model_card",
-            "calibration"} <= set(data)
+    assert {
+        "data_summary",
+        "metrics",
+        "subgroups",
+        "operating_point",
+        "figures",
+        "model_card",
+        "calibration",
+    } <= set(data)
     auc = [r for r in data["metrics"] if r["metric"] == "roc_auc"][0]
     expected = binary_report.metrics.set_index("metric").loc["roc_auc"]
     assert auc["estimate"] == pytest.approx(expected["estimate"])

@@ -51,8 +51,9 @@ def mixed(tmp_path_factory):
             ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["age", "bmi"]),
             (
                 "cat",
-                make_pipeline(SimpleImputer(strategy="most_frequent"),
-                              OneHotEncoder(handle_unknown="ignore")),
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")
+                ),
                 ["sex", "smoker"],
             ),
         ]
@@ -93,8 +94,10 @@ def test_input_forms_agree(runtime, mixed):
     rows = X.iloc[:10]
     expected = model.predict_proba(rows)
     records = [
-        {k: (None if isinstance(v, float) and np.isnan(v) and k in ("sex", "smoker") else v)
-         for k, v in row.items()}
+        {
+            k: (None if isinstance(v, float) and np.isnan(v) and k in ("sex", "smoker") else v)
+            for k, v in row.items()
+        }
         for row in rows.to_dict(orient="records")
     ]
     forms = {
@@ -149,23 +152,38 @@ def test_missing_and_extra_columns(runtime, mixed):
     with pytest.raises(ValueError, match=r"unexpected column\(s\) \['height'\]"):
         runtime.predict(X.assign(height=1.8))
     with pytest.raises(ValueError, match=r"Record 1 has no value for column\(s\) \['age'\]"):
-        runtime.predict([{"age": 50, "bmi": 20, "sex": "F", "smoker": "never"},
-                         {"bmi": 20, "sex": "F", "smoker": "never"}])
+        runtime.predict(
+            [
+                {"age": 50, "bmi": 20, "sex": "F", "smoker": "never"},
+                {"bmi": 20, "sex": "F", "smoker": "never"},
+            ]
+        )
 
 
 def test_wrongly_typed_columns(runtime, mixed):
     X = mixed[1].iloc[:3]
-    with pytest.raises(ValueError, match=r"Column 'bmi' must hold numbers \(double\), but holds "
-                       r"str value 'obese'"):
+    with pytest.raises(
+        ValueError,
+        match=r"Column 'bmi' must hold numbers \(double\), but holds "
+        r"str value 'obese'",
+    ):
         runtime.predict(X.assign(bmi=["obese", 20.0, 21.0]))
-    with pytest.raises(ValueError, match=r"Column 'sex' must hold text \(string\), but row 0 "
-                       r"holds int value 1"):
+    with pytest.raises(
+        ValueError,
+        match=r"Column 'sex' must hold text \(string\), but row 0 "
+        r"holds int value 1",
+    ):
         runtime.predict(X.assign(sex=[1, 0, 1]))
-    with pytest.raises(ValueError, match="Column 'age' is an integer column in the model and "
-                       "cannot hold missing values"):
+    with pytest.raises(
+        ValueError,
+        match="Column 'age' is an integer column in the model and cannot hold missing values",
+    ):
         runtime.predict(X.assign(age=[50.0, np.nan, 60.0]))
-    with pytest.raises(ValueError, match=r"Column 'age' must hold integers \(int64\), but holds "
-                       r"fractional values such as 50.5"):
+    with pytest.raises(
+        ValueError,
+        match=r"Column 'age' must hold integers \(int64\), but holds "
+        r"fractional values such as 50.5",
+    ):
         runtime.predict(X.assign(age=[50.5, 40.0, 60.0]))
 
 
@@ -229,8 +247,14 @@ def test_import_is_light(numeric):
         " 'scipy')\n"
         "print(','.join(m for m in heavy if m in sys.modules) or 'none')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=ROOT, env=dict(os.environ), timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ),
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "none"
 

@@ -100,9 +100,13 @@ def mixed():
     pre = ColumnTransformer(
         [
             ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-            ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                                  OneHotEncoder(handle_unknown="ignore")),
-             bunch.categorical_features),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")
+                ),
+                bunch.categorical_features,
+            ),
             ("sym", SymptomEncoder(synonyms=SYNONYMS, min_frequency=2), ["symptoms"]),
         ]
     )
@@ -161,8 +165,9 @@ def _tiny_pipeline(**params):
     pre = ColumnTransformer(
         [("num", "passthrough", ["age"]), ("sym", SymptomEncoder(**params), ["symptoms"])]
     )
-    clf = MedicalMLPClassifier(hidden_layer_sizes=(2,), epochs=1, early_stopping=False,
-                               random_state=0)
+    clf = MedicalMLPClassifier(
+        hidden_layer_sizes=(2,), epochs=1, early_stopping=False, random_state=0
+    )
     return Pipeline([("pre", pre), ("clf", clf)]).fit(X, ["a", "b", "a", "b"]), X
 
 

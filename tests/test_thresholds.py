@@ -78,8 +78,14 @@ def test_max_sensitivity_subject_to_specificity_with_string_labels(breast_cancer
     X, y01 = breast_cancer
     y = np.where(y01 == 0, "malignant", "benign")  # malignant is the positive class
     tuned = tune_threshold(
-        _lr(), X, y, objective="sensitivity", constraint="specificity", min_value=0.9,
-        pos_label="malignant", cv=CV,
+        _lr(),
+        X,
+        y,
+        objective="sensitivity",
+        constraint="specificity",
+        min_value=0.9,
+        pos_label="malignant",
+        cv=CV,
     )
     per_fold, (sens, spec) = _oof_rates(_lr(), X, y, tuned.best_threshold_, "malignant")
     assert np.all(per_fold[:, 1] >= 0.9) and spec >= 0.9
@@ -145,8 +151,13 @@ def test_target_that_cannot_be_met_raises():
     y = rng.integers(0, 2, 400)  # features carry no signal
     with pytest.raises(ValueError, match=r"No threshold meets the constraint ppv >= 0.95"):
         tune_threshold(
-            LogisticRegression(), X, y, objective="sensitivity", constraint="ppv",
-            min_value=0.95, cv=CV,
+            LogisticRegression(),
+            X,
+            y,
+            objective="sensitivity",
+            constraint="ppv",
+            min_value=0.95,
+            cv=CV,
         )
 
 

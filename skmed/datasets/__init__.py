@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from importlib import resources
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
@@ -39,12 +40,12 @@ def _load_descr(name: str) -> str:
 )
 def load_diagnosis(
     *,
-    n_samples=2000,
-    random_state=0,
-    as_frame=True,
-    return_X_y=False,
-    include_symptom_text=False,
-):
+    n_samples: int = 2000,
+    random_state: int | np.random.RandomState | None = 0,
+    as_frame: bool = True,
+    return_X_y: bool = False,
+    include_symptom_text: bool = False,
+) -> Bunch | tuple[Any, Any]:
     """Generate the synthetic assisted-diagnosis dataset (multiclass, imbalanced, mixed types).
 
     One row per patient: age, sex and smoking status, five vital signs and five laboratory
@@ -166,7 +167,9 @@ def load_diagnosis(
     {"as_frame": ["boolean"], "return_X_y": ["boolean"]},
     prefer_skip_nested_validation=True,
 )
-def load_breast_cancer(*, as_frame=True, return_X_y=False):
+def load_breast_cancer(
+    *, as_frame: bool = True, return_X_y: bool = False
+) -> Bunch | tuple[Any, Any]:
     """Load the Wisconsin breast cancer dataset that scikit-learn ships, as a frame by default.
 
     A thin wrapper over :func:`sklearn.datasets.load_breast_cancer` (bundled with

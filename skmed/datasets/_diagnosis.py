@@ -227,7 +227,9 @@ def _baselines(age: np.ndarray, female: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def generate(n_samples: int, rng: np.random.RandomState, include_symptom_text: bool):
+def generate(
+    n_samples: int, rng: np.random.RandomState, include_symptom_text: bool
+) -> pd.DataFrame:
     """Return ``(X, y)``: the feature frame and the diagnosis series (string labels)."""
     n_classes = len(CLASSES)
     # 1. diagnosis

@@ -1,7 +1,7 @@
 """Export a fitted MedicalMLPClassifier, or a whole pipeline ending in one, to ONNX.
 
 skl2onnx and onnx are imported here, never by ``import skmed``. :func:`register` adds skmed's
-converter to skl2onnx's registry; :func:`to_onnx` calls it, so it is needed only to use
+converter to skl2onnx's registry; :func:`skmed.to_onnx` calls it, so it is needed only to use
 ``skl2onnx.to_onnx`` directly.
 """
 

@@ -51,7 +51,7 @@ def register() -> None:
     """Register the skmed converters with skl2onnx (idempotent).
 
     Registers :class:`~skmed.MedicalMLPClassifier` (so ``skl2onnx.to_onnx`` converts pipelines
-    ending in one), the internal :class:`~skmed.onnx._wrappers.ExportHead` used by
+    ending in one), the internal ``ExportHead`` used by
     :func:`skmed.to_onnx` for wrapped classifiers, and
     :class:`~skmed.preprocessing.SymptomEncoder`.
     """
