@@ -11,6 +11,7 @@ import importlib.util
 import os
 import random
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -90,15 +91,35 @@ def intra_op_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+#: Held by :func:`seeded` (re-entrant, so a seeded block may open another).
+_SEEDED_LOCK = threading.RLock()
+
+
 @contextmanager
 def seeded(seed: int) -> Iterator[None]:
+    """:func:`_seeded_unlocked`, one thread at a time.
+
+    The random states it sets are process-wide, so two seeded fits in threads of one process
+    would draw from each other's seeds: a Dask worker runs another task while one waits on
+    nested work (joblib's Dask backend secedes), and joblib's threading backend runs fits in
+    threads. Seeded blocks therefore hold :data:`_SEEDED_LOCK`.
+    """
+    with _SEEDED_LOCK, _seeded_unlocked(seed):
+        yield
+
+
+@contextmanager
+def _seeded_unlocked(seed: int) -> Iterator[None]:
     """Make Keras deterministic for ``seed`` inside the block, then restore global RNG states.
 
     ``keras.utils.set_random_seed`` seeds Python, NumPy and the backend globally (Keras' data
     shuffling and unseeded initializers draw from them). A scikit-learn estimator should not
-    change a caller's global random state, so the previous states are put back afterwards.
+    change a caller's global random state, so the previous states are put back afterwards:
+    Python's, NumPy's, torch's and Keras' own global seed. (TensorFlow's global seed, set too
+    when TensorFlow is installed, has no getter and stays set.)
     """
     keras = import_keras()
+    keras_seed = _keras_global_seed_state()
     py_state = random.getstate()
     np_state = np.random.get_state()  # noqa: NPY002 (the legacy global RNG Keras seeds)
     torch_state = None
@@ -114,3 +135,18 @@ def seeded(seed: int) -> Iterator[None]:
         np.random.set_state(np_state)  # noqa: NPY002
         if torch_state is not None:
             torch.set_rng_state(torch_state)
+        _keras_global_seed_state(keras_seed)
+
+
+def _keras_global_seed_state(restore: dict | None = None) -> dict:
+    """Read (or put back) Keras' global seed and seed generator, kept in Keras' global state."""
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # pragma: no cover - a Keras without this layout: nothing to save
+        return {}
+    keys = ("global_random_seed", "global_seed_generator")
+    if restore is None:
+        return {key: global_state.get_global_attribute(key) for key in keys}
+    for key, value in restore.items():
+        global_state.set_global_attribute(key, value)
+    return restore

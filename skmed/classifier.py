@@ -241,6 +241,20 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
     def _fit(self, X, y, sample_weight, classes, incremental):
+        """Fit, or leave the estimator (and its live Keras model) exactly as it was on error."""
+        state = dict(self.__dict__)
+        model = state.get("_model")
+        snapshot = _snapshot(model) if model is not None else None
+        try:
+            return self._fit_unguarded(X, y, sample_weight, classes, incremental)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            if snapshot is not None:
+                _load_snapshot(model, *snapshot)
+            raise
+
+    def _fit_unguarded(self, X, y, sample_weight, classes, incremental):
         hidden = self._validated_hidden_layer_sizes()
         continuing = hasattr(self, "classes_") and (incremental or self.warm_start)
         _check_numeric_frame(X)
@@ -416,8 +430,14 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = self.n_iter_ + len(losses) if incremental else len(losses)
         if validation is not None:
             self.best_epoch_ = int(np.argmin(history["val_loss"])) + 1
+        network = describe_keras(model)
+        if not all(np.isfinite(s[k]).all() for s in network for k in ("kernel", "bias")):
+            raise FloatingPointError(
+                "Training diverged: the weights became infinite or NaN. Scale the features "
+                f"(e.g. StandardScaler) or lower learning_rate (now {self.learning_rate})."
+            )
         self._model = model
-        self._network = describe_keras(model)
+        self._network = network
         for stale in ("_keras_weights", "_optimizer_weights"):  # the live model supersedes them
             self.__dict__.pop(stale, None)
 
@@ -503,20 +523,14 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _restore_model(self):
         model = self._new_model(self._validated_hidden_layer_sizes())
-        model.set_weights(self._keras_weights)
-        optimizer_state = getattr(self, "_optimizer_weights", None)
-        if optimizer_state:
-            model.optimizer.build(model.trainable_variables)
-            for variable, value in zip(model.optimizer.variables, optimizer_state, strict=True):
-                variable.assign(value)
+        _load_snapshot(model, self._keras_weights, getattr(self, "_optimizer_weights", None))
         return model
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         model = state.pop("_model", None)
         if model is not None:  # snapshot the live Keras model as arrays; no Keras object pickled
-            state["_keras_weights"] = [np.asarray(w) for w in model.get_weights()]
-            state["_optimizer_weights"] = [np.asarray(v) for v in model.optimizer.variables]
+            state["_keras_weights"], state["_optimizer_weights"] = _snapshot(model)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -526,6 +540,24 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "_network")
+
+
+def _snapshot(model) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The Keras model's weights and optimizer state, as arrays (copies)."""
+    weights = [np.array(w) for w in model.get_weights()]
+    optimizer = getattr(model, "optimizer", None)
+    slots = [np.array(v.numpy()) for v in optimizer.variables] if optimizer is not None else []
+    return weights, slots
+
+
+def _load_snapshot(model, weights, optimizer_state) -> None:
+    """Put weights (and, when given, the optimizer's state) back into a compiled Keras model."""
+    model.set_weights(weights)
+    if optimizer_state:
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        for variable, value in zip(model.optimizer.variables, optimizer_state, strict=True):
+            variable.assign(value)
 
 
 def _stop_on_nan(keras):

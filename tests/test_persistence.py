@@ -130,3 +130,45 @@ def test_pickled_bytes_are_stable(fitted):
     buf = io.BytesIO()
     pickle.dump(clf, buf)
     assert b"keras.src" not in buf.getvalue()
+
+
+def test_failed_refit_leaves_the_model_as_it_was(fitted):
+    clf, X, y = fitted
+    expected = clf.predict_proba(X)
+    attributes = dict(vars(clf))
+    three_classes = np.array(["a"] * 30 + ["b"] * 29 + ["c"])  # 1 row of "c": no stratified split
+    with pytest.raises(ValueError, match="early_stopping needs a stratified validation split"):
+        clf.set_params(early_stopping=True).fit(X[:60], three_classes)
+    clf.set_params(early_stopping=False)
+    assert vars(clf).keys() == attributes.keys()
+    assert clf.classes_.tolist() == attributes["classes_"].tolist()
+    np.testing.assert_array_equal(clf.predict_proba(X), expected)
+
+
+def test_interrupted_partial_fit_restores_the_keras_weights(iris_scaled):
+    import keras
+
+    class Interrupt(keras.callbacks.Callback):  # e.g. Ctrl-C after the weights were updated
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    X, y = iris_scaled
+    clf = MedicalMLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+    clf.partial_fit(X, y, classes=np.unique(y))
+    before = [np.array(w) for w in clf.model_.get_weights()]
+    proba = clf.predict_proba(X)
+    with pytest.raises(KeyboardInterrupt):
+        clf.set_params(callbacks=[Interrupt()]).partial_fit(X, y)
+    after = clf.model_.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    assert clf.n_iter_ == 1 and len(clf.history_["loss"]) == 1
+
+
+def test_fit_leaves_keras_global_seed_alone(fitted):
+    from keras.src.backend.common import global_state
+
+    clf, X, y = fitted
+    before = global_state.get_global_attribute("global_random_seed")
+    clone(clf).fit(X, y)
+    assert global_state.get_global_attribute("global_random_seed") == before
