@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 )
 
 from skmed import _torch_training
+from skmed._missing import missing_mask
 from skmed._network import ACTIVATION_ALIASES, Network, build_keras_mlp, describe_keras, forward
 
 _OPTIMIZERS = {
@@ -258,6 +259,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         hidden = self._validated_hidden_layer_sizes()
         continuing = hasattr(self, "classes_") and (incremental or self.warm_start)
         _check_numeric_frame(X)
+        _check_no_missing_labels(y)
         X, y = validate_data(
             self,
             X,
@@ -269,7 +271,6 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         if sparse.issparse(X):
             X = X.toarray()
         y = column_or_1d(y, warn=True)
-        _check_no_missing_labels(y)
         check_classification_targets(y)
 
         classes_seen = _unique_labels(y)
@@ -572,14 +573,16 @@ def _stop_on_nan(keras):
     return StopOnNaN()
 
 
-def _check_no_missing_labels(y: np.ndarray) -> None:
-    if y.dtype != object:
-        return  # numeric NaN is caught by validate_data
-    missing = [i for i, v in enumerate(y) if v is None or (isinstance(v, float) and v != v)]
+def _check_no_missing_labels(y: Any) -> None:
+    """Name missing labels (None, NaN, pd.NA) before scikit-learn's checks trip over them."""
+    dtype = getattr(y, "dtype", None)
+    if y is None or (isinstance(dtype, np.dtype) and dtype.kind in "biuf"):
+        return  # no y, or numeric arrays: validate_data reports those itself
+    missing = np.flatnonzero(missing_mask(y)).tolist()
     if missing:
         raise ValueError(
-            f"y has {len(missing)} missing label(s) (None or NaN), e.g. at row(s) {missing[:5]}; "
-            "drop or label those rows before fitting."
+            f"y has {len(missing)} missing label(s) (None, NaN or pd.NA), e.g. at row(s) "
+            f"{missing[:5]}; drop or label those rows before fitting."
         )
 
 

@@ -61,14 +61,18 @@ def test_single_class():
 
 def test_nan_in_y():
     with pytest.raises(ValueError, match="Input y contains NaN"):
+        _clf().fit(np.ones((4, 2)), np.array([0.0, 1.0, np.nan, 1.0]))
+    with pytest.raises(ValueError, match=r"y has 1 missing label\(s\) .* row\(s\) \[2\]"):
         _clf().fit(np.ones((4, 2)), [0.0, 1.0, np.nan, 1.0])
 
 
-def test_none_in_string_labels():
-    with pytest.raises(
-        ValueError, match=r"y has 1 missing label\(s\) \(None or NaN\), e.g. at row\(s\) \[1\]"
-    ):
-        _clf().fit(np.ones((4, 2)), np.array(["a", None, "b", "a"], dtype=object))
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA], ids=["None", "NaN", "pd.NA"])
+def test_missing_string_labels(missing):
+    y = pd.Series(["a", missing, "b", "a"], dtype=object)
+    with pytest.raises(ValueError, match=r"y has 1 missing label\(s\) .* at row\(s\) \[1\]"):
+        _clf().fit(np.ones((4, 2)), y)
+    with pytest.raises(ValueError, match=r"y has 1 missing label\(s\)"):
+        _clf().fit(np.ones((4, 2)), y.astype("string"))
 
 
 def test_sample_weight_wrong_length():
@@ -110,7 +114,7 @@ def test_unknown_class_weight_label():
 
 
 def test_unfitted():
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="This MedicalMLPClassifier instance is not fitted"):
         MedicalMLPClassifier().predict(np.ones((2, 2)))
 
 
