@@ -103,7 +103,7 @@ report = build_report(
     model=tuned,
     X=X_test,
     groups=["sex"],
-    positive_label="malignant",
+    pos_label="malignant",
     title="Breast cancer: malignant vs benign",
     model_card={
         "intended_use": "Illustration only -- not for clinical use.",

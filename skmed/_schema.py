@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from skmed._missing import is_missing
+
 #: Input kinds, mapped to the numpy dtype each graph input is fed with.
 KIND_DTYPES: dict[str, Any] = {
     "double": np.float64,
@@ -267,7 +269,7 @@ def _frame_column_kind(column: Any, name: str) -> str:
         return "int64"
     if kind == "f" or str(dtype) in ("Float32", "Float64"):
         return "double"
-    values = [v for v in column.tolist() if not _is_missing(v)]
+    values = [v for v in column.tolist() if not is_missing(v)]
     if all(isinstance(v, str) for v in values):
         return "string"
     kinds = sorted({type(v).__name__ for v in values})
@@ -313,15 +315,6 @@ def _as_columns(X: Any, expected: list[str]) -> dict[str, Any]:
     return {name: array[:, j] for j, name in enumerate(expected)}
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None or type(value).__name__ in ("NAType", "NaTType"):
-        return True
-    try:
-        return bool(value != value)  # NaN, pd.NA-like
-    except (TypeError, ValueError):
-        return False
-
-
 def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
     if hasattr(values, "to_numpy"):
         values = values.to_numpy(dtype=object) if spec.kind == "string" else values.to_numpy()
@@ -339,7 +332,7 @@ def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
                 f"Column {spec.name!r} must hold numbers ({spec.kind}), but holds "
                 f"{type(bad[0]).__name__} value {bad[0]!r}."
             )
-        array = np.array([np.nan if _is_missing(v) else v for v in array.tolist()])
+        array = np.array([np.nan if is_missing(v) else v for v in array.tolist()])
     if spec.kind in ("double", "float"):
         return array.astype(KIND_DTYPES[spec.kind])
     if spec.kind == "bool":
@@ -362,7 +355,7 @@ def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
 
 
 def _is_number_or_missing(value: Any) -> bool:
-    return _is_missing(value) or isinstance(value, (int, float, bool, np.number, np.bool_))
+    return is_missing(value) or isinstance(value, (int, float, bool, np.number, np.bool_))
 
 
 def _text_column(array: np.ndarray, name: str) -> np.ndarray:
@@ -370,7 +363,7 @@ def _text_column(array: np.ndarray, name: str) -> np.ndarray:
     for i, value in enumerate(array.tolist()):
         if isinstance(value, str):
             out[i] = value
-        elif _is_missing(value):
+        elif is_missing(value):
             out[i] = MISSING_TEXT
         else:
             raise ValueError(

@@ -53,6 +53,9 @@ import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from skmed._missing import is_missing
+from skmed._sklearn_utils import column_positions
+
 __all__ = [
     "PatientExplanation",
     "column_importance",
@@ -177,7 +180,7 @@ def _step_map(step: Any, names: list[Any]) -> tuple[list[Any], list[int]]:
             block = step.output_indices_.get(name, slice(0, 0))
             if block.stop == block.start:
                 continue
-            idx = _resolve_columns(cols, names)
+            idx = column_positions(cols, names)
             sub_names, sub_parents = _step_map(trans, [names[i] for i in idx])
             if len(sub_names) != block.stop - block.start:
                 raise ValueError(
@@ -197,25 +200,6 @@ def _step_map(step: Any, names: list[Any]) -> tuple[list[Any], list[int]]:
         )
     out = [str(o) for o in step.get_feature_names_out([str(n) for n in names])]
     return out, _match_names(out, [str(n) for n in names], type(step).__name__)
-
-
-def _resolve_columns(cols: Any, names: list[Any]) -> list[int]:
-    """Positions in ``names`` of a fitted ColumnTransformer column selection."""
-    if isinstance(cols, slice):
-        if isinstance(cols.start, str) or isinstance(cols.stop, str):
-            lo = names.index(cols.start) if cols.start is not None else 0
-            hi = names.index(cols.stop) + 1 if cols.stop is not None else len(names)
-            return list(range(lo, hi))
-        return list(range(len(names)))[cols]
-    if np.isscalar(cols):
-        cols = [cols]
-    cols = list(cols)
-    if cols and all(isinstance(c, (bool, np.bool_)) for c in cols):
-        return [int(i) for i in np.flatnonzero(cols)]
-    if cols and all(isinstance(c, Integral) for c in cols):
-        return [int(c) for c in cols]
-    lookup = {str(n): i for i, n in enumerate(names)}
-    return [lookup[str(c)] for c in cols]
 
 
 def _match_names(out: list[str], names: list[str], step_name: str) -> list[int]:
@@ -491,7 +475,7 @@ class PatientExplanation:
 
 
 def _fmt_value(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "missing"
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
@@ -500,11 +484,6 @@ def _fmt_value(value: Any) -> str:
     if isinstance(value, Real):
         v = float(value)
         return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.4g}"
-    try:
-        if pd.isna(value):
-            return "missing"
-    except (TypeError, ValueError):
-        pass
     return str(value)
 
 

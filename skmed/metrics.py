@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 from skmed._bootstrap import BINARY_METRICS, BinaryProblem, stratified_weights
+from skmed._json import jsonable
+from skmed._missing import missing_mask
 
 __all__ = [
     "METRICS",
@@ -339,19 +341,14 @@ def clinical_metrics(
     table = _metric_table(checked, thr, n_bootstraps, confidence_level, random_state)
     table.attrs.update(
         threshold=thr,
-        positive_label=_py(checked.classes[checked.pos]) if checked.binary else None,
-        classes=[_py(c) for c in checked.classes],
+        pos_label=jsonable(checked.classes[checked.pos]) if checked.binary else None,
+        classes=[jsonable(c) for c in checked.classes],
         n_bootstraps=int(n_bootstraps),
         confidence_level=float(confidence_level),
         random_state=random_state if isinstance(random_state, (int, type(None))) else "custom",
         n_samples=int(checked.y_idx.size),
     )
     return table
-
-
-def _py(value: Any) -> Any:
-    """numpy scalar -> Python scalar (for JSON and attrs)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 # --------------------------------------------------------------------------- subgroups
@@ -397,13 +394,7 @@ def _resolve_groups(groups: Any, X: Any, n: int) -> dict[str, np.ndarray]:
             raise ValueError(
                 f"Grouping variable {name!r} has {arr.shape[0]} values but y_true has {n}."
             )
-        out[name] = np.array(
-            [
-                "(missing)" if v is None or (isinstance(v, float) and np.isnan(v)) else v
-                for v in arr
-            ],
-            dtype=object,
-        )
+        out[name] = np.where(missing_mask(arr), np.array("(missing)", dtype=object), arr)
     return out
 
 
@@ -482,7 +473,9 @@ def subgroup_metrics(
             notes = []
             if mask.sum() < min_size:
                 notes.append(f"n={int(mask.sum())} < {min_size}")
-            low = [f"{_py(c)}: {k}" for c, k in zip(checked.classes, counts) if k < min_per_class]
+            low = [
+                f"{jsonable(c)}: {k}" for c, k in zip(checked.classes, counts) if k < min_per_class
+            ]
             if low:
                 notes.append(f"fewer than {min_per_class} of class ({', '.join(low)})")
             too_small = bool(notes)
@@ -494,7 +487,7 @@ def subgroup_metrics(
             table.insert(0, "note", "; ".join(notes))
             table.insert(0, "too_small", too_small)
             table.insert(0, "n", int(mask.sum()))
-            table.insert(0, "level", _py(level))
+            table.insert(0, "level", jsonable(level))
             table.insert(0, "variable", name)
             blocks.append(table)
     out = pd.concat(blocks, ignore_index=True)
@@ -512,6 +505,10 @@ def subgroup_metrics(
 
 
 def _binary_counts(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[int, int, int, int]:
+    """``(tp, fp, fn, tn)`` of labels against ``pos_label`` (every other label is negative).
+
+    ``pos_label`` is taken as given; :func:`_resolve_pos_label` checks and defaults it.
+    """
     y = np.asarray(y_true)
     pred = np.asarray(y_pred)
     if y.shape != pred.shape:
@@ -524,126 +521,183 @@ def _binary_counts(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[int, int, 
     return tp, fp, fn, tn
 
 
+def _resolve_pos_label(y_true: Any, y_pred: Any, pos_label: Any) -> Any:
+    """The positive label of a binary scoring: ``pos_label``, or the larger of the two labels.
+
+    Raises a ValueError naming the labels of ``y_true`` and ``y_pred`` when ``pos_label`` is
+    not among them, or when it is None and there are not exactly two labels.
+    """
+    labels = np.unique(np.concatenate([np.ravel(y_true), np.ravel(y_pred)]))
+    listed = [jsonable(v) for v in labels.tolist()]
+    if pos_label is None:
+        if labels.size != 2:
+            raise ValueError(
+                f"pos_label=None means the larger of two labels, but y_true and y_pred hold "
+                f"{labels.size} labels {listed}; pass pos_label= to say which class is positive."
+            )
+        return labels[1]
+    if pos_label not in labels.tolist():
+        raise ValueError(
+            f"pos_label={pos_label!r} is not one of the labels {listed} of y_true and y_pred."
+        )
+    return pos_label
+
+
+def _counts(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[int, int, int, int]:
+    y, pred = np.asarray(y_true), np.asarray(y_pred)
+    return _binary_counts(y, pred, _resolve_pos_label(y, pred, pos_label))
+
+
 def _ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
 
-def sensitivity_score(y_true: Any, y_pred: Any, *, pos_label: Any = 1) -> float:
+def sensitivity_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
     """Sensitivity (recall, true-positive rate): TP / (TP + FN).
 
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
         True and predicted labels.
-    pos_label : label, default=1
-        The positive class.
+    pos_label : label, default=None
+        The positive class, every other label negative; ``None`` means the larger of the two
+        labels of ``y_true`` and ``y_pred`` (``classes[1]``).
 
     Returns
     -------
     float
         NaN when there are no positives.
 
+    Raises
+    ------
+    ValueError
+        If ``pos_label`` is not one of the labels, or is None with other than two labels.
+
     Examples
     --------
     >>> sensitivity_score([1, 1, 0, 0], [1, 0, 0, 1])
     0.5
     """
-    tp, _, fn, _ = _binary_counts(y_true, y_pred, pos_label)
+    tp, _, fn, _ = _counts(y_true, y_pred, pos_label)
     return _ratio(tp, tp + fn)
 
 
-def specificity_score(y_true: Any, y_pred: Any, *, pos_label: Any = 1) -> float:
+def specificity_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
     """Specificity (true-negative rate): TN / (TN + FP).
 
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
         True and predicted labels.
-    pos_label : label, default=1
-        The positive class; every other label is negative.
+    pos_label : label, default=None
+        The positive class, every other label negative; ``None`` means the larger of the two
+        labels of ``y_true`` and ``y_pred`` (``classes[1]``).
 
     Returns
     -------
     float
         NaN when there are no negatives.
 
+    Raises
+    ------
+    ValueError
+        If ``pos_label`` is not one of the labels, or is None with other than two labels.
+
     Examples
     --------
     >>> specificity_score([1, 1, 0, 0, 0], [1, 0, 0, 0, 1])
     0.6666666666666666
     """
-    _, fp, _, tn = _binary_counts(y_true, y_pred, pos_label)
+    _, fp, _, tn = _counts(y_true, y_pred, pos_label)
     return _ratio(tn, tn + fp)
 
 
-def ppv_score(y_true: Any, y_pred: Any, *, pos_label: Any = 1) -> float:
+def ppv_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
     """Positive predictive value (precision): TP / (TP + FP); NaN with no predicted positives.
 
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
         True and predicted labels.
-    pos_label : label, default=1
-        The positive class.
+    pos_label : label, default=None
+        The positive class, every other label negative; ``None`` means the larger of the two
+        labels of ``y_true`` and ``y_pred`` (``classes[1]``).
 
     Returns
     -------
     float
+
+    Raises
+    ------
+    ValueError
+        If ``pos_label`` is not one of the labels, or is None with other than two labels.
 
     Examples
     --------
     >>> ppv_score([1, 1, 0, 0], [1, 1, 1, 0])
     0.6666666666666666
     """
-    tp, fp, _, _ = _binary_counts(y_true, y_pred, pos_label)
+    tp, fp, _, _ = _counts(y_true, y_pred, pos_label)
     return _ratio(tp, tp + fp)
 
 
-def npv_score(y_true: Any, y_pred: Any, *, pos_label: Any = 1) -> float:
+def npv_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
     """Negative predictive value: TN / (TN + FN); NaN with no predicted negatives.
 
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
         True and predicted labels.
-    pos_label : label, default=1
-        The positive class.
+    pos_label : label, default=None
+        The positive class, every other label negative; ``None`` means the larger of the two
+        labels of ``y_true`` and ``y_pred`` (``classes[1]``).
 
     Returns
     -------
     float
+
+    Raises
+    ------
+    ValueError
+        If ``pos_label`` is not one of the labels, or is None with other than two labels.
 
     Examples
     --------
     >>> npv_score([1, 1, 0, 0], [1, 0, 0, 0])
     0.6666666666666666
     """
-    _, _, fn, tn = _binary_counts(y_true, y_pred, pos_label)
+    _, _, fn, tn = _counts(y_true, y_pred, pos_label)
     return _ratio(tn, tn + fn)
 
 
-def likelihood_ratios(y_true: Any, y_pred: Any, *, pos_label: Any = 1) -> tuple[float, float]:
+def likelihood_ratios(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> tuple[float, float]:
     """Positive and negative likelihood ratios, LR+ = sens / (1 - spec), LR- = (1 - sens) / spec.
 
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
         True and predicted labels.
-    pos_label : label, default=1
-        The positive class.
+    pos_label : label, default=None
+        The positive class, every other label negative; ``None`` means the larger of the two
+        labels of ``y_true`` and ``y_pred`` (``classes[1]``).
 
     Returns
     -------
     (lr_positive, lr_negative) : tuple of float
         ``inf`` when the denominator is zero (e.g. LR+ at specificity 1).
 
+    Raises
+    ------
+    ValueError
+        If ``pos_label`` is not one of the labels, or is None with other than two labels.
+
     Examples
     --------
     >>> likelihood_ratios([1, 1, 0, 0], [1, 0, 0, 1])
     (1.0, 1.0)
     """
-    sens = sensitivity_score(y_true, y_pred, pos_label=pos_label)
-    spec = specificity_score(y_true, y_pred, pos_label=pos_label)
+    tp, fp, fn, tn = _counts(y_true, y_pred, pos_label)
+    sens, spec = _ratio(tp, tp + fn), _ratio(tn, tn + fp)
     with np.errstate(divide="ignore", invalid="ignore"):
         lr_pos = float(np.float64(sens) / np.float64(1.0 - spec))
         lr_neg = float(np.float64(1.0 - sens) / np.float64(spec))

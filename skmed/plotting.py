@@ -350,35 +350,45 @@ def plot_confusion_matrix(
     return disp
 
 
-def _find_history(obj: Any) -> dict[str, list[float]]:
-    if isinstance(obj, dict):
-        return obj
-    seen = 0
-    while obj is not None and seen < 10:
-        seen += 1
-        history = getattr(obj, "history_", None)
-        if isinstance(history, dict):
-            return history
+def _find_trained(obj: Any) -> Any:
+    """The fitted estimator holding ``history_`` inside ``obj``, or None.
+
+    Descends through the last step of a Pipeline, the fitted ``estimator_`` of a threshold
+    wrapper, the first fold of a ``CalibratedClassifierCV`` and a ``FrozenEstimator``.
+    """
+    for _ in range(10):
+        if obj is None or isinstance(getattr(obj, "history_", None), dict):
+            return obj
         if hasattr(obj, "steps"):
             obj = obj.steps[-1][1]
         elif hasattr(obj, "estimator_"):
             obj = obj.estimator_
         elif hasattr(obj, "calibrated_classifiers_"):
             obj = obj.calibrated_classifiers_[0].estimator
+        elif type(obj).__name__ == "FrozenEstimator":
+            obj = obj.estimator
         else:
-            obj = None
-    raise ValueError(
-        "No training history found: pass a history dict or a fitted MedicalMLPClassifier "
-        "(alone, as the last step of a Pipeline, or inside a threshold/calibration wrapper)."
-    )
+            return None
+    return None
+
+
+def _find_history(obj: Any) -> dict[str, list[float]]:
+    if isinstance(obj, dict):
+        return obj
+    trained = _find_trained(obj)
+    if trained is None:
+        raise ValueError(
+            "No training history found: pass a history dict or a fitted MedicalMLPClassifier "
+            "(alone, as the last step of a Pipeline, or inside a threshold/calibration wrapper)."
+        )
+    history: dict[str, list[float]] = trained.history_
+    return history
 
 
 def _find_best_epoch(obj: Any) -> int | None:
-    while obj is not None and not isinstance(obj, dict):
-        if hasattr(obj, "best_epoch_"):
-            return obj.best_epoch_
-        obj = obj.steps[-1][1] if hasattr(obj, "steps") else getattr(obj, "estimator_", None)
-    return None
+    trained = None if isinstance(obj, dict) else _find_trained(obj)
+    best: int | None = getattr(trained, "best_epoch_", None)
+    return best
 
 
 def plot_training_history(model_or_history: Any, *, ax: Any = None) -> Figure:
@@ -389,7 +399,8 @@ def plot_training_history(model_or_history: Any, *, ax: Any = None) -> Figure:
     model_or_history : dict or fitted estimator
         A ``history_``-style dict (``"loss"``, optionally ``"val_loss"``), or a fitted
         :class:`~skmed.MedicalMLPClassifier`, a Pipeline ending in one, or a
-        ``TunedThresholdClassifierCV``/``FixedThresholdClassifier`` around those.
+        ``TunedThresholdClassifierCV``/``FixedThresholdClassifier``/``CalibratedClassifierCV``
+        around those (the first calibration fold's network is shown).
     ax : matplotlib Axes, default=None
         Axes to draw on.
 

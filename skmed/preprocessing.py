@@ -40,7 +40,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from skmed._schema import _is_missing
+from skmed._missing import is_missing
 
 __all__ = ["DEFAULT_SEPARATORS", "WHITESPACE", "SymptomEncoder", "looks_like_symptom_list"]
 
@@ -215,7 +215,7 @@ class SymptomEncoder(TransformerMixin, BaseEstimator):
 
     def _cell_symptoms(self, value: Any, column: str, separators: tuple[str, ...]) -> list[str]:
         """Canonical symptoms of one cell (synonyms applied)."""
-        if _is_missing(value):
+        if is_missing(value):
             return []
         if isinstance(value, (bytes, bytearray)):
             value = value.decode("utf-8")
@@ -389,7 +389,7 @@ def looks_like_symptom_list(
     values = series.tolist() if hasattr(series, "tolist") else list(series)
     texts = []
     for value in values:
-        if _is_missing(value):
+        if is_missing(value):
             continue
         if not isinstance(value, str):
             return False

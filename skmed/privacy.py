@@ -78,6 +78,7 @@ from sklearn.utils.validation import (
 )
 
 from skmed import _privacy_patterns as patterns
+from skmed._missing import is_missing
 
 __all__ = [
     "AgeBands",
@@ -533,15 +534,6 @@ def _canonical(value: Any) -> str:
     return str(value).strip()
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN, NaT
-    except (TypeError, ValueError):
-        return False
-
-
 def _pseudonym(key: bytes, value: Any, length: int, prefix: str) -> str:
     digest = hmac.new(key, _PSEUDONYM_CONTEXT + _canonical(value).encode("utf-8"), hashlib.sha256)
     return prefix + digest.hexdigest()[:length]
@@ -582,7 +574,7 @@ def pseudonymize(
     """
     _check_length(length)
     secret = _resolve_key(key, key_env, "")
-    return [v if _is_missing(v) else _pseudonym(secret, v, length, prefix) for v in values]
+    return [v if is_missing(v) else _pseudonym(secret, v, length, prefix) for v in values]
 
 
 def _check_length(length: Any) -> None:
@@ -946,7 +938,7 @@ def _pseudonymize_series(series: Any, key: bytes, length: int, prefix: str) -> A
     cache: dict[Any, str] = {}
     result: list[Any] = []
     for value in series.tolist():
-        if _is_missing(value):
+        if is_missing(value):
             result.append(np.nan)
             continue
         try:
@@ -1252,7 +1244,7 @@ class DateGeneralizer(_KeyedMixin, _FrameTransformer):
             cache: dict[Any, int] = {}
             offsets = np.empty(len(frame), dtype=np.float64)
             for i, value in enumerate(ids.tolist()):
-                if _is_missing(value):
+                if is_missing(value):
                     offsets[i] = np.nan
                     continue
                 text = _canonical(value)
@@ -1572,7 +1564,7 @@ def split_identifiers(
         pseudonyms = _pseudonymize_series(source, secret, length, "")
     else:
         joined = [
-            "\x1f".join("" if _is_missing(v) else _canonical(v) for v in row)
+            "\x1f".join("" if is_missing(v) else _canonical(v) for v in row)
             for row in frame[ids].itertuples(index=False, name=None)
         ]
         pseudonyms = _pseudonymize_series(pd.Series(joined, index=frame.index), secret, length, "")

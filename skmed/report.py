@@ -43,8 +43,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skmed._json import jsonable
 from skmed.calibration import assess_calibration
-from skmed.metrics import _check_inputs, _py, clinical_metrics, subgroup_metrics
+from skmed.metrics import _binary_counts, _check_inputs, clinical_metrics, subgroup_metrics
 from skmed.thresholds import describe_operating_point
 
 __all__ = ["ClinicalReport", "ModelCard", "build_report", "SECTIONS"]
@@ -153,7 +154,7 @@ def _clean(value: Any) -> Any:
         return [_clean(v) for v in value]
     if isinstance(value, np.ndarray):
         return [_clean(v) for v in value.tolist()]
-    value = _py(value)
+    value = jsonable(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -241,7 +242,7 @@ class ClinicalReport:
                 "importance": self.importance,
                 "explanations": [
                     {
-                        "class": _py(e.class_),
+                        "class": jsonable(e.class_),
                         "score": e.score,
                         "baseline_score": e.baseline_score,
                         "baseline": e.baseline,
@@ -331,7 +332,7 @@ class ClinicalReport:
         ds = self.data_summary
         look = self._metric_lookup()
         key = (
-            str(self.operating_point.get("positive_label"))
+            str(self.operating_point.get("pos_label"))
             if self.operating_point.get("threshold") is not None
             else "macro"
         )
@@ -395,7 +396,7 @@ class ClinicalReport:
     def _performance_sentence(self) -> str:
         look = self._metric_lookup()
         key = (
-            str(self.operating_point.get("positive_label"))
+            str(self.operating_point.get("pos_label"))
             if self.operating_point.get("threshold") is not None
             else "macro"
         )
@@ -435,7 +436,7 @@ class ClinicalReport:
         rows = [f"<tr><th>Rule</th><td>{e(op['source'])}</td></tr>"]
         if op.get("threshold") is not None:
             rows.insert(0, f"<tr><th>Threshold</th><td>{op['threshold']:.4g}</td></tr>")
-            rows.append(f"<tr><th>Positive class</th><td>{e(str(op['positive_label']))}</td></tr>")
+            rows.append(f"<tr><th>Positive class</th><td>{e(str(op['pos_label']))}</td></tr>")
         for m, v in op.get("metrics", {}).items():
             rows.append(
                 f"<tr><th>{_METRIC_LABELS.get(m, m)}</th>"
@@ -655,7 +656,7 @@ def build_report(
     X: Any = None,
     groups: Any = None,
     threshold: float | None = None,
-    positive_label: Any = None,
+    pos_label: Any = None,
     title: str = "Clinical evaluation report",
     model_card: ModelCard | dict[str, Any] | None = None,
     n_bootstraps: int = 1000,
@@ -689,7 +690,7 @@ def build_report(
     threshold : float, default=None
         Binary operating threshold. ``None`` takes it from a threshold-wrapper ``model``,
         else 0.5. Must be ``None`` for multiclass problems.
-    positive_label : label, default=None
+    pos_label : label, default=None
         Binary positive class; default ``classes[1]`` (or the wrapper's ``pos_label``).
     title : str, default="Clinical evaluation report"
         Report title.
@@ -738,10 +739,10 @@ def build_report(
     if classes is None and model is not None and hasattr(model, "classes_"):
         classes = model.classes_
     op_info = describe_operating_point(model) if model is not None else None
-    if positive_label is None and model is not None and op_info is not None:
+    if pos_label is None and model is not None and op_info is not None:
         pos = getattr(getattr(model, "_curve_scorer", None), "_get_pos_label", lambda: None)()
-        positive_label = pos if pos is not None else getattr(model, "pos_label", None)
-    checked = _check_inputs(y_true, y_proba, classes, positive_label)
+        pos_label = pos if pos is not None else getattr(model, "pos_label", None)
+    checked = _check_inputs(y_true, y_proba, classes, pos_label)
     if checked.binary:
         if threshold is not None:
             source = "given by the caller"
@@ -787,7 +788,7 @@ def build_report(
     operating_point: dict[str, Any] = {"threshold": threshold, "source": source}
     if checked.binary:
         pos_label = classes_arr[checked.pos]
-        operating_point["positive_label"] = _py(pos_label)
+        operating_point["pos_label"] = jsonable(pos_label)
         rows = metrics.set_index("metric")
         operating_point["metrics"] = {
             m: {k: float(rows.loc[m, k]) for k in ("estimate", "ci_lower", "ci_upper")}
@@ -795,13 +796,8 @@ def build_report(
         }
         p = proba[:, checked.pos]
         y_pos = checked.y_idx == checked.pos
-        hat = p >= threshold
-        operating_point["confusion"] = {
-            "tp": int(np.sum(y_pos & hat)),
-            "fp": int(np.sum(~y_pos & hat)),
-            "fn": int(np.sum(y_pos & ~hat)),
-            "tn": int(np.sum(~y_pos & ~hat)),
-        }
+        tp, fp, fn, tn = _binary_counts(y_pos, p >= threshold, True)
+        operating_point["confusion"] = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
         if op_info is not None:
             operating_point["tuning"] = op_info
         cal_targets = [(pos_label, y_pos, p)]

@@ -29,6 +29,8 @@ from scipy.special import expit
 from sklearn.metrics import make_scorer
 from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
 
+from skmed.metrics import _counts
+
 __all__ = [
     "CLINICAL_RATES",
     "constrained_scorer",
@@ -65,22 +67,15 @@ def _canonical(name: str, what: str) -> str:
 def _rates(y_true: np.ndarray, y_pred: np.ndarray, pos_label: Any) -> dict[str, float] | None:
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
-    if pos_label is None:  # TunedThresholdClassifierCV's default: the larger (second) class
-        pos_label = np.unique(np.concatenate([np.unique(y_true), np.unique(y_pred)]))[-1]
-    pos = y_true == pos_label
-    hat = y_pred == pos_label
-    n_hat = int(hat.sum())
-    if n_hat == 0 or n_hat == hat.size:  # everyone gets the same label: not an operating point
+    if np.unique(y_pred).size < 2:  # everyone gets the same label: not an operating point
         return None
-    tp = float(np.sum(pos & hat))
-    fp = float(n_hat - tp)
-    fn = float(pos.sum() - tp)
-    tn = float(hat.size - n_hat - fn)
+    # pos_label=None is the larger (second) class, TunedThresholdClassifierCV's default
+    tp, fp, fn, tn = _counts(y_true, y_pred, pos_label)
     return {
         "sensitivity": tp / (tp + fn) if tp + fn else np.nan,
         "specificity": tn / (tn + fp) if tn + fp else np.nan,
-        "ppv": tp / n_hat,
-        "npv": tn / (hat.size - n_hat),
+        "ppv": tp / (tp + fp) if tp + fp else np.nan,
+        "npv": tn / (tn + fn) if tn + fn else np.nan,
     }
 
 

@@ -177,6 +177,28 @@ def test_inspect(trained):
     assert info["metadata"]["skmed_format"] == "skmed-onnx/1"
 
 
+def test_workflow_metadata_lists_text_features_and_parity_is_checked_on_held_out_rows():
+    """What `skmed train/demo` runs, called directly: symptom-list columns are in the metadata."""
+    from skmed._workflow import check_target, train_evaluate_export
+    from skmed.onnx import check_parity
+    from skmed.pipeline import infer_column_types
+
+    frame = load_diagnosis(n_samples=240, random_state=1, include_symptom_text=True).frame
+    X, y, _ = check_target(frame, "diagnosis")
+    types = infer_column_types(X)
+    assert types.text == ["symptoms"]
+    result = train_evaluate_export(X, y, types, epochs=5, n_bootstraps=20)
+    model = OnnxClassifier(result.onnx_bytes)
+    assert json.loads(model.metadata["text_features"]) == ["symptoms"]
+    assert json.loads(model.metadata["numeric_features"]) == types.numeric
+    assert json.loads(model.metadata["categorical_features"]) == types.categorical
+    assert 0.0 <= result.parity_max_abs_diff <= 1e-4
+    assert result.parity_label_agreement == 1.0
+    assert any(f"on the {result.n_test} held-out rows" in n for n in result.report.notes)
+    parity = check_parity(result.onnx_bytes, result.pipeline, X)
+    assert parity["n_rows"] == len(X) and parity["max_abs_diff"] <= 1e-4
+
+
 # ---------------------------------------------------------------------- predict
 
 

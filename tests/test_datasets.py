@@ -136,9 +136,9 @@ def test_different_seeds_differ(diagnosis):
 def test_n_samples():
     b = load_diagnosis(n_samples=137, random_state=5)
     assert b.frame.shape == (137, 24)
-    with pytest.raises(InvalidParameterError):
+    with pytest.raises(InvalidParameterError, match="'n_samples' parameter"):
         load_diagnosis(n_samples=0)
-    with pytest.raises(InvalidParameterError):
+    with pytest.raises(InvalidParameterError, match="'as_frame' parameter"):
         load_diagnosis(as_frame="yes")
 
 

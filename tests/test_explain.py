@@ -129,7 +129,7 @@ def test_importance_bad_input(signal_noise):
         column_importance(pipe, X_test.drop(columns="crp"), y_test)
     with pytest.raises(ValueError, match="interval"):
         column_importance(pipe, X_test, y_test, interval="wald")
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="This Pipeline instance is not fitted"):
         column_importance(make_pipeline(StandardScaler(), MedicalMLPClassifier()), X_test, y_test)
 
 
@@ -263,9 +263,9 @@ def test_patient_bad_input(clinical_pipe):
         explain_patient(pipe, X.iloc[[0]], class_="measles")
     with pytest.raises(ValueError, match="sex"):
         explain_patient(pipe, X.iloc[[0]], baseline=X.drop(columns="sex"))
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="This Pipeline instance is not fitted"):
         explain_patient(make_pipeline(StandardScaler(), MedicalMLPClassifier()), X.iloc[[0]])
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="This MedicalMLPClassifier instance is not fitted"):
         explain_patient(MedicalMLPClassifier(), X.iloc[[0]])
     from sklearn.linear_model import LogisticRegression
 
@@ -312,7 +312,7 @@ def test_partial_dependence(agg, clinical_pipe):
         partial_dependence_plot(pipe, X, ["lactate"], target="pneumonia")
     with pytest.raises(ValueError, match="target"):
         partial_dependence_plot(pipe, X, ["temperature"])
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="This MedicalMLPClassifier instance is not fitted"):
         partial_dependence_plot(MedicalMLPClassifier(), X, ["temperature"])
 
 

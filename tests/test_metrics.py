@@ -212,6 +212,42 @@ def test_single_metric_functions():
     assert np.isnan(ppv_score([1, 0], [0, 0]))
 
 
+STRING_Y = ["pos", "pos", "pos", "neg", "neg", "neg", "neg"]
+STRING_PRED = ["pos", "pos", "neg", "neg", "neg", "neg", "pos"]
+
+
+@pytest.mark.parametrize(
+    ("y", "pred", "pos_label"),
+    [
+        (STRING_Y, STRING_PRED, None),
+        (pd.Series(STRING_Y, dtype="string"), pd.Series(STRING_PRED, dtype="string"), None),
+        ([2, 2, 2, 0, 0, 0, 0], [2, 2, 0, 0, 0, 0, 2], None),
+        ([2, 2, 2, 0, 0, 0, 0], [2, 2, 0, 0, 0, 0, 2], 2),
+    ],
+)
+def test_single_metrics_default_pos_label_is_the_larger_label(y, pred, pos_label):
+    # pos_label=None is classes[1], the larger label, as everywhere else in skmed
+    # by hand: TP = 2, FN = 1, TN = 3, FP = 1
+    kw = {} if pos_label is None else {"pos_label": pos_label}
+    assert sensitivity_score(y, pred, **kw) == pytest.approx(2 / 3)
+    assert specificity_score(y, pred, **kw) == pytest.approx(3 / 4)
+    assert ppv_score(y, pred, **kw) == pytest.approx(2 / 3)
+    assert npv_score(y, pred, **kw) == pytest.approx(3 / 4)
+    assert likelihood_ratios(y, pred, **kw) == pytest.approx(((2 / 3) / (1 / 4), (1 / 3) / (3 / 4)))
+
+
+@pytest.mark.parametrize(
+    "score", [sensitivity_score, specificity_score, ppv_score, npv_score, likelihood_ratios]
+)
+def test_single_metrics_reject_a_pos_label_that_is_not_a_label(score):
+    with pytest.raises(ValueError, match=r"pos_label=1 is not one of the labels \['neg', 'pos'\]"):
+        score(["neg", "pos", "pos"], ["pos", "pos", "neg"], pos_label=1)
+    with pytest.raises(ValueError, match=r"pos_label=1 is not one of the labels \[0, 2\]"):
+        score([0, 2, 2], [2, 2, 0], pos_label=1)
+    with pytest.raises(ValueError, match=r"pos_label=None.*3 labels \[0, 1, 2\]"):
+        score([0, 1, 2], [0, 1, 1])
+
+
 def test_infinite_likelihood_ratio_is_reported_not_dropped():
     y = np.r_[np.ones(30, int), np.zeros(30, int)]
     p = np.r_[np.linspace(0.3, 0.9, 30), np.linspace(0.0, 0.45, 30)]  # no false positive at 0.5
@@ -282,6 +318,16 @@ def test_subgroup_missing_a_class_is_flagged_with_nan():
     assert np.isnan(b.loc["sensitivity", "estimate"])
     assert b.loc["specificity", "estimate"] == 1.0
     assert "1: 0" in b["note"].iloc[0]
+
+
+def test_subgroup_string_column_with_pd_na_is_a_missing_level():
+    y, p = _binary_data(n=200, seed=5)
+    sex = pd.Series(np.where(np.arange(200) % 2, "F", "M"), dtype="string", name="sex")
+    sex.iloc[:7] = pd.NA
+    table = subgroup_metrics(y, p, ["sex"], X=sex.to_frame(), n_bootstraps=20)
+    assert set(table["level"]) == {"F", "M", "(missing)"}
+    assert table.loc[table["level"] == "(missing)", "n"].iloc[0] == 7
+    assert set(subgroup_metrics(y, p, sex, n_bootstraps=0)["level"]) == {"F", "M", "(missing)"}
 
 
 # ----------------------------------------------------------------------------- calibration

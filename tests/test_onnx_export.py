@@ -287,6 +287,60 @@ def test_tuned_threshold_recorded(fitted, exported):
     assert meta["pos_label"] == "malignant"  # balanced_accuracy: classes_[1]
 
 
+def test_threshold_wrapper_on_object_dtype_string_labels(breast):
+    # labels in an object array (as pandas hands them over) are Python str, not numpy scalars
+    X, y = breast
+    y = pd.Series(y, dtype=object)
+    clf = MedicalMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=5, early_stopping=False, random_state=0
+    )
+    model = FixedThresholdClassifier(make_pipeline(StandardScaler(), clf), threshold=0.3)
+    model.fit(X, y)
+    assert model.classes_.dtype == object
+    runtime = OnnxClassifier(to_onnx(model, X).SerializeToString())
+    assert runtime.threshold == {"value": 0.3, "pos_label": "malignant"}
+    assert np.max(np.abs(runtime.predict_proba(X) - model.predict_proba(X))) <= TOL
+    np.testing.assert_array_equal(runtime.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("numeric", [slice(0, 3), slice("age", "systolic bp")])
+def test_column_transformer_selection_by_slice(clinical, numeric):
+    X, y = clinical
+    numbers = make_pipeline(SimpleImputer(), StandardScaler())
+    text = make_pipeline(
+        SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")
+    )
+    prep = ColumnTransformer([("num", numbers, numeric), ("cat", text, slice(4, 6))])
+    model = make_pipeline(prep, small_mlp(epochs=5)).fit(X, y)
+    runtime = OnnxClassifier(to_onnx(model, X).SerializeToString())
+    assert np.max(np.abs(runtime.predict_proba(X) - model.predict_proba(X))) <= TOL
+    np.testing.assert_array_equal(runtime.predict(X), model.predict(X))
+
+
+def test_column_transformer_open_slices_on_an_array(breast):
+    X, y = breast
+    X = X.to_numpy()
+    prep = ColumnTransformer(
+        [("first", StandardScaler(), slice(None, 10)), ("rest", StandardScaler(), slice(10, None))]
+    )
+    model = make_pipeline(prep, small_mlp(epochs=5)).fit(X, y)
+    runtime = OnnxClassifier(to_onnx(model, X).SerializeToString())
+    assert np.max(np.abs(runtime.predict_proba(X) - model.predict_proba(X))) <= TOL
+
+
+def test_check_parity_reports_difference_and_agreement(fitted, exported):
+    from skmed.onnx import check_parity
+
+    model, X = fitted["fixed-threshold"]
+    parity = check_parity(exported["fixed-threshold"], model, X)
+    assert set(parity) == {"max_abs_diff", "label_agreement", "n_rows"}
+    assert 0.0 <= parity["max_abs_diff"] <= TOL
+    assert parity["label_agreement"] == 1.0 and parity["n_rows"] == len(X)
+    other, _ = fitted["clinical-mixed"]  # same inputs and classes, no threshold
+    with pytest.raises(ValueError, match="does not reproduce the model"):
+        check_parity(exported["fixed-threshold"], other, X)
+
+
 def test_int_labels_and_activations():
     X, y = load_iris(return_X_y=True)
     Xs = StandardScaler().fit_transform(X)

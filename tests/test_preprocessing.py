@@ -11,6 +11,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmed.datasets import load_diagnosis
@@ -155,16 +156,20 @@ def test_other_column_name_does_not_collide():
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "error", "match"),
     [
-        {"min_frequency": 0},
-        {"min_frequency": 1.5},
-        {"handle_unknown": "error"},
-        {"lowercase": "upper"},
+        ({"min_frequency": 0}, InvalidParameterError, "'min_frequency' parameter"),
+        ({"min_frequency": 1.5}, InvalidParameterError, "'min_frequency' parameter"),
+        ({"handle_unknown": "error"}, InvalidParameterError, "'handle_unknown' parameter"),
+        ({"lowercase": "upper"}, InvalidParameterError, "'lowercase' parameter"),
+        ({"strip_accents": "ascii"}, InvalidParameterError, "'strip_accents' parameter"),
+        ({"synonyms": ["a"]}, InvalidParameterError, "'synonyms' parameter"),
+        ({"separators": ""}, ValueError, "separators must be non-empty strings"),
+        ({"synonyms": {"a": 1}}, TypeError, "synonyms must map strings to strings"),
     ],
 )
-def test_parameter_validation(params):
-    with pytest.raises(ValueError):
+def test_parameter_validation(params, error, match):
+    with pytest.raises(error, match=match):
         SymptomEncoder(**params).fit([["a"]])
 
 

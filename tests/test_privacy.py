@@ -324,6 +324,21 @@ def test_pseudonyms_from_env_and_canonical_values(monkeypatch):
     assert ps.transform(float_ids)["id"].iloc[0] == out["id"].iloc[0]
 
 
+@pytest.mark.parametrize("dtype", ["string", "Int64"])
+def test_pd_na_identifiers_stay_missing_and_share_no_pseudonym(dtype, no_env_key):
+    # pd.NA (pandas "string" and nullable Int64 columns) is missing, like None and NaN: each
+    # missing row stays missing instead of all of them getting the pseudonym of "<NA>".
+    values = ["1001", None, "1002", None] if dtype == "string" else [1001, None, 1002, None]
+    ids = pd.DataFrame({"mrn": pd.array(values, dtype=dtype)})
+    assert ids["mrn"].iloc[1] is pd.NA
+    out = Pseudonymizer(["mrn"]).set_key(KEY).fit_transform(ids)["mrn"]
+    assert out.isna().tolist() == [False, True, False, True]
+    assert out.iloc[0] != out.iloc[2]
+    listed = pseudonymize(ids["mrn"], key=KEY)
+    assert listed[1] is pd.NA and listed[3] is pd.NA
+    assert listed[0] == out.iloc[0] and listed[2] == out.iloc[2]
+
+
 def test_key_is_never_stored(patients, no_env_key):
     X, _ = patients
     ps = Pseudonymizer(["mrn"]).set_key(KEY).fit(X)

@@ -187,6 +187,47 @@ def test_report_with_mlp_has_training_curves(breast_cancer_scaled):
     assert len(_parse(report.to_html()).images) == 6
 
 
+def test_report_pos_label_string_labels_and_clinical_metrics_attrs():
+    rng = np.random.default_rng(1)
+    y = np.where(rng.random(200) < 0.4, "sick", "well")
+    p_sick = np.clip(0.4 * (y == "sick") + rng.uniform(0, 0.6, 200), 0, 1)
+    proba = np.column_stack([p_sick, 1 - p_sick])  # columns: classes ["sick", "well"]
+    report = build_report(y, proba, pos_label="sick", threshold=0.5, n_bootstraps=20, plots=False)
+    op = report.operating_point
+    assert op["pos_label"] == "sick" and "positive_label" not in op
+    assert report.metrics.attrs["pos_label"] == "sick"
+    assert "positive_label" not in report.metrics.attrs
+    hat = p_sick >= 0.5
+    sick = y == "sick"
+    assert op["confusion"] == {
+        "tp": int(np.sum(hat & sick)),
+        "fp": int(np.sum(hat & ~sick)),
+        "fn": int(np.sum(~hat & sick)),
+        "tn": int(np.sum(~hat & ~sick)),
+    }
+    assert "<th>Positive class</th><td>sick</td>" in report.to_html()
+    with pytest.raises(TypeError, match="positive_label"):
+        build_report(y, proba, positive_label="sick", plots=False)
+
+
+def test_training_history_of_calibrated_pipeline_marks_best_epoch(
+    breast_cancer_scaled, close_figures
+):
+    from sklearn.calibration import CalibratedClassifierCV
+
+    from skmed import MedicalMLPClassifier, plotting
+
+    X, y = breast_cancer_scaled
+    mlp = MedicalMLPClassifier(hidden_layer_sizes=(4,), epochs=12, random_state=0)
+    model = make_pipeline(StandardScaler(), CalibratedClassifierCV(mlp, cv=2)).fit(X, y)
+    fitted = model[-1].calibrated_classifiers_[0].estimator
+    assert fitted.best_epoch_ is not None
+    fig = plotting.plot_training_history(model)
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert labels == ["training loss", "validation loss", f"best epoch ({fitted.best_epoch_})"]
+    assert len(fig.axes[0].lines[0].get_xdata()) == len(fitted.history_["loss"])
+
+
 def test_report_without_matplotlib(monkeypatch):
     for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.setitem(sys.modules, name, None)

@@ -2,10 +2,11 @@
 
 skl2onnx and onnx are imported here, never by ``import skmed``. :func:`register` adds skmed's
 converter to skl2onnx's registry; :func:`skmed.to_onnx` calls it, so it is needed only to use
-``skl2onnx.to_onnx`` directly.
+``skl2onnx.to_onnx`` directly. :func:`check_parity` compares an exported graph with the Python
+model on any rows.
 """
 
 from skmed.onnx._converter import register
-from skmed.onnx._export import FORMAT, to_onnx
+from skmed.onnx._export import FORMAT, check_parity, to_onnx
 
-__all__ = ["FORMAT", "register", "to_onnx"]
+__all__ = ["FORMAT", "check_parity", "register", "to_onnx"]

@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 import onnx
 
+from skmed._json import jsonable
 from skmed._schema import MISSING_TEXT, Schema, schema_from_sample
+from skmed._sklearn_utils import column_positions
 from skmed.onnx._graph import cast_inputs, rewrite_imputers, split_matrix_input
 from skmed.onnx._wrappers import SUPPORTED_LAST_STEPS, ExportHead, Steps, split_model
 
@@ -107,7 +109,7 @@ def to_onnx(
     steps, head = split_model(model)
     schema = schema_from_sample(X_sample)
     _check_steps(steps)
-    steps = _adapt_text_imputers(steps, schema)
+    steps = _adapt_steps(steps, schema)
     onx, schema = _convert(steps, head, schema, target_opset)
     _set_metadata(onx, model, head, schema, user_metadata)
     if check:
@@ -155,18 +157,20 @@ def _check_steps(steps: Steps, prefix: str = "") -> None:
             )
 
 
-def _adapt_text_imputers(steps: Steps, schema: Schema) -> Steps:
-    """Copy the steps, making imputers of text columns treat ``""`` as missing.
+def _adapt_steps(steps: Steps, schema: Schema) -> Steps:
+    """Copy the steps, adapted to the graph's inputs; the caller's model is not modified.
 
-    A string tensor cannot hold NaN, so the runtime sends a missing text value as
-    :data:`~skmed._schema.MISSING_TEXT` and the graph's imputer must look for it; skl2onnx also
-    refuses a text imputer whose ``missing_values`` is NaN. The caller's model is not modified.
+    Imputers of text columns treat ``""`` as missing: a string tensor cannot hold NaN, so the
+    runtime sends a missing text value as :data:`~skmed._schema.MISSING_TEXT` and the graph's
+    imputer must look for it (skl2onnx also refuses a text imputer whose ``missing_values`` is
+    NaN). ColumnTransformer selections by ``slice`` are spelled out as lists of columns, which
+    skl2onnx reads whatever the slice holds (names, open ends, steps).
     """
-    if schema.layout != "columns" or not steps:
+    if not steps:
         return steps
-    kinds = {spec.name: spec.kind for spec in schema.inputs}
+    kinds = {spec.name: spec.kind for spec in schema.inputs} if schema.layout == "columns" else {}
     steps = copy.deepcopy(steps)
-    _adapt(steps[0][1], [kinds[c] for c in schema.columns], kinds)
+    _adapt(steps[0][1], [kinds[c] for c in schema.columns if c in kinds], kinds)
     return steps
 
 
@@ -175,27 +179,25 @@ def _adapt(step: Any, input_kinds: list[str], kinds: dict[str, str]) -> None:
     if kind == "Pipeline" and step.steps:
         _adapt(step.steps[0][1], input_kinds, kinds)
     elif kind == "ColumnTransformer":
-        names = list(kinds)
-        for _, transformer, columns in step.transformers_:
-            selected = _selected_columns(columns, names)
-            _adapt(transformer, [kinds[c] for c in selected], kinds)
+        by_name = hasattr(step, "feature_names_in_")
+        names = (
+            [str(c) for c in step.feature_names_in_]
+            if by_name
+            else [str(i) for i in range(step.n_features_in_)]
+        )
+        fitted = []
+        for name, transformer, columns in step.transformers_:
+            positions = column_positions(columns, names)
+            selected = [names[i] for i in positions]
+            if isinstance(columns, slice):
+                columns = selected if by_name else positions
+            _adapt(transformer, [kinds[c] for c in selected if c in kinds], kinds)
+            fitted.append((name, transformer, columns))
+        step.transformers_ = fitted
     elif kind == "SimpleImputer" and input_kinds and set(input_kinds) == {"string"}:
         missing = step.missing_values
         if missing is None or (isinstance(missing, float) and math.isnan(missing)):
             step.missing_values = MISSING_TEXT
-
-
-def _selected_columns(columns: Any, names: list[str]) -> list[str]:
-    if isinstance(columns, str):
-        return [columns] if columns in names else []
-    if callable(columns):
-        return []
-    selected = np.asarray(columns)
-    if selected.dtype.kind == "b":
-        return [n for n, keep in zip(names, selected) if keep]
-    if selected.dtype.kind in "iu":
-        return [names[i] for i in selected]
-    return [str(c) for c in selected.tolist() if str(c) in names]
 
 
 # ---------------------------------------------------------------------- conversion
@@ -338,7 +340,7 @@ def _set_metadata(
         "keras_version": _version("keras"),
         "skl2onnx_version": skl2onnx.__version__,
         "onnx_opset": str(_opset(onx)),
-        "classes": json.dumps([_jsonable(c) for c in classes.tolist()]),
+        "classes": json.dumps([jsonable(c) for c in classes.tolist()]),
         "classes_dtype": classes.dtype.str if classes.dtype.kind != "O" else "object",
         "inputs": schema.to_json(),
         "feature_names": json.dumps(schema.columns if schema.layout == "columns" else []),
@@ -350,19 +352,13 @@ def _set_metadata(
     }
     if head.threshold is not None:
         entries["threshold"] = json.dumps(
-            {"value": head.threshold.value, "pos_label": _jsonable(head.threshold.pos_label)}
+            {"value": head.threshold.value, "pos_label": jsonable(head.threshold.pos_label)}
         )
     if head.calibration is not None:
         entries["calibration"] = head.calibration
     entries.update(user)
     onnx.helper.set_model_props(onx, entries)
     onx.doc_string = f"skmed {skmed.__version__}: {entries['estimator']}"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def _describe(model: Any) -> str:
@@ -380,32 +376,88 @@ def _describe(model: Any) -> str:
 # ---------------------------------------------------------------------- parity
 
 
-def _check_parity(onx: onnx.ModelProto, model: Any, X_sample: Any, head: ExportHead) -> None:
-    """Run the graph on the sample and compare with the Python model."""
+def check_parity(
+    onnx_model: onnx.ModelProto | bytes,
+    model: Any,
+    X: Any,
+    *,
+    tolerance: float = CHECK_TOLERANCE,
+) -> dict[str, float]:
+    """Run an exported graph with :class:`skmed.runtime.OnnxClassifier` and compare with Python.
+
+    :func:`to_onnx` runs this on ``X_sample`` (``check=True``); run it on held-out rows to check
+    an export on data the sample did not cover.
+
+    Parameters
+    ----------
+    onnx_model : onnx.ModelProto or bytes
+        The exported model (as :func:`to_onnx` returns it, or serialized).
+    model : estimator
+        The fitted model that was exported.
+    X : pandas.DataFrame or array-like
+        Rows to predict, as ``model`` takes them.
+    tolerance : float, default=1e-4
+        Largest accepted difference between ONNX and Python probabilities.
+
+    Returns
+    -------
+    dict
+        ``max_abs_diff``: the largest |ONNX - Python| probability difference; ``label_agreement``:
+        the fraction of rows given the same label; ``n_rows``: the number of rows.
+
+    Raises
+    ------
+    ValueError
+        If the probabilities differ by more than ``tolerance``, or a label differs on a row
+        whose decision is not within ``tolerance`` of a tie.
+    """
+    _, head = split_model(model)
+    return _check_parity(onnx_model, model, X, head, tolerance)
+
+
+def _check_parity(
+    onnx_model: onnx.ModelProto | bytes,
+    model: Any,
+    X: Any,
+    head: ExportHead,
+    tolerance: float = CHECK_TOLERANCE,
+) -> dict[str, float]:
     from skmed.runtime import OnnxClassifier
 
-    runtime = OnnxClassifier(onx.SerializeToString())
-    got_proba = runtime.predict_proba(X_sample)
-    want_proba = np.asarray(model.predict_proba(X_sample), dtype=np.float64)
+    if isinstance(onnx_model, onnx.ModelProto):
+        onnx_model = onnx_model.SerializeToString()
+    runtime = OnnxClassifier(onnx_model)
+    got_proba = runtime.predict_proba(X)
+    want_proba = np.asarray(model.predict_proba(X), dtype=np.float64)
     diff = float(np.max(np.abs(got_proba - want_proba)))
-    if not diff <= CHECK_TOLERANCE:
+    if not diff <= tolerance:
         raise ValueError(
             f"The exported graph does not reproduce the model: its probabilities differ by up to "
-            f"{diff:.3g} on X_sample (tolerance {CHECK_TOLERANCE}). Model: {_describe(model)}."
-            + _none_hint(X_sample)
+            f"{diff:.3g} on {_rows(X)} (tolerance {tolerance}). Model: {_describe(model)}."
+            + _none_hint(X)
         )
-    got, want = runtime.predict(X_sample), np.asarray(model.predict(X_sample))
+    got, want = runtime.predict(X), np.asarray(model.predict(X))
     differ = np.flatnonzero(got != want)
     if differ.size:
         # a label may flip only where the decision is within rounding of a tie
         margin = _decision_margin(want_proba[differ], head)
-        if np.any(margin > CHECK_TOLERANCE):
+        if np.any(margin > tolerance):
             row = int(differ[np.argmax(margin)])
             raise ValueError(
                 f"The exported graph does not reproduce the model's labels: row {row} of "
-                f"X_sample is predicted {got[row]!r} by ONNX and {want[row]!r} by Python. "
+                f"{_rows(X)} is predicted {got[row]!r} by ONNX and {want[row]!r} by Python. "
                 f"Model: {_describe(model)}."
             )
+    n_rows = int(got.shape[0])
+    return {
+        "max_abs_diff": diff,
+        "label_agreement": float(n_rows - differ.size) / n_rows,
+        "n_rows": n_rows,
+    }
+
+
+def _rows(X: Any) -> str:
+    return f"the {len(X)} rows checked" if hasattr(X, "__len__") else "the rows checked"
 
 
 def _none_hint(X_sample: Any) -> str:

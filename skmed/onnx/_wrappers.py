@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from skmed._json import jsonable
 from skmed._network import Network
 
 SUPPORTED_LAST_STEPS = (
@@ -68,7 +69,10 @@ ProbaNode = NetworkProba | CalibratedProba
 
 @dataclass(frozen=True)
 class Threshold:
-    """Predict ``classes[pos_index]`` when its probability is ``>= value``, else the other class."""
+    """Predict ``classes[pos_index]`` when its probability is ``>= value``, else the other class.
+
+    ``pos_label`` is that class as a plain Python value (for the JSON metadata).
+    """
 
     value: float
     pos_index: int
@@ -202,7 +206,7 @@ def _split_threshold(model: Any, name: str) -> tuple[Steps, ProbaNode, Threshold
                 f"{classes.tolist()}."
             )
         pos_index = int(matches[0])
-    threshold = Threshold(value, pos_index, classes[pos_index].item())
+    threshold = Threshold(value, pos_index, jsonable(classes[pos_index]))
     return steps, proba, threshold, f"{kind}({inner_desc})"
 
 
