@@ -138,13 +138,33 @@ def describe_keras(model: Any) -> Network:
     return steps
 
 
-def forward(network: Network, X: np.ndarray) -> np.ndarray:
-    """Run the network on ``X`` with numpy in float64; return the last step's output."""
-    out = np.asarray(X, dtype=np.float64)
-    for step in network:
-        out = out @ step["kernel"].astype(np.float64, copy=False)
-        out += step["bias"]
-        out = _apply(step["activation"], out)
+def forward(network: Network, X: np.ndarray, block_rows: int = 8192) -> np.ndarray:
+    """Run the network on ``X`` with numpy; return the last step's output.
+
+    The hidden layers compute in float32 for float32 input (Keras' own precision) and in float64
+    otherwise, in blocks of ``block_rows`` rows so that the intermediate activations stay in
+    cache; the output activation (e.g. the softmax) and the result are float64.
+    """
+    X = np.asarray(X)
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    steps = [
+        (
+            s["kernel"].astype(dtype, copy=False),
+            s["bias"].astype(dtype, copy=False),
+            s["activation"],
+        )
+        for s in network
+    ]
+    out = np.empty((X.shape[0], steps[-1][1].size))
+    for start in range(0, X.shape[0], block_rows):
+        h = np.asarray(X[start : start + block_rows], dtype=dtype)
+        for i, (kernel, bias, activation) in enumerate(steps):
+            h = h @ kernel  # a new array: the in-place steps below never touch X
+            h += bias
+            if i == len(steps) - 1:
+                h = h.astype(np.float64, copy=False)  # output in float64: rows sum to 1
+            h = _apply(activation, h)
+        out[start : start + h.shape[0]] = h
     return out
 
 
