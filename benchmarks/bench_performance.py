@@ -253,11 +253,20 @@ def bench_runtime(models: dict, rows: list, tmp: str) -> str:
     return path
 
 
-_MEMORY_SCRIPT = textwrap.dedent(
+# Peak RSS from the kernel's per-process high-water mark (VmHWM). ru_maxrss would not do: a
+# child forked from this (large) benchmark process inherits the parent's maximum across exec.
+_PEAK_RSS = (
+    "def peak_rss():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            return int(line.split()[1]) / 1024\n"
+)
+
+_MEMORY_SCRIPT = _PEAK_RSS + textwrap.dedent(
     """
-    import resource, sys, numpy as np
+    import sys, numpy as np
     from skmed import MedicalMLPClassifier
-    rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss
     warm = MedicalMLPClassifier(epochs=1, early_stopping=False)
     warm.fit(np.eye(8, dtype=np.float32), [0, 1] * 4)
     base = rss()
@@ -291,18 +300,13 @@ def _cold(code: str, runs: int = 5) -> tuple[float, float]:
     for _ in range(runs + 1):
         start = time.perf_counter()
         out = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                code + "\nimport resource\n"
-                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
-            ],
+            [sys.executable, "-c", code + "\n" + _PEAK_RSS + "print(peak_rss())"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.split()[-1]
         walls.append(time.perf_counter() - start)
-        peaks.append(int(out) / 1024)
+        peaks.append(float(out))
     return statistics.median(walls[1:]), statistics.median(peaks[1:])  # first run warms caches
 
 
