@@ -11,7 +11,6 @@ import importlib.util
 import os
 import random
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -91,25 +90,8 @@ def intra_op_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-#: Held by :func:`seeded` (re-entrant, so a seeded block may open another).
-_SEEDED_LOCK = threading.RLock()
-
-
 @contextmanager
 def seeded(seed: int) -> Iterator[None]:
-    """:func:`_seeded_unlocked`, one thread at a time.
-
-    The random states it sets are process-wide, so two seeded fits in threads of one process
-    would draw from each other's seeds: a Dask worker runs another task while one waits on
-    nested work (joblib's Dask backend secedes), and joblib's threading backend runs fits in
-    threads. Seeded blocks therefore hold :data:`_SEEDED_LOCK`.
-    """
-    with _SEEDED_LOCK, _seeded_unlocked(seed):
-        yield
-
-
-@contextmanager
-def _seeded_unlocked(seed: int) -> Iterator[None]:
     """Make Keras deterministic for ``seed`` inside the block, then restore global RNG states.
 
     ``keras.utils.set_random_seed`` seeds Python, NumPy and the backend globally (Keras' data

@@ -305,6 +305,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     def write(handle: Any) -> None:
         nonlocal n_rows
+        if args.dask is not None:  # partitions scored on a Dask cluster (skmed.distributed)
+            from skmed.distributed import write_predictions_csv
+
+            n_rows = write_predictions_csv(
+                args.model,
+                args.data,
+                handle,
+                address=args.dask,
+                label_column=label_column,
+                proba_prefix=args.proba_prefix,
+            )
+            return
         first = True
         for frame, columns in iter_prediction_chunks(args.data, inputs, chunk_size=args.chunk_size):
             if first:
@@ -516,7 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated columns to leave out (identifiers, dates, leakage)",
     )
     train.add_argument(
-        "--keep", metavar="COLUMNS",
+        "--keep",
+        metavar="COLUMNS",
         help="comma-separated columns to train on although the identifier scan flags them "
         "(flagged columns must be named in --drop or --keep)",
     )
@@ -617,6 +630,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="proba_",
         metavar="PREFIX",
         help="prefix of the probability columns, one per class (default: proba_)",
+    )
+    predict.add_argument(
+        "--dask",
+        nargs="?",
+        const="local",
+        metavar="SCHEDULER",
+        help="score the partitions on a Dask cluster: a scheduler address (tcp://HOST:8786; "
+        "workers must see DATA.csv) or 'local[:N]' for N local worker processes (default: "
+        "local, one per core); same output. Needs pip install 'skmed[dask]'",
     )
     predict.set_defaults(func=cmd_predict)
 
