@@ -44,11 +44,14 @@ def build_keras_mlp(
     dropout: float,
     alpha: float,
     batch_normalization: bool,
+    seed: int | None = None,
 ) -> Any:
     """Build (not compile) the Keras MLP: hidden blocks, then a softmax output over the classes.
 
     Each hidden block is Dense -> [BatchNormalization] -> activation -> [Dropout]; with batch
-    normalization the dense step has no bias (the normalization's shift replaces it).
+    normalization the dense step has no bias (the normalization's shift replaces it). With a
+    ``seed``, every initializer and dropout layer gets its own seed derived from it, so the model
+    does not draw from process-wide random state (fits in threads stay reproducible).
     """
     from skmed._backend import import_keras
 
@@ -56,17 +59,28 @@ def build_keras_mlp(
     layers = keras.layers
     regularizer = keras.regularizers.L2(alpha) if alpha > 0 else None
     act = ACTIVATION_ALIASES[activation]
+    seeds = iter(range(seed, seed + 2 * len(hidden_layer_sizes) + 2)) if seed is not None else None
+
+    def next_seed() -> int | None:
+        return next(seeds) if seeds is not None else None
+
+    def dense(units: int, **kwargs: Any) -> Any:
+        initializer = keras.initializers.GlorotUniform(seed=next_seed())
+        return layers.Dense(
+            units, kernel_initializer=initializer, kernel_regularizer=regularizer, **kwargs
+        )
+
     stack: list[Any] = [keras.Input(shape=(n_features,), name="features")]
     for units in hidden_layer_sizes:
         if batch_normalization:
-            stack.append(layers.Dense(units, use_bias=False, kernel_regularizer=regularizer))
+            stack.append(dense(units, use_bias=False))
             stack.append(layers.BatchNormalization())
             stack.append(layers.Activation(act))
         else:
-            stack.append(layers.Dense(units, activation=act, kernel_regularizer=regularizer))
+            stack.append(dense(units, activation=act))
         if dropout > 0:
-            stack.append(layers.Dropout(dropout))
-    stack.append(layers.Dense(n_classes, activation="softmax", kernel_regularizer=regularizer))
+            stack.append(layers.Dropout(dropout, seed=next_seed()))
+    stack.append(dense(n_classes, activation="softmax"))
     model = keras.Sequential(stack, name="skmed_mlp")  # built once, not once per add()
     return model
 

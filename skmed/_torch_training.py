@@ -11,9 +11,9 @@ behaviour is Keras'. ``tests/test_training_paths.py`` checks both paths train th
 
 Used for MedicalMLPClassifier's own architecture on the torch backend with the optimizers
 below; everything else (batch normalization, other optimizers, other backends) uses
-``Model.fit``. Rows are shuffled with the global torch generator, as Keras' torch data loader
-does, so a seeded fit is reproducible on either path (the two paths draw differently, so they
-are not bit-identical to each other).
+``Model.fit``. Rows are shuffled (and dropout masks drawn) with a torch generator seeded for the
+fit, so a seeded fit is reproducible even when other fits run in threads of the same process;
+the two paths draw differently, so they are not bit-identical to each other.
 """
 
 from __future__ import annotations
@@ -43,8 +43,14 @@ def fit(
     validation: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     callbacks: list,
     verbose: int,
+    seed: int,
 ) -> Any:
-    """Train ``model`` (compiled by MedicalMLPClassifier) like ``model.fit``; return its History."""
+    """Train ``model`` (compiled by MedicalMLPClassifier) like ``model.fit``; return its History.
+
+    Shuffling and dropout draw from a torch generator seeded with ``seed``, not from torch's
+    process-wide generator, so concurrent fits in threads (joblib's threading backend, a Dask
+    worker running a seceded task) do not change each other's results.
+    """
     import keras
     import torch
 
@@ -70,12 +76,12 @@ def fit(
         steps=n_steps,
         model=model,
     )
+    generator = torch.Generator()
+    generator.manual_seed(int(seed))
     model.stop_training = False
     callback_list.on_train_begin()
     for epoch in range(epochs):
         callback_list.on_epoch_begin(epoch)
-        generator = torch.Generator()  # as torch's RandomSampler: seeded from the global RNG
-        generator.manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
         order = torch.randperm(n, generator=generator)
         total, seen = 0.0, 0
         for i in range(n_steps):
@@ -83,7 +89,7 @@ def fit(
             rows = order[i * batch_size : (i + 1) * batch_size]
             for v in variables:
                 v.grad = None
-            loss = _loss(layers, penalties, Xt[rows], yt[rows], wt[rows], eps, training=True)
+            loss = _loss(layers, penalties, Xt[rows], yt[rows], wt[rows], eps, generator)
             loss.backward()
             with torch.no_grad():
                 step([v.grad for v in variables])
@@ -125,7 +131,8 @@ def _forward_plan(model: Any) -> list[tuple[str, Any]]:
     return plan
 
 
-def _run(plan: list[tuple[str, Any]], x: Any, training: bool) -> Any:
+def _run(plan: list[tuple[str, Any]], x: Any, generator: Any) -> Any:
+    """Forward pass; ``generator`` draws the dropout masks (``None``: inference, no dropout)."""
     import torch
     import torch.nn.functional as F
 
@@ -134,8 +141,9 @@ def _run(plan: list[tuple[str, Any]], x: Any, training: bool) -> Any:
             kernel, bias = payload
             x = torch.matmul(x, kernel) + bias
         elif kind == "dropout":
-            if training and payload > 0:
-                x = F.dropout(x, payload, training=True)
+            if generator is not None and payload > 0:  # inverted dropout, as Keras
+                keep = torch.rand(x.shape, generator=generator) >= payload
+                x = x * keep / (1.0 - payload)
         elif payload == "relu":
             x = F.relu(x)
         elif payload == "softmax":
@@ -149,12 +157,12 @@ def _run(plan: list[tuple[str, Any]], x: Any, training: bool) -> Any:
     return x
 
 
-def _loss(plan, penalties, x, y, w, eps: float, training: bool) -> Any:
+def _loss(plan, penalties, x, y, w, eps: float, generator: Any) -> Any:
     """Keras' sparse categorical cross-entropy on probabilities, weighted, plus L2 penalties."""
     import torch
     import torch.nn.functional as F
 
-    proba = _run(plan, x, training)
+    proba = _run(plan, x, generator)
     proba = proba / torch.sum(proba, dim=1, keepdim=True)
     proba = torch.clip(proba, eps, 1.0 - eps)
     per_row = F.nll_loss(torch.log(proba), y, reduction="none")
@@ -173,7 +181,7 @@ def _evaluate(plan, penalties, validation, batch_size: int, eps: float) -> float
     with torch.no_grad():
         for start in range(0, len(X), batch_size):
             rows = slice(start, start + batch_size)
-            loss = _loss(plan, penalties, X[rows], y[rows], w[rows], eps, training=False)
+            loss = _loss(plan, penalties, X[rows], y[rows], w[rows], eps, None)
             total += float(loss) * len(X[rows])
     return total / len(X)
 

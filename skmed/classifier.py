@@ -310,7 +310,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         from skmed._backend import intra_op_threads, seeded
 
         with seeded(seed), intra_op_threads(self._threads_for(hidden, len(X))):
-            model = self.model_ if continuing else self._new_model(hidden)
+            model = self.model_ if continuing else self._new_model(hidden, seed)
             self._train(model, X, y_enc, weights, seed, incremental)
         return self
 
@@ -355,7 +355,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("sample_weight (times class_weight) is zero for every row.")
         return weights / weights.mean()
 
-    def _new_model(self, hidden):
+    def _new_model(self, hidden, seed=None):
         model = build_keras_mlp(
             self.n_features_in_,
             self.classes_.size,
@@ -364,6 +364,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             float(self.dropout),
             float(self.alpha),
             bool(self.batch_normalization),
+            seed=seed,
         )
         self._compile(model)
         return model
@@ -405,6 +406,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 validation=validation,
                 callbacks=callbacks,
                 verbose=int(self.verbose),
+                seed=seed,
             )
         else:
             fitted = model.fit(

@@ -201,11 +201,6 @@ def _search_results(search):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="open (issue 9): in some runs one or two candidates' fold scores (so possibly "
-    "best_params_) differ on the workers from the local search; most runs agree exactly",
-)
 def test_grid_and_randomized_search_on_dask_equal_local(client, diagnosis):
     from scipy.stats import loguniform
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV

@@ -172,3 +172,20 @@ def test_fit_leaves_keras_global_seed_alone(fitted):
     before = global_state.get_global_attribute("global_random_seed")
     clone(clf).fit(X, y)
     assert global_state.get_global_attribute("global_random_seed") == before
+
+
+def test_fits_in_threads_are_reproducible(breast_cancer_scaled):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = breast_cancer_scaled
+    params = dict(hidden_layer_sizes=(16,), dropout=0.2, epochs=8, batch_size=64)
+    seeds = [0, 1, 2, 3]
+
+    def fit(seed):
+        return MedicalMLPClassifier(**params, random_state=seed).fit(X, y).predict_proba(X)
+
+    serial = [fit(seed) for seed in seeds]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(fit, seeds))
+    for one, other in zip(serial, threaded, strict=True):
+        np.testing.assert_array_equal(one, other)
