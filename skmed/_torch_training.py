@@ -38,6 +38,7 @@ def fit(
     y: np.ndarray,
     weights: np.ndarray,
     *,
+    rows: np.ndarray | None,
     batch_size: int,
     epochs: int,
     validation: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
@@ -46,6 +47,9 @@ def fit(
     seed: int,
 ) -> Any:
     """Train ``model`` (compiled by MedicalMLPClassifier) like ``model.fit``; return its History.
+
+    ``rows`` selects the training rows of ``X`` (``None``: all), read in place rather than
+    copied, so holding out a validation share costs only the copy of that share.
 
     Shuffling and dropout draw from a torch generator seeded with ``seed``, not from torch's
     process-wide generator, so concurrent fits in threads (joblib's threading backend, a Dask
@@ -64,7 +68,8 @@ def fit(
     step = _optimizer_step(model.optimizer, model.trainable_variables)
 
     Xt, yt, wt = _tensors(X, y.astype(np.int64), weights)
-    n = len(Xt)
+    train_rows = None if rows is None else torch.from_numpy(np.asarray(rows, dtype=np.int64))
+    n = len(Xt) if train_rows is None else len(train_rows)
     n_steps = -(-n // batch_size)
     eps = float(keras.backend.epsilon())
     callback_list = keras.callbacks.CallbackList(
@@ -83,6 +88,8 @@ def fit(
     for epoch in range(epochs):
         callback_list.on_epoch_begin(epoch)
         order = torch.randperm(n, generator=generator)
+        if train_rows is not None:  # only these rows train (the others validate)
+            order = train_rows[order]
         total, seen = 0.0, 0
         for i in range(n_steps):
             callback_list.on_train_batch_begin(i)

@@ -383,24 +383,26 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
 
         keras = import_keras()
         callbacks = list(self.callbacks or [])
-        validation = None
+        validation, rows = None, None
         if self.early_stopping and not incremental:
-            X, y, weights, validation = self._validation_split(X, y, weights, seed)
+            rows, validation = self._validation_split(X, y, weights, seed)
             stopper = keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
             )
             callbacks.insert(0, stopper)
         callbacks.append(_stop_on_nan(keras))
-        batch_size = int(min(200, len(X)) if self.batch_size == "auto" else self.batch_size)
+        n_rows = len(X) if rows is None else len(rows)
+        batch_size = int(min(200, n_rows) if self.batch_size == "auto" else self.batch_size)
         epochs = 1 if incremental else int(self.epochs)
         if _torch_training.eligible(
             keras.backend.backend(), self.optimizer, bool(self.batch_normalization)
         ):
-            fitted = _torch_training.fit(
+            fitted = _torch_training.fit(  # reads the training rows in place: no copy of X
                 model,
                 X,
                 y,
                 weights,
+                rows=rows,
                 batch_size=batch_size,
                 epochs=epochs,
                 validation=validation,
@@ -409,6 +411,8 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 seed=seed,
             )
         else:
+            if rows is not None:
+                X, y, weights = X[rows], y[rows], weights[rows]
             fitted = model.fit(
                 X,
                 y,
@@ -445,6 +449,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             self.__dict__.pop(stale, None)
 
     def _validation_split(self, X, y, weights, seed):
+        """Training row indices and the (copied) stratified validation rows."""
         n_classes = self.classes_.size
         try:
             train, val = train_test_split(
@@ -461,8 +466,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"{counts.min()} row(s). Set early_stopping=False, raise validation_fraction, or "
                 "provide more rows."
             ) from exc
-        validation = (X[val], y[val], weights[val])
-        return X[train], y[train], weights[train], validation
+        return train, (X[val], y[val], weights[val])
 
     # ------------------------------------------------------------------ prediction
 
