@@ -32,6 +32,7 @@ import textwrap
 import time
 import warnings
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer, make_classification
@@ -213,44 +214,95 @@ def bench_predict(models: dict, rows: list) -> None:
         )
 
 
-def bench_runtime(models: dict, rows: list, tmp: str) -> str:
+def runtime_pipelines():
+    """The two deployed models of issue #3: a 30-feature numeric pipeline and a mixed one."""
+    from skmed.datasets import load_diagnosis
+    from skmed.pipeline import make_clinical_pipeline
+
+    X, y = make_classification(
+        20_000, 30, n_informative=10, n_classes=3, weights=[0.8, 0.15, 0.05], random_state=0
+    )
+    numeric = Pipeline([("scale", StandardScaler()), ("clf", skmed_mlp())]).fit(X, y)
+    yield "numeric (30 features)", numeric, X
+    data = load_diagnosis(n_samples=5_000, include_symptom_text=True)
+    mixed = make_clinical_pipeline(data.data, epochs=10, early_stopping=False, random_state=0)
+    yield "mixed (labs, categories, symptom text)", mixed.fit(data.data, data.target), data.data
+
+
+def _rows(X, i: int, n: int = 1):
+    return X.iloc[i : i + n] if hasattr(X, "iloc") else X[i : i + n]
+
+
+def _resize(X, n: int):
+    if hasattr(X, "iloc"):
+        import pandas as pd
+
+        return pd.concat([X] * (-(-n // len(X))), ignore_index=True).iloc[:n]
+    return np.resize(X, (n, X.shape[1]))
+
+
+def bench_runtime(rows: list, tmp: str) -> dict[str, tuple[str, Any]]:
     import onnxruntime
 
     from skmed import to_onnx
     from skmed.runtime import OnnxClassifier
 
-    model, X_te = models[f"skmed [{BACKEND}]"]
-    path = os.path.join(tmp, "model.onnx")
-    to_onnx(model, X_te[:50], path=path)
-    runtime = OnnxClassifier(path)
-    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    kind = session.get_inputs()[0].type
-    dtype = np.float64 if "double" in kind else np.float32
-    one = [X_te[i : i + 1] for i in range(200)]
-    big = np.resize(X_te, (100_000, X_te.shape[1]))
-    raw = {
-        "raw onnxruntime session.run": (
-            lambda x: session.run(["probabilities"], {name: x.astype(dtype)})
-        ),
-        "skmed OnnxClassifier.predict_proba": runtime.predict_proba,
-    }
-    base1 = baseb = None
-    for label, fn in raw.items():
-        fn(one[0])
-        t1 = median_time(each, 7, fn, one) / len(one)
-        tb = median_time(fn, 5, big)
-        base1, baseb = base1 or t1, baseb or len(big) / tb
-        rows.append(
-            (
-                label,
-                f"{t1 * 1e6:,.1f}",
-                f"{t1 / base1:.2f}",
-                f"{len(big) / tb:,.0f}",
-                f"{len(big) / tb / baseb:.2f}",
+    files = {}
+    for label, pipe, X in runtime_pipelines():
+        path = os.path.join(tmp, f"model{len(files)}.onnx")
+        to_onnx(pipe, _rows(X, 0, 50), path=path)
+        files[label] = (path, _rows(X, 0))
+        runtime = OnnxClassifier(path)
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        one = [_rows(X, i) for i in range(200)]
+        big = _resize(X, 100_000)
+        # raw onnxruntime gets its inputs ready-made: only session.run is timed
+        feeds_one = [runtime.input_schema.feeds(r) for r in one]
+        feeds_big = runtime.input_schema.feeds(big)
+        prep, network = pipe[:-1], pipe[-1].model_
+        runners = {
+            "raw onnxruntime session.run": (
+                lambda f, s=session: s.run(["probabilities"], f),
+                feeds_one,
+                feeds_big,
+            ),
+            "skmed OnnxClassifier.predict_proba": (runtime.predict_proba, one, big),
+            "scikit-learn pipeline predict_proba": (pipe.predict_proba, one, big),
+            "sklearn preprocessing + Keras model(x)": (
+                lambda x, n=network, p=prep: n(np.asarray(p.transform(x), dtype=np.float32)),
+                one,
+                None,
+            ),
+            "sklearn preprocessing + Keras predict": (
+                lambda x, n=network, p=prep: n.predict(
+                    np.asarray(p.transform(x), dtype=np.float32), batch_size=4096, verbose=0
+                ),
+                None,
+                big,
+            ),
+        }
+        base1 = baseb = None
+        for name, (fn, singles, batch) in runners.items():
+            t1 = tb = None
+            if singles is not None:
+                fn(singles[0])
+                t1 = median_time(each, 5, fn, singles) / len(singles)
+                base1 = base1 or t1
+            if batch is not None:
+                fn(batch)
+                tb = median_time(fn, 3, batch)
+                baseb = baseb or len(big) / tb
+            rows.append(
+                (
+                    label,
+                    name,
+                    f"{t1 * 1e6:,.1f}" if t1 else "-",
+                    f"{t1 / base1:.2f}" if t1 else "-",
+                    f"{len(big) / tb:,.0f}" if tb else "-",
+                    f"{len(big) / tb / baseb:.2f}" if tb else "-",
+                )
             )
-        )
-    return path
+    return files
 
 
 # Peak RSS from the kernel's per-process high-water mark (VmHWM). ru_maxrss would not do: a
@@ -310,17 +362,24 @@ def _cold(code: str, runs: int = 5) -> tuple[float, float]:
     return statistics.median(walls[1:]), statistics.median(peaks[1:])  # first run warms caches
 
 
-def bench_cold_start(rows: list, model_path: str, n_features: int) -> None:
-    row = ", ".join("0.1" for _ in range(n_features))
+def bench_cold_start(rows: list, files: dict) -> None:
     cases = {
         "python -c pass": "pass",
         "import skmed": "import skmed",
         "import sklearn": "import sklearn",
-        "OnnxClassifier: load + predict 1 row": (
-            f"from skmed.runtime import OnnxClassifier\n"
-            f"OnnxClassifier({model_path!r}).predict_proba([[{row}]])"
-        ),
+        "import onnxruntime": "import onnxruntime",
     }
+    for label, (path, row) in files.items():
+        record = (
+            {k: (v.item() if hasattr(v, "item") else v) for k, v in row.iloc[0].items()}
+            if hasattr(row, "iloc")
+            else row.tolist()
+        )
+        X = f"[{record!r}]" if isinstance(record, dict) else repr(record)
+        cases[f"OnnxClassifier, {label}: load + predict 1 row"] = (
+            "from skmed.runtime import OnnxClassifier\nnan = float('nan')\n"
+            f"OnnxClassifier({path!r}).predict_proba({X})"
+        )
     for label, code in cases.items():
         wall, peak = _cold(code)
         rows.append((label, f"{wall:.3f}", f"{peak:.0f}"))
@@ -377,12 +436,15 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         runtime = []
-        path = bench_runtime(models, runtime, tmp)
+        files = bench_runtime(runtime, tmp)
         out += [
             "",
-            "### ONNX runtime on the same file",
+            "### Deployed pipelines: the exported file against the Python model (issue #3)",
             "",
-            table(("runner", "1-row us", "x raw", "100k-row rows/s", "x raw"), runtime),
+            table(
+                ("pipeline", "runner", "1-row us", "x raw", "100k-row rows/s", "x raw"),
+                runtime,
+            ),
         ]
         memory = []
         bench_memory(memory)
@@ -396,7 +458,7 @@ def main() -> None:
             ),
         ]
         cold = []
-        bench_cold_start(cold, path, models[f"skmed [{BACKEND}]"][1].shape[1])
+        bench_cold_start(cold, files)
         out += [
             "",
             "### Fresh process (median of 5 after a warm-up run)",

@@ -163,12 +163,14 @@ def score_partition(
     counted from the partition's first row.
     """
     import numpy as np
+    import pandas as pd
 
     from skmed._io import _convert
 
     model = cached_model(digest, model_bytes)
+    dtype = label_dtype(model.classes_)
     if len(part) == 0:
-        empty = {label_column: np.array([], dtype=model.classes_.dtype)}
+        empty = {label_column: pd.array([], dtype=dtype)}
         empty.update({c: np.array([], dtype=np.float64) for c in proba_columns})
         return part.assign(**empty)
     number = (partition_info or {}).get("number", 0)
@@ -188,8 +190,14 @@ def score_partition(
         else:
             columns[name] = series.to_numpy()
     labels, proba = model.predict_with_proba(columns)
-    out = part.assign(**{label_column: labels})
+    out = part.assign(**{label_column: pd.array(labels, dtype=dtype)})
     return out.assign(**dict(zip(proba_columns, proba.T)))
+
+
+def label_dtype(classes: Any) -> Any:
+    """The label column's dtype: pandas' string dtype for text labels (an object column has no
+    Arrow type that Parquet writers can infer from Dask's metadata), else the classes' dtype."""
+    return "string" if classes.dtype == object else classes.dtype
 
 
 def partition_csv(frame: Any, proba_columns: list[str], decimals: int = 6) -> tuple[str, int]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -74,10 +75,14 @@ class Schema:
     layout: str
     inputs: tuple[InputSpec, ...]
 
-    @property
+    @cached_property
     def columns(self) -> list[str]:
         """Caller-facing input names, in order."""
         return [spec.name for spec in self.inputs]
+
+    @cached_property
+    def _column_set(self) -> frozenset[str]:
+        return frozenset(self.columns)
 
     @property
     def n_features(self) -> int:
@@ -153,9 +158,14 @@ class Schema:
         """
         if self.layout == "matrix":
             return self._matrix_feeds(X)
-        columns = _as_columns(X, self.columns)
-        missing = [c for c in self.columns if c not in columns]
-        extra = [c for c in columns if c not in set(self.columns)]
+        names = self.columns
+        columns = _as_columns(X, names)
+        missing = [c for c in names if c not in columns]
+        extra = (
+            [c for c in columns if c not in self._column_set]
+            if len(columns) != len(names) or missing
+            else []
+        )
         if missing or extra:
             parts = []
             if missing:
@@ -285,8 +295,7 @@ def _frame_column_kind(column: Any, name: str) -> str:
 def _as_columns(X: Any, expected: list[str]) -> dict[str, Any]:
     """Split X into named columns (frame, dict of columns, list of records or 2D array)."""
     if is_frame(X):
-        names = [str(c) for c in X.columns]
-        return {n: X[c] for n, c in zip(names, X.columns)}
+        return {str(name): column for name, column in X.items()}
     if isinstance(X, Mapping):
         return {str(k): (v if np.ndim(v) else [v]) for k, v in X.items()}
     if isinstance(X, (list, tuple)) and X and all(isinstance(r, Mapping) for r in X):
@@ -359,15 +368,19 @@ def _is_number_or_missing(value: Any) -> bool:
 
 
 def _text_column(array: np.ndarray, name: str) -> np.ndarray:
-    out = np.empty(array.shape[0], dtype=object)
-    for i, value in enumerate(array.tolist()):
-        if isinstance(value, str):
-            out[i] = value
-        elif is_missing(value):
-            out[i] = MISSING_TEXT
-        else:
+    is_text = _IS_STR(array).astype(bool)  # one C loop; the Python loop below only sees the rest
+    if is_text.all():
+        return array
+    out = array.copy()
+    for i in np.flatnonzero(~is_text).tolist():
+        value = array[i]
+        if not is_missing(value):
             raise ValueError(
                 f"Column {name!r} must hold text (string), but row {i} holds "
                 f"{type(value).__name__} value {value!r}."
             )
+        out[i] = MISSING_TEXT
     return out
+
+
+_IS_STR = np.frompyfunc(lambda value: isinstance(value, str), 1, 1)

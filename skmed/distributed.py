@@ -312,7 +312,9 @@ def _prepare(
             "--label-column / --proba-prefix (label_column= / proba_prefix=)."
         )
     meta = frame._meta.copy()
-    meta[label_column] = pd.Series([], dtype=local.classes_.dtype, index=meta.index)
+    meta[label_column] = pd.Series(
+        [], dtype=_dask_worker.label_dtype(local.classes_), index=meta.index
+    )
     for column in proba_columns:
         meta[column] = pd.Series([], dtype=np.float64, index=meta.index)
     # the model's bytes enter the graph once, as one key every partition depends on
