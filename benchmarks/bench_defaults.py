@@ -69,7 +69,7 @@ def prep():
 CANDIDATES = {
     "skmed defaults": lambda: MedicalMLPClassifier(random_state=0),
     "skmed lr=3e-3": lambda: MedicalMLPClassifier(learning_rate=3e-3, random_state=0),
-    "skmed patience=20": lambda: MedicalMLPClassifier(n_iter_no_change=20, random_state=0),
+    "skmed patience=10": lambda: MedicalMLPClassifier(n_iter_no_change=10, random_state=0),
     "skmed alpha=1e-2": lambda: MedicalMLPClassifier(alpha=1e-2, random_state=0),
     "skmed no early stop": lambda: MedicalMLPClassifier(early_stopping=False, random_state=0),
     "sklearn MLPClassifier": lambda: MLPClassifier((16, 8, 4), max_iter=500, random_state=0),

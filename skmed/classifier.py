@@ -74,7 +74,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         has not improved for ``n_iter_no_change`` epochs, and restore the best weights.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training rows held out for early stopping.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=20
         Patience, in epochs, of early stopping.
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; ``"balanced"`` weighs each class
@@ -157,7 +157,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         epochs: int = 200,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 10,
+        n_iter_no_change: int = 20,
         class_weight: Mapping[Any, float] | str | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
