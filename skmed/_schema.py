@@ -292,9 +292,16 @@ def _frame_column_kind(column: Any, name: str) -> str:
 # ---------------------------------------------------------------------- converting columns
 
 
+#: Frames with at most this many rows are read as one object matrix (see _as_columns).
+_FEW_ROWS = 32
+
+
 def _as_columns(X: Any, expected: list[str]) -> dict[str, Any]:
     """Split X into named columns (frame, dict of columns, list of records or 2D array)."""
     if is_frame(X):
+        if len(X) <= _FEW_ROWS:  # one conversion beats pandas' per-column access on a few rows
+            matrix = X.to_numpy(dtype=object)
+            return {str(name): matrix[:, j] for j, name in enumerate(X.columns)}
         return {str(name): column for name, column in X.items()}
     if isinstance(X, Mapping):
         return {str(k): (v if np.ndim(v) else [v]) for k, v in X.items()}
