@@ -93,15 +93,15 @@ def fit(
         total, seen = 0.0, 0
         for i in range(n_steps):
             callback_list.on_train_batch_begin(i)
-            rows = order[i * batch_size : (i + 1) * batch_size]
+            batch = order[i * batch_size : (i + 1) * batch_size]
             for v in variables:
                 v.grad = None
-            loss = _loss(layers, penalties, Xt[rows], yt[rows], wt[rows], eps, generator)
+            loss = _loss(layers, penalties, Xt[batch], yt[batch], wt[batch], eps, generator)
             loss.backward()
             with torch.no_grad():
                 step([v.grad for v in variables])
-            total += float(loss.detach()) * len(rows)
-            seen += len(rows)
+            total += float(loss.detach()) * len(batch)
+            seen += len(batch)
             callback_list.on_train_batch_end(i, {"loss": total / seen})
             if model.stop_training:
                 break
