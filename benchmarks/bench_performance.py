@@ -408,7 +408,7 @@ def main() -> None:
     bench_training(args.quick, training, models)
     out += [
         "",
-        "### Training throughput (median of 3 fits)",
+        "## Training throughput (median of 3 fits)",
         "",
         table(
             ("data", "estimator", "fit s", "train rows/s", "x MLPClassifier", "balanced acc"),
@@ -419,7 +419,7 @@ def main() -> None:
     bench_grid(grid)
     out += [
         "",
-        "### GridSearchCV, 4 candidates x 3 folds + refit, breast cancer (median of 3)",
+        "## GridSearchCV, 4 candidates x 3 folds + refit, breast cancer (median of 3)",
         "",
         table(("n_jobs", "estimator", "wall s", "x MLPClassifier", "best CV acc"), grid),
     ]
@@ -427,7 +427,7 @@ def main() -> None:
     bench_predict(models, predict)
     out += [
         "",
-        "### In-process predict_proba (30 features, 3 classes)",
+        "## In-process predict_proba (30 features, 3 classes)",
         "",
         table(
             ("estimator", "1-row us", "x MLPClassifier", "100k-row rows/s", "x MLPClassifier"),
@@ -439,7 +439,7 @@ def main() -> None:
         files = bench_runtime(runtime, tmp)
         out += [
             "",
-            "### Deployed pipelines: the exported file against the Python model (issue #3)",
+            "## Deployed pipelines: the exported file against the Python model (issue #3)",
             "",
             table(
                 ("pipeline", "runner", "1-row us", "x raw", "100k-row rows/s", "x raw"),
@@ -450,7 +450,7 @@ def main() -> None:
         bench_memory(memory)
         out += [
             "",
-            "### Peak memory of a fit on 1,000,000 x 30 float32 rows (1 epoch)",
+            "## Peak memory of a fit on 1,000,000 x 30 float32 rows (1 epoch)",
             "",
             table(
                 ("fit", "data MiB", "after import MiB", "peak MiB", "(peak - import) / data"),
@@ -461,7 +461,7 @@ def main() -> None:
         bench_cold_start(cold, files)
         out += [
             "",
-            "### Fresh process (median of 5 after a warm-up run)",
+            "## Fresh process (median of 5 after a warm-up run)",
             "",
             table(("command", "wall s", "peak RSS MiB"), cold),
         ]

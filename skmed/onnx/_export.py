@@ -385,13 +385,13 @@ def check_parity(
 ) -> dict[str, float]:
     """Run an exported graph with :class:`skmed.runtime.OnnxClassifier` and compare with Python.
 
-    :func:`to_onnx` runs this on ``X_sample`` (``check=True``); run it on held-out rows to check
-    an export on data the sample did not cover.
+    :func:`skmed.to_onnx` runs this on ``X_sample`` (``check=True``); run it on held-out rows
+    to check an export on data the sample did not cover.
 
     Parameters
     ----------
     onnx_model : onnx.ModelProto or bytes
-        The exported model (as :func:`to_onnx` returns it, or serialized).
+        The exported model (as :func:`skmed.to_onnx` returns it, or serialized).
     model : estimator
         The fitted model that was exported.
     X : pandas.DataFrame or array-like
@@ -402,7 +402,8 @@ def check_parity(
     Returns
     -------
     dict
-        ``max_abs_diff``: the largest |ONNX - Python| probability difference; ``label_agreement``:
+        ``max_abs_diff``: the largest absolute ONNX - Python probability difference;
+        ``label_agreement``:
         the fraction of rows given the same label; ``n_rows``: the number of rows.
 
     Raises
