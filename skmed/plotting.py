@@ -127,7 +127,7 @@ def plot_roc(
             pos_label=True,
             name=legend,
             ax=ax,
-            curve_kwargs={"color": color},
+            **_curve_style(RocCurveDisplay, color=color),
             plot_chance_level=(i == len(curves) - 1),
         )
         band = None
@@ -199,7 +199,7 @@ def plot_precision_recall(
                 pos_label=True,
                 name=legend,
                 ax=ax,
-                curve_kwargs={"color": f"C{i}"},
+                **_curve_style(PrecisionRecallDisplay, color=f"C{i}"),
                 plot_chance_level=True,
                 chance_level_kw={"color": f"C{i}", "linestyle": ":"},
             )
@@ -493,3 +493,13 @@ def plot_decision_curve(
     ax.set_title("Decision curve")
     ax.legend(fontsize="small")
     return ax.figure
+
+
+def _curve_style(display: Any, **style: Any) -> dict[str, Any]:
+    """Line style for ``display.from_predictions``: ``curve_kwargs`` since scikit-learn 1.7,
+    plain keyword arguments before."""
+    import inspect
+
+    if "curve_kwargs" in inspect.signature(display.from_predictions).parameters:
+        return {"curve_kwargs": style}
+    return style
