@@ -175,7 +175,10 @@ def _fit_cases(breast, wine, clinical):
 
 
 #: Temperature scaling arrived in scikit-learn 1.8; the oldest supported release (1.6) lacks it.
-HAS_TEMPERATURE = "temperature" in str(CalibratedClassifierCV._parameter_constraints["method"])
+HAS_TEMPERATURE = any(
+    "temperature" in getattr(constraint, "options", ())
+    for constraint in CalibratedClassifierCV._parameter_constraints["method"]
+)
 
 
 @pytest.fixture(scope="module")
