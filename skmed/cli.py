@@ -437,6 +437,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="show the full traceback on errors (also SKMED_DEBUG=1)",
     )
+    # options shared by the commands that train (demo, train)
+    training = argparse.ArgumentParser(add_help=False)
+    training.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=200,
+        metavar="N",
+        help="maximum training epochs; early stopping usually ends sooner (default: 200)",
+    )
+    training.add_argument(
+        "--bootstraps",
+        type=_non_negative_int,
+        default=1000,
+        metavar="N",
+        help="bootstrap replicates for confidence intervals (default: 1000)",
+    )
+    training.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="skmed: train, evaluate, export and run clinical MLP classifiers.",
@@ -451,7 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     # demo
     demo = sub.add_parser(
         "demo",
-        parents=[common],
+        parents=[common, training],
         formatter_class=raw,
         help="the main job, end to end, on the built-in diagnosis data",
         description=(
@@ -477,28 +494,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="number of synthetic patients (default: 2000)",
     )
-    demo.add_argument(
-        "--epochs",
-        type=_positive_int,
-        default=200,
-        metavar="N",
-        help="maximum training epochs; early stopping usually ends sooner (default: 200)",
-    )
-    demo.add_argument(
-        "--bootstraps",
-        type=_non_negative_int,
-        default=1000,
-        metavar="N",
-        help="bootstrap replicates for confidence intervals (default: 1000)",
-    )
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
     demo.set_defaults(func=cmd_demo)
 
     # train
     train = sub.add_parser(
         "train",
-        parents=[common],
+        parents=[common, training],
         formatter_class=raw,
         help="train on a CSV file; write an ONNX model and an evaluation report",
         description=(
@@ -567,21 +569,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FRACTION",
         help="share of rows held out for evaluation (default: 0.25)",
     )
-    train.add_argument(
-        "--epochs",
-        type=_positive_int,
-        default=200,
-        metavar="N",
-        help="maximum training epochs; early stopping usually ends sooner (default: 200)",
-    )
-    train.add_argument(
-        "--bootstraps",
-        type=_non_negative_int,
-        default=1000,
-        metavar="N",
-        help="bootstrap replicates for confidence intervals (default: 1000)",
-    )
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     train.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     train.set_defaults(func=cmd_train)
 
