@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skmed.metrics import _check_inputs, _problems
+from skmed.metrics import _check_inputs, _point_metrics
 
 __all__ = ["CalibrationAssessment", "assess_calibration", "reliability_table"]
 
@@ -182,12 +182,10 @@ def assess_calibration(
     True
     """
     curve = reliability_table(y_true, y_prob, pos_label=pos_label, n_bins=n_bins, strategy=strategy)
-    checked = _check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
-    problem = _problems(checked, 0.5)[0][1]
-    vals = problem.metrics(np.ones((1, checked.y_idx.size)))
-    intercept = float(vals["calibration_intercept"][0])
-    slope = float(vals["calibration_slope"][0])
-    brier = float(vals["brier"][0])
+    vals = _point_metrics(y_true, y_prob, pos_label)
+    intercept, slope, brier = (
+        vals[k] for k in ("calibration_intercept", "calibration_slope", "brier")
+    )
     notes = []
     if not np.isfinite(slope):
         notes.append("calibration slope could not be estimated (perfectly separated data?)")

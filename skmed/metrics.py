@@ -739,10 +739,16 @@ def calibration_intercept_slope(
     >>> bool(abs(a) < 0.1 and abs(b - 1) < 0.1)
     True
     """
+    vals = _point_metrics(y_true, y_prob, pos_label)
+    return vals["calibration_intercept"], vals["calibration_slope"]
+
+
+def _point_metrics(y_true: Any, y_prob: Any, pos_label: Any) -> dict[str, float]:
+    """Every binary metric on the data as given (one unresampled replicate)."""
     checked = _check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
     problem = _problems(checked, 0.5)[0][1]
     vals = problem.metrics(np.ones((1, checked.y_idx.size)))
-    return float(vals["calibration_intercept"][0]), float(vals["calibration_slope"][0])
+    return {name: float(values[0]) for name, values in vals.items()}
 
 
 def net_benefit(
