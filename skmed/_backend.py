@@ -7,13 +7,15 @@ methods that train, so this module decides the backend just before that import: 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import random
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -70,24 +72,33 @@ def import_keras() -> ModuleType:
 
 @contextmanager
 def intra_op_threads(n: int | None) -> Iterator[None]:
-    """Run the block with ``n`` intra-op threads on the torch backend (``None``: unchanged).
+    """Run the block with at most ``n`` threads per operation (``None``: unchanged).
 
-    A small MLP's kernels are too short to split across threads: OpenMP hand-offs then cost
-    more than the arithmetic, and on a busy machine (or with ``n_jobs`` processes) spinning
-    threads slow a fit by 10x or more. The previous setting is restored afterwards.
+    Limits numpy's BLAS (which the training loop and prediction use) and, on the torch backend,
+    torch's intra-op pool. A small MLP's kernels are too short to split across threads: hand-offs
+    then cost more than the arithmetic, and on a busy machine (or with ``n_jobs`` processes)
+    spinning threads slow a fit by 2-10x. The previous settings are restored afterwards.
     """
-    keras = import_keras()
-    if n is None or keras.backend.backend() != "torch":
+    if n is None:
         yield
         return
-    import torch
+    with ExitStack() as stack:
+        stack.enter_context(_blas_threads().limit(limits=n, user_api="blas"))
+        if import_keras().backend.backend() == "torch":
+            import torch
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
+            before = torch.get_num_threads()
+            torch.set_num_threads(n)
+            stack.callback(torch.set_num_threads, before)
         yield
-    finally:
-        torch.set_num_threads(before)
+
+
+@functools.cache
+def _blas_threads() -> Any:
+    """One threadpoolctl controller per process (creating one scans the loaded libraries)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 @contextmanager

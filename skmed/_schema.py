@@ -292,17 +292,15 @@ def _frame_column_kind(column: Any, name: str) -> str:
 # ---------------------------------------------------------------------- converting columns
 
 
-#: Frames with at most this many rows are read as one object matrix (see _as_columns).
-_FEW_ROWS = 32
-
-
 def _as_columns(X: Any, expected: list[str]) -> dict[str, Any]:
     """Split X into named columns (frame, dict of columns, list of records or 2D array)."""
     if is_frame(X):
-        if len(X) <= _FEW_ROWS:  # one conversion beats pandas' per-column access on a few rows
-            matrix = X.to_numpy(dtype=object)
-            return {str(name): matrix[:, j] for j, name in enumerate(X.columns)}
-        return {str(name): column for name, column in X.items()}
+        # The columns' own arrays (numpy, or pandas extension arrays), not Series: building 24
+        # Series costs more than predicting one row. ``_iter_column_arrays`` is private pandas
+        # (1.1 to 3.x); the public route is the fallback.
+        arrays = getattr(X, "_iter_column_arrays", None)
+        columns = arrays() if arrays is not None else (c.array for _, c in X.items())
+        return {str(name): column for name, column in zip(X.columns, columns)}
     if isinstance(X, Mapping):
         return {str(k): (v if np.ndim(v) else [v]) for k, v in X.items()}
     if isinstance(X, (list, tuple)) and X and all(isinstance(r, Mapping) for r in X):

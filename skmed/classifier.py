@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skmed import _torch_training
+from skmed import _numpy_training
 from skmed._missing import missing_mask
 from skmed._network import ACTIVATION_ALIASES, Network, build_keras_mlp, describe_keras, forward
 
@@ -390,14 +390,11 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
             )
             callbacks.insert(0, stopper)
-        callbacks.append(_stop_on_nan(keras))
         n_rows = len(X) if rows is None else len(rows)
         batch_size = int(min(200, n_rows) if self.batch_size == "auto" else self.batch_size)
         epochs = 1 if incremental else int(self.epochs)
-        if _torch_training.eligible(
-            keras.backend.backend(), self.optimizer, bool(self.batch_normalization)
-        ):
-            fitted = _torch_training.fit(  # reads the training rows in place: no copy of X
+        if _numpy_training.eligible(self.optimizer, bool(self.batch_normalization)):
+            fitted = _numpy_training.fit(  # reads the training rows in place: no copy of X
                 model,
                 X,
                 y,
@@ -420,7 +417,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 batch_size=batch_size,
                 epochs=epochs,
                 validation_data=validation,
-                callbacks=callbacks,
+                callbacks=[*callbacks, _stop_on_nan(keras)],
                 verbose=int(self.verbose),
                 shuffle=True,
             )
