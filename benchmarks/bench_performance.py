@@ -2,9 +2,10 @@
 
 Every figure of the performance goals (issues #2 and #6) comes from this script:
 
-1. training throughput: MedicalMLPClassifier vs scikit-learn's MLPClassifier (and scikeras when
-   installed), 30-64-32-k MLP, Adam lr 1e-3, batch 256, 10 epochs, no early stopping, on breast
-   cancer (455 training rows) and make_classification (80,000 training rows, 3 classes);
+1. training throughput: MedicalMLPClassifier (on every installed Keras backend) vs
+   scikit-learn's MLPClassifier (and scikeras when installed), 30-64-32-k MLP, Adam lr 1e-3,
+   batch 256, 10 epochs, no early stopping, on breast cancer (455 training rows) and
+   make_classification (80,000 training rows, 3 classes);
 2. GridSearchCV, 4 candidates x 3 folds, breast cancer, 10 epochs, n_jobs=1 and n_jobs=2;
 3. in-process predict_proba: one row, and 100,000 rows;
 4. skmed.runtime.OnnxClassifier vs a raw onnxruntime session on the same file;
@@ -143,27 +144,58 @@ def split_scale(X, y):
     )
 
 
-def bench_training(quick: bool, rows: list, models: dict) -> None:
-    repeats = 3
+def _fit_times(quick: bool, make) -> dict[str, tuple[float, float, Any, Any]]:
+    """Median fit seconds and balanced accuracy of ``make()`` per task (and a fitted model)."""
+    found = {}
     for task, X, y in tasks(quick):
         X_tr, X_te, y_tr, y_te = split_scale(X, y)
+        make().fit(X_tr[:300], y_tr[:300])  # warm-up: imports, first-call compilation
+        fitted: list = []
+
+        def fit(make, fitted, X, y):
+            fitted.append(make(len(fitted)).fit(X, y))
+
+        seconds = median_time(fit, 3, make, fitted, X_tr, y_tr)
+        acc = statistics.median(balanced_accuracy_score(y_te, m.predict(X_te)) for m in fitted)
+        found[task] = (seconds, acc, fitted[0], X_te, len(X_tr))
+    return found
+
+
+def _other_backends() -> list[str]:
+    import importlib.util
+
+    return [
+        b for b in ("torch", "jax", "tensorflow") if b != BACKEND and importlib.util.find_spec(b)
+    ]
+
+
+def bench_training(quick: bool, rows: list, models: dict) -> None:
+    results = {name: _fit_times(quick, make) for name, make in candidates().items()}
+    for backend in _other_backends():  # skmed on the other installed backends, one process each
+        cmd = [sys.executable, __file__, "--fit-only"] + (["--quick"] if quick else [])
+        env = {**os.environ, "KERAS_BACKEND": backend}
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+        results[f"skmed [{backend}]"] = {
+            task: (float(sec), float(acc), None, None, int(n))
+            for task, sec, acc, n in (line.split("\t") for line in out.strip().splitlines())
+        }
+    for task in results["sklearn MLPClassifier"]:
         base = None
-        for name, make in candidates().items():
-            make().fit(X_tr[:300], y_tr[:300])  # warm-up: imports, first-call compilation
-            fitted = []
-
-            def fit(make, fitted, X, y):
-                fitted.append(make(len(fitted)).fit(X, y))
-
-            seconds = median_time(fit, repeats, make, fitted, X_tr, y_tr)
-            rate = len(X_tr) * EPOCHS / seconds
+        for name, per_task in results.items():
+            seconds, acc, model, X_te, n = per_task[task]
+            rate = n * EPOCHS / seconds
             base = base or rate
-            acc = statistics.median(balanced_accuracy_score(y_te, m.predict(X_te)) for m in fitted)
             rows.append(
                 (task, name, f"{seconds:.3f}", f"{rate:,.0f}", f"{rate / base:.2f}", f"{acc:.3f}")
             )
-            if task.startswith("synthetic"):
-                models[name] = (fitted[0], X_te)
+            if task.startswith("synthetic") and model is not None:
+                models[name] = (model, X_te)
+
+
+def fit_only(quick: bool) -> None:
+    """Child process of bench_training: skmed's fit times on this process' backend."""
+    for task, (seconds, acc, _, _, n) in _fit_times(quick, skmed_mlp).items():
+        print(f"{task}\t{seconds}\t{acc}\t{n}")
 
 
 def bench_grid(rows: list) -> None:
@@ -395,8 +427,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20k synthetic rows")
     parser.add_argument("--write", metavar="PATH", help="also write the tables to this file")
+    parser.add_argument("--fit-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    if args.fit_only:
+        return fit_only(args.quick)
     start = time.perf_counter()
     out = [
         f"Run {datetime.now():%Y-%m-%d %H:%M}, {platform.processor() or platform.machine()}, "

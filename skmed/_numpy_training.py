@@ -238,10 +238,7 @@ class _Trainer:
         out = self.out[:, :n]
         np.matmul(w[-2].T, self.inputs[last][:n].T, out=out)
         out += w[-1][:, None]
-        out -= np.max(out, axis=0)
-        np.exp(out, out=out)
-        out /= np.sum(out, axis=0)
-        return out
+        return _apply("softmax", out, axis=0)
 
     @np.errstate(all="ignore")  # a diverging step stops training; the classifier reports it
     def step(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, batch: np.ndarray) -> float:

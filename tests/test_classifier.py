@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.metrics import recall_score
 
@@ -51,6 +52,27 @@ def test_predict_proba_matches_keras(iris_scaled):
     clf.fit(X, y)
     keras_proba = np.asarray(clf.model_.predict(X.astype(np.float32), verbose=0))
     np.testing.assert_allclose(clf.predict_proba(X), keras_proba, atol=1e-6)
+
+
+def test_plain_float_arrays_skip_validation_with_the_same_answers(iris_scaled, recwarn):
+    # predict_proba's fast path for finite float ndarrays (no validate_data): same numbers as
+    # the validated path, and everything else still meets scikit-learn's checks and messages
+    X, y = iris_scaled
+    clf = MedicalMLPClassifier(**FAST, random_state=0).fit(X, y)
+    for dtype in (np.float32, np.float64):
+        fast = clf.predict_proba(X.astype(dtype))
+        validated = clf.predict_proba(sparse.csr_matrix(X.astype(dtype)))  # same dtype, checked
+        np.testing.assert_array_equal(fast, validated)
+        np.testing.assert_allclose(clf.predict_proba(X[:1].astype(dtype)), fast[:1], rtol=1e-12)
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        clf.predict_proba(bad)
+    with pytest.raises(ValueError, match="X has 3 features, but MedicalMLPClassifier is expecting"):
+        clf.predict_proba(X[:, :3])
+    named = MedicalMLPClassifier(**FAST, random_state=0).fit(pd.DataFrame(X).add_prefix("f"), y)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        named.predict_proba(X)
 
 
 def test_fitted_attributes_and_history(breast_cancer_scaled):

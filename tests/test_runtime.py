@@ -106,12 +106,18 @@ def test_input_forms_agree(runtime, mixed):
         "records": records,
         "array": rows.to_numpy(dtype=object),
         "reordered frame": rows[["smoker", "sex", "bmi", "age"]],
+        # pandas extension dtypes: nullable numbers with pd.NA, python and arrow-free strings,
+        # categoricals (the runtime reads each column's own array)
+        "extension dtypes": rows.astype(
+            {"age": "Int64", "bmi": "Float64", "sex": "category", "smoker": "string"}
+        ),
     }
     for name, data in forms.items():
         proba = runtime.predict_proba(data)
         assert proba.dtype == np.float64, name
         assert np.max(np.abs(proba - expected)) <= 1e-5, name
         np.testing.assert_array_equal(runtime.predict(data), model.predict(rows), err_msg=name)
+    np.testing.assert_allclose(runtime.predict_proba(rows.iloc[[4]]), expected[4:5], atol=1e-5)
 
 
 def test_single_record_dict(runtime, mixed):
