@@ -85,7 +85,6 @@ def fit(
         or type(cb).on_train_batch_end is not base.on_train_batch_end
         for cb in callback_list.callbacks
     )
-    y = np.asarray(y, dtype=np.intp)
     weights = np.asarray(weights, dtype=np.float32)
     model.stop_training = False
     logs: dict[str, float] = {}
@@ -334,7 +333,6 @@ class _Trainer:
         """Keras' evaluate loss: weighted cross-entropy summed over all rows / rows, plus L2."""
         batch = len(self.inputs[0])
         total = 0.0
-        y = np.asarray(y, dtype=np.intp)
         for start in range(0, len(X), batch):
             stop = min(start + batch, len(X))
             n = stop - start
