@@ -160,7 +160,9 @@ class Schema:
             return self._matrix_feeds(X)
         names = self.columns
         columns = _as_columns(X, names)
-        missing = [c for c in names if c not in columns]
+        missing = (
+            [c for c in names if c not in columns] if columns.keys() != self._column_set else []
+        )
         extra = (
             [c for c in columns if c not in self._column_set]
             if len(columns) != len(names) or missing
@@ -176,10 +178,14 @@ class Schema:
                 f"X does not match the model's columns: {'; '.join(parts)}. "
                 f"The model expects {self.columns}."
             )
-        n_rows = {name: len(values) for name, values in columns.items()}
-        if len(set(n_rows.values())) > 1:
-            raise ValueError(f"The columns of X have different lengths: {n_rows}.")
-        if not n_rows or next(iter(n_rows.values())) == 0:
+        if is_frame(X):  # a frame's columns share its length
+            lengths = {len(X)}
+        else:
+            n_rows = {name: len(values) for name, values in columns.items()}
+            lengths = set(n_rows.values())
+            if len(lengths) > 1:
+                raise ValueError(f"The columns of X have different lengths: {n_rows}.")
+        if not lengths or 0 in lengths:
             raise ValueError("X is an empty batch (0 rows); pass at least one row.")
         return {
             spec.onnx_name: _convert_column(columns[spec.name], spec).reshape(-1, 1)
@@ -218,7 +224,8 @@ class Schema:
 
 def is_frame(X: Any) -> bool:
     """Whether ``X`` looks like a pandas frame (checked without importing pandas)."""
-    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
+    kind = type(X)  # on the class: the instance's ``dtypes`` would build a Series (~80 us)
+    return hasattr(kind, "columns") and hasattr(kind, "dtypes") and hasattr(kind, "iloc")
 
 
 def schema_from_sample(X: Any) -> Schema:
@@ -300,7 +307,7 @@ def _as_columns(X: Any, expected: list[str]) -> dict[str, Any]:
         # (1.1 to 3.x); the public route is the fallback.
         arrays = getattr(X, "_iter_column_arrays", None)
         columns = arrays() if arrays is not None else (c.array for _, c in X.items())
-        return {str(name): column for name, column in zip(X.columns, columns)}
+        return {str(name): column for name, column in zip(X.columns.tolist(), columns)}
     if isinstance(X, Mapping):
         return {str(k): (v if np.ndim(v) else [v]) for k, v in X.items()}
     if isinstance(X, (list, tuple)) and X and all(isinstance(r, Mapping) for r in X):
@@ -330,6 +337,9 @@ def _as_columns(X: Any, expected: list[str]) -> dict[str, Any]:
 
 
 def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
+    if spec.kind == "string" and type(getattr(values, "dtype", None)).__name__ == "StringDtype":
+        # a pandas string column holds text or missing values only: no per-value check
+        return values.to_numpy(dtype=object, na_value=MISSING_TEXT)
     if hasattr(values, "to_numpy"):
         values = values.to_numpy(dtype=object) if spec.kind == "string" else values.to_numpy()
     array = np.asarray(values) if spec.kind != "string" else np.asarray(values, dtype=object)
