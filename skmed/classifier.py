@@ -33,9 +33,9 @@ _OPTIMIZERS = {
 }
 
 
-# Below this many FLOPs per training step, torch trains faster on one thread (measured with
-# benchmarks/bench_classifier.py; see intra_op_threads).
-_MIN_FLOPS_PER_THREAD_STEP = 2e7
+# Below this many FLOPs per training step, one BLAS thread trains as fast as two on an idle
+# machine and much faster on a busy one (benchmarks/bench_threads.py; see intra_op_threads).
+_MIN_FLOPS_PER_THREAD_STEP = 1e8
 
 
 class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
