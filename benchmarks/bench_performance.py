@@ -322,7 +322,7 @@ def bench_runtime(rows: list, tmp: str) -> dict[str, tuple[str, Any]]:
                 base1 = base1 or t1
             if batch is not None:
                 fn(batch)
-                tb = median_time(fn, 3, batch)
+                tb = median_time(fn, 7, batch)  # ~50 ms runs: more of them than for training
                 baseb = baseb or len(big) / tb
             rows.append(
                 (

@@ -146,7 +146,8 @@ class OnnxClassifier:
         -------
         proba : ndarray of shape (n_samples, n_classes), float64
         """
-        return self._run(X)[1].astype(np.float64)
+        (proba,) = self._run(X, self._outputs[1:])
+        return proba.astype(np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted class labels, as the Python model's ``predict`` returns them.
@@ -161,7 +162,8 @@ class OnnxClassifier:
         labels : ndarray of shape (n_samples,)
             Labels of the dtype of ``classes_`` (the decision threshold, if any, applied).
         """
-        labels = np.asarray(self._run(X)[0]).reshape(-1)
+        (labels,) = self._run(X, self._outputs[:1])
+        labels = np.asarray(labels).reshape(-1)
         return labels.astype(self.classes_.dtype, copy=False)
 
     def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -177,14 +179,14 @@ class OnnxClassifier:
         labels : ndarray of shape (n_samples,)
         proba : ndarray of shape (n_samples, n_classes), float64
         """
-        labels, proba = self._run(X)
+        labels, proba = self._run(X, self._outputs)
         labels = np.asarray(labels).reshape(-1).astype(self.classes_.dtype, copy=False)
         return labels, proba.astype(np.float64)
 
-    def _run(self, X: Any) -> list[np.ndarray]:
+    def _run(self, X: Any, outputs: list[str]) -> list[np.ndarray]:
         feeds = self._schema.feeds(X)
-        try:
-            return self._session.run(self._outputs, feeds)
+        try:  # only the outputs asked for (converting unused string labels costs time)
+            return self._session.run(outputs, feeds)
         except Exception as exc:  # noqa: BLE001 - re-raised with a readable message
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
             raise ValueError(f"The ONNX model could not run on X: {message}") from None
