@@ -12,6 +12,7 @@ import importlib.util
 import os
 import random
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from types import ModuleType
@@ -77,20 +78,36 @@ def intra_op_threads(n: int | None) -> Iterator[None]:
     Limits numpy's BLAS (which the training loop and prediction use) and, on the torch backend,
     torch's intra-op pool. A small MLP's kernels are too short to split across threads: hand-offs
     then cost more than the arithmetic, and on a busy machine (or with ``n_jobs`` processes)
-    spinning threads slow a fit by 2-10x. The previous settings are restored afterwards.
+    spinning threads slow a fit by 2-10x. The limits are process-wide, so fits running in
+    threads share one: the first to enter sets it, the last to leave restores the previous
+    settings (whatever order they finish in).
     """
     if n is None:
         yield
         return
-    with ExitStack() as stack:
-        stack.enter_context(_blas_threads().limit(limits=n, user_api="blas"))
-        if import_keras().backend.backend() == "torch":
-            import torch
+    with _LIMIT_LOCK:
+        if _LIMIT["users"] == 0:
+            restore = ExitStack()
+            restore.enter_context(_blas_threads().limit(limits=n, user_api="blas"))
+            if import_keras().backend.backend() == "torch":
+                import torch
 
-            before = torch.get_num_threads()
-            torch.set_num_threads(n)
-            stack.callback(torch.set_num_threads, before)
+                restore.callback(torch.set_num_threads, torch.get_num_threads())
+                torch.set_num_threads(n)
+            _LIMIT["restore"] = restore
+        _LIMIT["users"] += 1
+    try:
         yield
+    finally:
+        with _LIMIT_LOCK:
+            _LIMIT["users"] -= 1
+            if _LIMIT["users"] == 0:
+                _LIMIT.pop("restore").close()
+
+
+# Fits inside the active thread limit, and how to restore the settings from before it.
+_LIMIT: dict[str, Any] = {"users": 0}
+_LIMIT_LOCK = threading.Lock()
 
 
 @functools.cache

@@ -8,7 +8,9 @@ This loop computes the same step with numpy on preallocated buffers:
 - the same forward pass (float32, dropout as Keras draws it: inverted, rate ``p``);
 - the same loss: Keras' sparse categorical cross-entropy on the softmax probabilities, clipped
   to ``[eps, 1 - eps]`` (a clipped row contributes no gradient), weighted and summed over the
-  batch size, plus the L2 penalties of the kernels;
+  batch size, plus the L2 penalties of the kernels
+  (on TensorFlow, ``Model.fit`` computes this loss from the logits without clipping: the two
+  differ only on rows whose probability is clipped);
 - its gradient written out by hand (back-propagation through the dense steps and activations);
 - the same Adam / SGD update as Keras' optimizers, applied to one flat vector that holds every
   weight, so an update is a dozen vector operations whatever the depth.
@@ -79,12 +81,8 @@ def fit(
         steps=n_steps,
         model=model,
     )
-    base = keras.callbacks.Callback
-    batch_hooks = any(  # Keras' batch hooks cost more than a step: call them only if used
-        type(cb).on_train_batch_begin is not base.on_train_batch_begin
-        or type(cb).on_train_batch_end is not base.on_train_batch_end
-        for cb in callback_list.callbacks
-    )
+    # Keras' batch hooks cost more than a step: call them only if a callback uses them
+    batch_hooks = any(_uses_batch_hooks(cb, keras) for cb in callback_list.callbacks)
     weights = np.asarray(weights, dtype=np.float32)
     model.stop_training = False
     logs: dict[str, float] = {}
@@ -118,9 +116,21 @@ def fit(
         net.read_from(model)  # a callback may have changed the weights
         if model.stop_training:
             break
-    net.write_to(model, optimizer=True)
     callback_list.on_train_end(logs)
     return model.history
+
+
+_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+
+
+def _uses_batch_hooks(callback: Any, keras: Any) -> bool:
+    """Whether a callback overrides a batch hook (in its class, or per instance like
+    ``LambdaCallback``; ``on_batch_*`` are the aliases Keras' defaults forward to)."""
+    base = keras.callbacks.Callback
+    return any(
+        name in vars(callback) or getattr(type(callback), name) is not getattr(base, name)
+        for name in _BATCH_HOOKS
+    )
 
 
 class _Trainer:
@@ -175,35 +185,34 @@ class _Trainer:
                 [opt._velocities[index(v)] for v in variables],
             ]
             self.slots = np.zeros_like(self.params), np.zeros_like(self.params)
-            for slot, slot_vars in zip(self.slots, self.slot_variables):
-                for view, variable in zip(_views(slot, self.widths), slot_vars):
-                    view[...] = np.asarray(variable)
         else:
             raise ValueError(f"The numpy training loop has no update for {type(opt).__name__}.")
         self.iterations = int(np.asarray(opt.iterations))
-        self.variables = variables
-        self.shared = [_shared(v) for v in variables]
+        # (buffer view, Keras variable, numpy view of its memory or None): weights first, then
+        # Adam's slots, all written back every epoch so callbacks see Model.fit's state
+        pairs = list(zip(self.weights, variables))
+        if self.kind == "adam":
+            for slot, slot_vars in zip(self.slots, self.slot_variables):
+                pairs += zip(_views(slot, self.widths), slot_vars)
+        self.synced = [(view, var, _shared(var)) for view, var in pairs]
+        for view, variable, _ in self.synced[len(self.weights) :]:
+            view[...] = np.asarray(variable)
 
     def read_learning_rate(self) -> None:
         self.lr = float(np.asarray(self.optimizer.learning_rate))
 
     def read_from(self, model: Any) -> None:
-        for view, variable, shared in zip(self.weights, self.variables, self.shared):
+        """Read the weights back (a callback may have set them)."""
+        for view, variable, shared in self.synced[: len(self.weights)]:
             view[...] = np.asarray(variable) if shared is None else shared
 
-    def write_to(self, model: Any, optimizer: bool = False) -> None:
-        """Write the weights (and with ``optimizer``, its slots and step count) into Keras."""
-        for view, variable, shared in zip(self.weights, self.variables, self.shared):
+    def write_to(self, model: Any) -> None:
+        """Write the weights, the optimizer's slots and its step count into the Keras model."""
+        for view, variable, shared in self.synced:
             if shared is None:
                 variable.assign(view)
             else:  # in place: no tensor conversion per epoch
                 np.copyto(shared, view)
-        if not optimizer:
-            return
-        if self.kind == "adam":
-            for slot, slot_vars in zip(self.slots, self.slot_variables):
-                for view, variable in zip(_views(slot, self.widths), slot_vars):
-                    variable.assign(view)
         self.optimizer.iterations.assign(self.iterations)
 
     # -------------------------------------------------------------------------- the step

@@ -61,3 +61,21 @@ def test_missing_requested_backend_is_explained(monkeypatch):
     monkeypatch.delitem(sys.modules, "keras", raising=False)
     with pytest.raises(ImportError, match="KERAS_BACKEND='tensorflow_not_here' but the"):
         _backend.import_keras()
+
+
+def test_overlapping_thread_limits_restore_the_settings_once_all_are_done():
+    # fits in threads enter and leave the process-wide limit in any order
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return sorted(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+    before = blas_threads()
+    a, b = _backend.intra_op_threads(1), _backend.intra_op_threads(1)
+    a.__enter__()
+    b.__enter__()
+    assert set(blas_threads()) == {1}
+    a.__exit__(None, None, None)  # the first to enter leaves first: B still runs limited
+    assert set(blas_threads()) == {1}
+    b.__exit__(None, None, None)
+    assert blas_threads() == before

@@ -105,3 +105,27 @@ def test_partial_fit_continues_the_optimizer_state(breast_cancer_scaled):
     twice.partial_fit(X, y)
     np.testing.assert_allclose(twice.predict_proba(X), once.predict_proba(X), atol=1e-6)
     assert int(np.asarray(twice.model_.optimizer.iterations)) == 2
+
+
+def test_batch_callbacks_and_optimizer_state_are_seen_as_under_model_fit(breast_cancer_scaled):
+    keras = import_keras()
+    X, y = breast_cancer_scaled
+    calls = {"lambda": 0, "legacy": 0}
+    iterations = []
+
+    class Legacy(keras.callbacks.Callback):  # overrides only the alias Keras forwards to
+        def on_batch_end(self, batch, logs=None):
+            calls["legacy"] += 1
+
+        def on_epoch_end(self, epoch, logs=None):
+            iterations.append(int(np.asarray(self.model.optimizer.iterations)))
+
+    count = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: calls.__setitem__("lambda", calls["lambda"] + 1)
+    )
+    n_batches = -(-len(X) // 200)
+    MedicalMLPClassifier(
+        (8,), epochs=3, batch_size=200, early_stopping=False, callbacks=[count, Legacy()]
+    ).fit(X, y)
+    assert calls == {"lambda": 3 * n_batches, "legacy": 3 * n_batches}
+    assert iterations == [n_batches, 2 * n_batches, 3 * n_batches]
