@@ -236,8 +236,10 @@ def _write_activation(g: _Graph, name: str, x: str) -> str:
         return g.op({"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid"}[name], [x])
     if name == "softmax":
         return g.op("Softmax", [x], axis=1)
-    if name == "silu":
-        return g.op("Mul", [x, g.op("Sigmoid", [x])])
+    if name == "silu":  # x / (1 + e^-x): onnxruntime <= 1.23 fuses x * Sigmoid(x) into a
+        # float32-only QuickGelu kernel that then fails to load on this float64 graph
+        denominator = g.op("Add", [g.op("Exp", [g.op("Neg", [x])]), g.const("one", 1.0)])
+        return g.op("Div", [x, denominator])
     if name in ("elu", "selu"):  # written out: Elu/Selu kernels are float32-only in onnxruntime
         zero = g.const("zero", 0.0)
         negative = g.op("Sub", [g.op("Exp", [g.op("Min", [x, zero])]), g.const("one", 1.0)])
