@@ -487,12 +487,10 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             Probabilities; each row sums to 1.
         """
         check_is_fitted(self)
-        if not _is_plain_float_matrix(X, getattr(self, "n_features_in_", None)) or hasattr(
-            self, "feature_names_in_"
-        ):
-            # validate_data costs ~100 us, 5x the forward pass of one row: plain float arrays
-            # of the right width that are finite skip it; anything else (and every error) goes
-            # through scikit-learn's checks and messages
+        # validate_data costs ~100 us, 5x the forward pass of one row: finite float arrays of
+        # the right width, for a model fitted without feature names, skip it; anything else
+        # (and every error) goes through scikit-learn's checks and messages
+        if hasattr(self, "feature_names_in_") or not _is_plain_float_matrix(X, self.n_features_in_):
             _check_numeric_frame(X)
             X = validate_data(
                 self,
@@ -576,7 +574,7 @@ def _load_snapshot(model, weights, optimizer_state) -> None:
             variable.assign(value)
 
 
-def _is_plain_float_matrix(X: Any, n_features: int | None) -> bool:
+def _is_plain_float_matrix(X: Any, n_features: int) -> bool:
     """A finite, non-empty 2D float32/float64 ndarray with ``n_features`` columns."""
     return (
         type(X) is np.ndarray
