@@ -111,9 +111,9 @@ def fit(
         logs = {"loss": total / seen}
         if validation is not None:
             logs["val_loss"] = net.loss(*validation)
-        net.write_to(model)
+        net.write_to()
         callback_list.on_epoch_end(epoch, logs)
-        net.read_from(model)  # a callback may have changed the weights
+        net.read_from()  # a callback may have changed the weights
         if model.stop_training:
             break
     callback_list.on_train_end(logs)
@@ -164,7 +164,7 @@ class _Trainer:
         self.masks = [np.empty((batch_size, w), dtype=np.float32) for w in widths[1:-1]]
         self.pre = [np.empty((batch_size, w), dtype=np.float32) for w in widths[1:-1]]
         self._setup_optimizer(model)
-        self.read_from(model)
+        self.read_from()
 
     # ----------------------------------------------------------------- Keras model <-> buffers
     def _setup_optimizer(self, model: Any) -> None:
@@ -180,7 +180,7 @@ class _Trainer:
             self.beta_1, self.beta_2 = float(opt.beta_1), float(opt.beta_2)
             self.epsilon = float(opt.epsilon)
             index = opt._get_variable_index
-            self.slot_variables = [
+            slot_variables = [
                 [opt._momentums[index(v)] for v in variables],
                 [opt._velocities[index(v)] for v in variables],
             ]
@@ -192,7 +192,7 @@ class _Trainer:
         # Adam's slots, all written back every epoch so callbacks see Model.fit's state
         pairs = list(zip(self.weights, variables))
         if self.kind == "adam":
-            for slot, slot_vars in zip(self.slots, self.slot_variables):
+            for slot, slot_vars in zip(self.slots, slot_variables):
                 pairs += zip(_views(slot, self.widths), slot_vars)
         self.synced = [(view, var, _shared(var)) for view, var in pairs]
         for view, variable, _ in self.synced[len(self.weights) :]:
@@ -201,12 +201,12 @@ class _Trainer:
     def read_learning_rate(self) -> None:
         self.lr = float(np.asarray(self.optimizer.learning_rate))
 
-    def read_from(self, model: Any) -> None:
+    def read_from(self) -> None:
         """Read the weights back (a callback may have set them)."""
         for view, variable, shared in self.synced[: len(self.weights)]:
             view[...] = np.asarray(variable) if shared is None else shared
 
-    def write_to(self, model: Any) -> None:
+    def write_to(self) -> None:
         """Write the weights, the optimizer's slots and its step count into the Keras model."""
         for view, variable, shared in self.synced:
             if shared is None:
