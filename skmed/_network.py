@@ -5,9 +5,12 @@ A *network* is a list of dense steps, each a plain dict
 applied in order: ``x -> activation(x @ kernel + bias)``. Dropout is dropped (it is the identity
 at inference) and batch normalization is folded into the adjacent dense step, so this one form
 describes any Keras ``Sequential`` of Dense / Dropout / BatchNormalization / Activation layers,
-whichever backend trained it. The classifier predicts with :func:`forward`, and the ONNX
-converter writes the same steps as graph operators; neither needs Keras. Plain dicts of arrays
-keep pickles and ``skops`` files free of skmed-specific types.
+whichever backend trained it. The last step may also hold ``"skip": (n_features, n_out)``, the
+*linear path*: a kernel from the network's input straight to the output logits, so the output is
+``activation(h @ kernel + bias + x @ skip)`` (a logistic regression beside the hidden layers).
+The classifier predicts with :func:`forward`, and the ONNX converter writes the same steps as
+graph operators; neither needs Keras. Plain dicts of arrays keep pickles and ``skops`` files
+free of skmed-specific types.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def build_keras_mlp(
     alpha: float,
     batch_normalization: bool,
     seed: int | None = None,
+    linear_l2: float | None = None,
 ) -> Any:
     """Build (not compile) the Keras MLP: hidden blocks, then a softmax output over the classes.
 
@@ -52,6 +56,11 @@ def build_keras_mlp(
     normalization the dense step has no bias (the normalization's shift replaces it). With a
     ``seed``, every initializer and dropout layer gets its own seed derived from it, so the model
     does not draw from process-wide random state (fits in threads stay reproducible).
+
+    With ``linear_l2`` (and at least one hidden layer) the model also has the linear path: a
+    bias-free Dense ``"linear_path"`` from the input to the logits, L2-penalised by ``linear_l2``,
+    added to the hidden layers' output (``Add``) before the softmax. The hidden layers' output
+    kernel then starts at zero, so the untrained network is exactly its linear path.
     """
     from skmed._backend import import_keras
 
@@ -80,9 +89,84 @@ def build_keras_mlp(
             stack.append(dense(units, activation=act))
         if dropout > 0:
             stack.append(layers.Dropout(dropout, seed=next_seed()))
-    stack.append(dense(n_classes, activation="softmax"))
-    model = keras.Sequential(stack, name="skmed_mlp")  # built once, not once per add()
-    return model
+    if linear_l2 is None or not hidden_layer_sizes:
+        stack.append(dense(n_classes, activation="softmax"))
+        return keras.Sequential(stack, name="skmed_mlp")  # built once, not once per add()
+    inputs = stack[0]
+    h = inputs
+    for layer in stack[1:]:
+        h = layer(h)
+    head = layers.Dense(
+        n_classes, kernel_initializer="zeros", kernel_regularizer=regularizer, name="head"
+    )(h)
+    linear = layers.Dense(
+        n_classes,
+        use_bias=False,
+        kernel_initializer="zeros",
+        kernel_regularizer=keras.regularizers.L2(linear_l2) if linear_l2 > 0 else None,
+        name=LINEAR_PATH,
+    )(inputs)
+    logits = layers.Add(name="logits")([head, linear])
+    outputs = layers.Activation("softmax", name="proba")(logits)
+    return keras.Model(inputs, outputs, name="skmed_mlp")
+
+
+#: Name of the Dense layer that holds the linear path in a model built by build_keras_mlp.
+LINEAR_PATH = "linear_path"
+
+
+def set_keras_weights(model: Any, network: Network) -> None:
+    """Load a :data:`Network` into a model built by :func:`build_keras_mlp` without batch
+    normalization (same widths): the dense steps in order, the skip into the linear path."""
+    dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+    chain = [layer for layer in dense if layer.name != LINEAR_PATH]
+    for layer, step in zip(chain, network, strict=True):
+        layer.set_weights([step["kernel"], step["bias"]])
+    skip = network[-1].get("skip")
+    linear = [layer for layer in dense if layer.name == LINEAR_PATH]
+    if (skip is None) != (not linear):
+        raise ValueError("The network and the Keras model disagree on the linear path.")
+    if linear:
+        linear[0].set_weights([skip])
+
+
+def merge_members(members: list[Network]) -> Network:
+    """One network computing the mean output logits of ``members`` (same depth and activations).
+
+    The hidden layers sit side by side: the first layer's kernels are concatenated column-wise,
+    deeper kernels form a block-diagonal matrix, and the output kernels are stacked and divided
+    by the number of members (as are the biases and the linear paths). The softmax of the mean
+    logits is the normalised geometric mean of the members' probabilities.
+    """
+    if len(members) == 1:
+        return members[0]
+    k = len(members)
+    merged: Network = []
+    depth = len(members[0])
+    for i in range(depth):
+        steps = [m[i] for m in members]
+        if i == depth - 1:
+            kernel = (
+                np.vstack([s["kernel"] for s in steps]) / k
+                if depth > 1
+                else (np.mean([s["kernel"] for s in steps], axis=0))
+            )
+            bias = np.mean([s["bias"] for s in steps], axis=0)
+        else:
+            bias = np.concatenate([s["bias"] for s in steps])
+            if i == 0:
+                kernel = np.hstack([s["kernel"] for s in steps])
+            else:
+                from scipy.linalg import block_diag
+
+                kernel = block_diag(*[s["kernel"] for s in steps])
+        step = _step(kernel, bias, steps[0]["activation"])
+        if "skip" in steps[0]:
+            step["skip"] = np.ascontiguousarray(
+                np.mean([s["skip"] for s in steps], axis=0), dtype=np.float32
+            )
+        merged.append(step)
+    return merged
 
 
 def describe_keras(model: Any) -> Network:
@@ -99,10 +183,21 @@ def describe_keras(model: Any) -> Network:
     """
     steps: Network = []
     pending: list[tuple[np.ndarray, np.ndarray]] = []  # batch-norm affines awaiting a dense step
+    skip = None
+    # a model of build_keras_mlp with the linear path: the chain, plus Dense "linear_path" from
+    # the input, summed by an Add before the softmax
+    has_path = any(layer.name == LINEAR_PATH for layer in model.layers) and any(
+        type(layer).__name__ == "Add" for layer in model.layers
+    )
     for layer in model.layers:
         kind = type(layer).__name__
         if kind in ("InputLayer", "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout"):
             continue  # identity at inference
+        if has_path and kind == "Dense" and layer.name == LINEAR_PATH:
+            skip = np.asarray(layer.get_weights()[0], dtype=np.float32)
+            continue
+        if has_path and kind == "Add":
+            continue  # the head plus the linear path: the skip is attached to the last step
         if kind == "Dense":
             weights = layer.get_weights()
             kernel = np.asarray(weights[0], dtype=np.float64)
@@ -149,6 +244,8 @@ def describe_keras(model: Any) -> Network:
         steps.append(_step(np.diag(scale), shift, "linear"))
     if not steps:
         raise ValueError(f"Keras model {model.name!r} has no Dense layer to convert.")
+    if skip is not None:
+        steps[-1]["skip"] = np.ascontiguousarray(skip)
     return steps
 
 
@@ -170,9 +267,11 @@ def forward(network: Network, X: np.ndarray, block_rows: int = 8192) -> np.ndarr
         for s in network
     ]
     *hidden, (kernel, bias, activation) = steps
+    skip = network[-1].get("skip")
+    skip = None if skip is None else skip.astype(dtype, copy=False)
     out = np.empty((X.shape[0], bias.size))
     for start in range(0, X.shape[0], block_rows):
-        h = np.asarray(X[start : start + block_rows], dtype=dtype)
+        x = h = np.asarray(X[start : start + block_rows], dtype=dtype)
         for k, b, a in hidden:
             h = h @ k  # a new array: the in-place steps below never touch X
             h += b
@@ -180,6 +279,8 @@ def forward(network: Network, X: np.ndarray, block_rows: int = 8192) -> np.ndarr
         # the output transposed (classes x rows): the softmax then reduces over long contiguous
         # rows (~7x faster than over 3 columns of 8192 rows); float64, so each row sums to 1
         z = (kernel.T @ h.T).astype(np.float64)
+        if skip is not None:  # the linear path, rows x classes like the hidden products
+            z += (x @ skip).T
         z += bias[:, None]
         out[start : start + h.shape[0]] = _apply(activation, z, axis=0).T
     return out

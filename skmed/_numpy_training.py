@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from skmed._network import _SELU_ALPHA, _SELU_SCALE, _apply
+from skmed._network import _SELU_ALPHA, _SELU_SCALE, LINEAR_PATH, _apply
 
 #: Optimizers whose Keras update this loop reproduces.
 OPTIMIZERS = ("adam", "sgd")
@@ -137,7 +137,9 @@ class _Trainer:
     """One network's flat weights, gradient, optimizer slots and per-batch buffers."""
 
     def __init__(self, model: Any, batch_size: int, rng: np.random.Generator) -> None:
-        dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+        all_dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+        dense = [layer for layer in all_dense if layer.name != LINEAR_PATH]
+        linear = [layer for layer in all_dense if layer.name == LINEAR_PATH]
         dropout = [layer for layer in model.layers if type(layer).__name__ == "Dropout"]
         self.activation = dense[0].activation.__name__ if len(dense) > 1 else "linear"
         self.rate = float(dropout[0].rate) if dropout else 0.0
@@ -146,13 +148,22 @@ class _Trainer:
         self.optimizer = model.optimizer
         widths = [int(dense[0].kernel.shape[0])] + [int(d.kernel.shape[1]) for d in dense]
         self.widths = widths
-        self.params = np.zeros(sum((a + 1) * b for a, b in zip(widths, widths[1:])), np.float32)
+        # the linear path (input -> logits, no bias) is stored after the chain's weights
+        self.skip_shape = (widths[0], widths[-1]) if linear else None
+        chain = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+        self.params = np.zeros(chain + (widths[0] * widths[-1] if linear else 0), np.float32)
         self.grad = np.zeros_like(self.params)
         self.weights = _views(self.params, widths)  # [kernel, bias, kernel, bias, ...]
         self.weight_grads = _views(self.grad, widths)
+        self.skip = self._skip_view(self.params)
+        self.skip_grad = self._skip_view(self.grad)
         # 2 * l2 on kernel entries, 0 on biases: the penalty's gradient is params * decay
         self.decay = np.zeros_like(self.params)
-        for d, view in zip(dense, _views(self.decay, widths)[::2]):
+        kernels = _views(self.decay, widths)[::2]
+        skip_decay = self._skip_view(self.decay)
+        if skip_decay is not None:
+            kernels.append(skip_decay)
+        for d, view in zip(dense + linear, kernels, strict=True):
             l2 = getattr(d.kernel_regularizer, "l2", 0.0) if d.kernel_regularizer else 0.0
             view[...] = 2.0 * float(l2)
         self.has_penalty = bool(self.decay.any())
@@ -163,15 +174,29 @@ class _Trainer:
         self.out = np.empty((widths[-1], batch_size), dtype=np.float32)
         self.masks = [np.empty((batch_size, w), dtype=np.float32) for w in widths[1:-1]]
         self.pre = [np.empty((batch_size, w), dtype=np.float32) for w in widths[1:-1]]
+        self.variables = [v for d in dense for v in (d.kernel, d.bias)] + [
+            layer.kernel for layer in linear
+        ]
         self._setup_optimizer(model)
         self.read_from()
+
+    def _skip_view(self, flat: np.ndarray) -> np.ndarray | None:
+        if self.skip_shape is None:
+            return None
+        size = self.skip_shape[0] * self.skip_shape[1]
+        return flat[flat.size - size :].reshape(self.skip_shape)
+
+    def _all_views(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Views in the order of ``self.variables``: the chain, then the linear path."""
+        skip = self._skip_view(flat)
+        return _views(flat, self.widths) + ([] if skip is None else [skip])
 
     # ----------------------------------------------------------------- Keras model <-> buffers
     def _setup_optimizer(self, model: Any) -> None:
         opt = self.optimizer
-        variables = model.trainable_variables
+        variables = self.variables
         if not opt.built:
-            opt.build(variables)
+            opt.build(model.trainable_variables)
         name = type(opt).__name__.lower()
         if name == "sgd" and float(opt.momentum) == 0.0:
             self.kind = "sgd"
@@ -190,12 +215,13 @@ class _Trainer:
         self.iterations = int(np.asarray(opt.iterations))
         # (buffer view, Keras variable, numpy view of its memory or None): weights first, then
         # Adam's slots, all written back every epoch so callbacks see Model.fit's state
-        pairs = list(zip(self.weights, variables))
+        pairs = list(zip(self._all_views(self.params), variables, strict=True))
+        self.n_weight_variables = len(pairs)
         if self.kind == "adam":
             for slot, slot_vars in zip(self.slots, slot_variables):
-                pairs += zip(_views(slot, self.widths), slot_vars)
+                pairs += zip(self._all_views(slot), slot_vars, strict=True)
         self.synced = [(view, var, _shared(var)) for view, var in pairs]
-        for view, variable, _ in self.synced[len(self.weights) :]:
+        for view, variable, _ in self.synced[self.n_weight_variables :]:
             view[...] = np.asarray(variable)
 
     def read_learning_rate(self) -> None:
@@ -203,7 +229,7 @@ class _Trainer:
 
     def read_from(self) -> None:
         """Read the weights back (a callback may have set them)."""
-        for view, variable, shared in self.synced[: len(self.weights)]:
+        for view, variable, shared in self.synced[: self.n_weight_variables]:
             view[...] = np.asarray(variable) if shared is None else shared
 
     def write_to(self) -> None:
@@ -245,6 +271,8 @@ class _Trainer:
                 h *= mask
         out = self.out[:, :n]
         np.matmul(w[-2].T, self.inputs[last][:n].T, out=out)
+        if self.skip is not None:
+            out += self.skip.T @ self.inputs[0][:n].T
         out += w[-1][:, None]
         return _apply("softmax", out, axis=0)
 
@@ -269,6 +297,8 @@ class _Trainer:
         last = len(weights) // 2 - 1
         np.matmul(self.inputs[last][:n].T, delta.T, out=grads[-2])
         np.matmul(delta, ones, out=grads[-1])
+        if self.skip_grad is not None:
+            np.matmul(self.inputs[0][:n].T, delta.T, out=self.skip_grad)
         for i in range(last - 1, -1, -1):
             d = self.deltas[i][:n]
             if i == last - 1:

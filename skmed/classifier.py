@@ -21,8 +21,18 @@ from sklearn.utils.validation import (
 )
 
 from skmed import _numpy_training
+from skmed._ensemble import logistic_start, stratified_folds
 from skmed._missing import missing_mask
-from skmed._network import ACTIVATION_ALIASES, Network, build_keras_mlp, describe_keras, forward
+from skmed._network import (
+    ACTIVATION_ALIASES,
+    LINEAR_PATH,
+    Network,
+    build_keras_mlp,
+    describe_keras,
+    forward,
+    merge_members,
+    set_keras_weights,
+)
 
 _OPTIMIZERS = {
     "adam": "Adam",
@@ -41,6 +51,15 @@ _MIN_FLOPS_PER_THREAD_STEP = 1e8
 class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
     """Multilayer perceptron classifier trained with Keras 3 on any backend.
 
+    By default it is strong on small, noisy clinical tables and still learns interactions on
+    large ones: a *linear path* (a logistic regression from the inputs to the output logits,
+    started at scikit-learn's ``LogisticRegression`` solution) sits beside two hidden layers
+    whose output starts at zero, and five *cross-fitted members* are trained, each on four
+    fifths of the rows and stopped early on the remaining fifth, then averaged (their mean
+    logits, merged into one network). A member moves away from the logistic regression only
+    while its held-out loss improves. ``class_weight`` sets misclassification costs used by
+    :meth:`predict`; :meth:`predict_proba` always returns the unweighted, calibrated risks.
+
     A scikit-learn estimator in every respect: it validates its parameters, clones, pickles,
     works inside :class:`~sklearn.pipeline.Pipeline`, :class:`~sklearn.compose.ColumnTransformer`
     and :class:`~sklearn.model_selection.GridSearchCV`, and accepts pandas frames, sparse
@@ -50,14 +69,28 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(16, 8, 4)
-        Width of each hidden layer. ``()`` gives multinomial logistic regression.
+    hidden_layer_sizes : tuple of int, default=(64, 32)
+        Width of each hidden layer of one member. ``()`` gives multinomial logistic regression.
+        ``(16, 8, 4)`` with ``linear_path=False, n_members=1`` is skmed 0.1's network.
     activation : {"relu", "tanh", "logistic", "identity", "elu", "selu", "silu"}, default="relu"
         Activation of the hidden layers (scikit-learn names). The output layer is a softmax.
     dropout : float in [0, 1), default=0.0
         Fraction of each hidden layer's units dropped during training.
     alpha : float >= 0, default=1e-4
-        L2 penalty on the weights (added to the loss, as in ``MLPClassifier``).
+        L2 penalty on the hidden layers' weights (added to the loss, as in ``MLPClassifier``).
+    linear_path : bool, default=True
+        Add a linear path from the inputs to the output logits, started at the logistic
+        regression of the training rows (the hidden layers' output then starts at zero).
+        Ignored when ``hidden_layer_sizes=()``.
+    linear_C : float > 0, default=1.0
+        Inverse L2 strength of the linear path, as ``LogisticRegression``'s ``C``: the penalty
+        ``||W||^2 / (2 C n)`` on the mean loss over ``n`` training rows.
+    n_members : int >= 1, default=5
+        Networks trained and averaged. With ``early_stopping``, member ``m`` trains on the rows
+        outside fold ``m`` of a stratified ``n_members``-fold split and stops on fold ``m``, so
+        every row is used (``validation_fraction`` applies only when ``n_members=1``). Without
+        early stopping, members differ by their seed. ``partial_fit`` and ``warm_start``
+        continue the merged network as one.
     batch_normalization : bool, default=False
         Insert batch normalization before each hidden activation.
     optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
@@ -69,15 +102,20 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
     epochs : int, default=200
         Maximum number of passes over the training data.
     early_stopping : bool, default=True
-        Hold out a stratified ``validation_fraction`` of the training rows, stop when their loss
-        has not improved for ``n_iter_no_change`` epochs, and restore the best weights.
+        Hold out rows (each member's fold, or a stratified ``validation_fraction`` for one
+        network), stop when their loss has not improved for ``n_iter_no_change`` epochs, and
+        restore the best weights.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training rows held out for early stopping.
     n_iter_no_change : int, default=20
         Patience, in epochs, of early stopping.
     class_weight : dict, "balanced" or None, default=None
-        Weights per class, multiplied into ``sample_weight``; ``"balanced"`` weighs each class
-        by ``n_samples / (n_classes * count)``. The caller's arrays are never modified.
+        Misclassification cost of each class: :meth:`predict` returns the class with the
+        largest ``class_weight * risk`` (``"balanced"``: ``n_samples / (n_classes * count)``,
+        which for two classes predicts positive when the risk exceeds the training
+        prevalence). Training is not reweighted, so :meth:`predict_proba` stays calibrated
+        (van den Goorbergh et al., JAMIA 2022: imbalance corrections distort risks without
+        improving discrimination).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, shuffling, dropout and the validation split. An int gives
         the same model on every fit, in every process, for a given backend.
@@ -100,11 +138,16 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
     model_ : keras.Model
         The trained Keras model (rebuilt from the weights on first access after unpickling).
     history_ : dict of str to list of float
-        Per-epoch ``"loss"`` and, with early stopping, ``"val_loss"``, over all fits so far.
+        Per-epoch ``"loss"`` and, with early stopping, ``"val_loss"``, over all fits so far
+        (of the first member).
     n_iter_ : int
-        Number of epochs run by the last ``fit`` (cumulative over ``partial_fit`` calls).
+        Epochs run by the last ``fit`` (the longest member; cumulative over ``partial_fit``).
     best_epoch_ : int or None
-        With early stopping, the 1-based epoch whose weights were kept.
+        With early stopping, the 1-based epoch whose weights were kept (first member).
+    best_epochs_ : tuple of int
+        With early stopping, every member's best epoch.
+    class_weight_ : ndarray of shape (n_classes,) or None
+        The per-class costs :meth:`predict` applies (``None``: the most probable class).
 
     See Also
     --------
@@ -128,6 +171,9 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         "activation": [StrOptions(set(ACTIVATION_ALIASES))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "linear_path": ["boolean"],
+        "linear_C": [Interval(Real, 0, None, closed="neither")],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
         "batch_normalization": ["boolean"],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -145,10 +191,13 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes: Iterable[int] = (16, 8, 4),
+        hidden_layer_sizes: Iterable[int] = (64, 32),
         activation: str = "relu",
         dropout: float = 0.0,
         alpha: float = 1e-4,
+        linear_path: bool = True,
+        linear_C: float = 1.0,
+        n_members: int = 5,
         batch_normalization: bool = False,
         optimizer: str = "adam",
         learning_rate: float = 1e-3,
@@ -167,6 +216,9 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         self.activation = activation
         self.dropout = dropout
         self.alpha = alpha
+        self.linear_path = linear_path
+        self.linear_C = linear_C
+        self.n_members = n_members
         self.batch_normalization = batch_normalization
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -290,12 +342,13 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 "samples of at least 2 classes."
             )
         y_enc = np.searchsorted(classes_all, y).astype(np.int32)
-        weights = self._combined_weights(sample_weight, X, y_enc, classes_all)
+        weights = self._sample_weights(sample_weight, X)
         if not incremental and np.unique(y_enc[weights > 0]).size < 2:
             raise ValueError(
-                "Only one class has a non-zero sample_weight (or class_weight); a classifier "
-                "needs at least 2 classes with positive weight."
+                "Only one class has a non-zero sample_weight; a classifier needs at least 2 "
+                "classes with positive weight."
             )
+        costs = self._class_costs(y_enc, classes_all) if not continuing else self.class_weight_
 
         if not continuing:
             self.classes_ = classes_all
@@ -303,15 +356,110 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             self.n_iter_ = 0
             self.best_epoch_ = None
             self._model = None
+        self.class_weight_ = costs
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
         from skmed._backend import intra_op_threads, seeded
 
         with seeded(seed), intra_op_threads(self._threads_for(hidden, len(X))):
-            model = self.model_ if continuing else self._new_model(hidden, seed)
-            self._train(model, X, y_enc, weights, seed, incremental)
+            if continuing:
+                self._fit_one(self.model_, X, y_enc, weights, seed, incremental)
+            elif incremental:  # the first partial_fit: one network, from the first batch
+                self._architecture = self._single(hidden, len(y_enc))
+                model = self._new_model(self._architecture, seed)
+                self._fit_one(model, X, y_enc, weights, seed, incremental)
+            else:
+                self._fit_members(hidden, X, y_enc, weights, seed)
         return self
+
+    def _single(self, hidden: tuple[int, ...], n_train: int | None = None) -> dict[str, Any]:
+        """The architecture of one network: hidden widths, batch norm, linear path's L2."""
+        linear = self.linear_path and len(hidden) > 0
+        l2 = 1.0 / (2.0 * float(self.linear_C) * max(n_train or 1, 1)) if linear else None
+        return {
+            "hidden": hidden,
+            "batch_normalization": bool(self.batch_normalization),
+            "linear_l2": l2,
+        }
+
+    def _fit_one(self, model, X, y, weights, seed, incremental):
+        """Train one network (``partial_fit``, ``warm_start``): early stopping on a split."""
+        rows, validation = None, None
+        if self.early_stopping and not incremental:
+            rows, validation = self._validation_split(X, y, weights, seed)
+        history = self._train(model, X, y, weights, seed, rows, validation, incremental)
+        self._record([history], incremental)
+        network = describe_keras(model)
+        self._check_finite(network)
+        self._model, self._network = model, network
+        for stale in ("_keras_weights", "_optimizer_weights"):  # the live model supersedes them
+            self.__dict__.pop(stale, None)
+
+    def _fit_members(self, hidden, X, y, weights, seed):
+        """Train ``n_members`` networks, each stopped on its own fold; merge them into one."""
+        n_members = int(min(self.n_members, len(y)))
+        cross_fit = self.early_stopping and n_members > 1
+        folds = stratified_folds(y, n_members, seed) if cross_fit else None
+        networks, histories = [], []
+        for member in range(n_members):
+            member_seed = (seed + 7919 * member) % np.iinfo(np.int32).max
+            rows, validation = None, None
+            if cross_fit:
+                rows = np.flatnonzero(folds != member)
+                held_out = np.flatnonzero(folds == member)
+                validation = (X[held_out], y[held_out], weights[held_out])
+            elif self.early_stopping:
+                rows, validation = self._validation_split(X, y, weights, member_seed)
+            arch = self._single(hidden, len(y) if rows is None else len(rows))
+            model = self._new_model(arch, member_seed)
+            if arch["linear_l2"] is not None:
+                self._start_linear(model, X, y, weights, rows)
+            histories.append(self._train(model, X, y, weights, member_seed, rows, validation))
+            networks.append(describe_keras(model))
+            self._check_finite(networks[-1])
+        self._record(histories, incremental=False)
+        self._network = merge_members(networks)
+        for stale in ("_keras_weights", "_optimizer_weights"):  # the live model supersedes them
+            self.__dict__.pop(stale, None)
+        if n_members == 1:
+            self._model = model
+            self._architecture = arch
+        else:  # model_ is the merged network: the same arrays predict_proba runs
+            self._architecture = {
+                "hidden": tuple(n_members * w for w in hidden),
+                "batch_normalization": False,  # folded into the dense steps by describe_keras
+                "linear_l2": self._single(hidden, len(y))["linear_l2"],
+            }
+            self._model = self._restore_model()
+
+    def _start_linear(self, model, X, y, weights, rows):
+        """Set the linear path (and the output bias) to the member's logistic regression."""
+        if rows is not None:
+            X, y, weights = X[rows], y[rows], weights[rows]
+        kernel, bias = logistic_start(X, y, weights, self.classes_.size, float(self.linear_C))
+        model.get_layer(LINEAR_PATH).set_weights([kernel.astype(np.float32)])
+        head = model.get_layer("head")
+        head.set_weights([head.get_weights()[0], bias.astype(np.float32)])
+
+    def _record(self, histories, incremental):
+        """Store the training history: the first member's, every member's best epoch."""
+        first = histories[0]
+        for key, values in first.items():
+            self.history_.setdefault(key, []).extend(float(v) for v in values)
+        epochs = [len(h["loss"]) for h in histories]
+        self.n_iter_ = self.n_iter_ + epochs[0] if incremental else max(epochs)
+        if "val_loss" in first:
+            best = [int(np.argmin(h["val_loss"])) + 1 for h in histories]
+            self.best_epoch_ = best[0]
+            self.best_epochs_ = tuple(best)
+
+    def _check_finite(self, network):
+        if not all(np.isfinite(s[k]).all() for s in network for k in ("kernel", "bias")):
+            raise FloatingPointError(
+                "Training diverged: the weights became infinite or NaN. Scale the features "
+                f"(e.g. StandardScaler) or lower learning_rate (now {self.learning_rate})."
+            )
 
     def _validated_hidden_layer_sizes(self) -> tuple[int, ...]:
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object))
@@ -331,39 +479,49 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         step_flops = 6 * batch * sum(a * b for a, b in zip(widths, widths[1:]))
         return 1 if step_flops < _MIN_FLOPS_PER_THREAD_STEP else None
 
-    def _combined_weights(self, sample_weight, X, y_enc, classes):
-        """Row weights = sample_weight x class weight, rescaled to mean 1; new array."""
+    def _sample_weights(self, sample_weight, X):
+        """Row weights of the loss: ``sample_weight`` rescaled to mean 1, in a new array."""
         weights = _check_sample_weight(
             sample_weight, X, dtype=np.float32, ensure_non_negative=True
         ).copy()
-        if self.class_weight is not None:
-            if self.class_weight == "balanced":
-                present = np.unique(y_enc)
-                cw = np.zeros(classes.size)
-                cw[present] = compute_class_weight("balanced", classes=present, y=y_enc)
-            else:
-                unknown = set(self.class_weight) - set(classes.tolist())
-                if unknown:
-                    raise ValueError(
-                        f"class_weight has labels {sorted(map(str, unknown))} that are not in "
-                        f"the classes {classes.tolist()}."
-                    )
-                cw = np.array([float(self.class_weight.get(c, 1.0)) for c in classes])
-            weights *= cw[y_enc].astype(np.float32)
         if weights.sum() <= 0:
-            raise ValueError("sample_weight (times class_weight) is zero for every row.")
+            raise ValueError("sample_weight is zero for every row.")
         return weights / weights.mean()
 
-    def _new_model(self, hidden, seed=None):
+    def _class_costs(self, y_enc, classes):
+        """``class_weight`` as one misclassification cost per class (``None``: equal costs)."""
+        if self.class_weight is None:
+            return None
+        if self.class_weight == "balanced":
+            present = np.unique(y_enc)
+            cw = np.zeros(classes.size)
+            cw[present] = compute_class_weight("balanced", classes=present, y=y_enc)
+            return cw
+        unknown = set(self.class_weight) - set(classes.tolist())
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {sorted(map(str, unknown))} that are not in "
+                f"the classes {classes.tolist()}."
+            )
+        cw = np.array([float(self.class_weight.get(c, 1.0)) for c in classes])
+        if not np.all(np.isfinite(cw)) or cw.min() < 0 or cw.max() <= 0:
+            raise ValueError(
+                f"class_weight must hold finite non-negative weights, at least one positive; "
+                f"got {self.class_weight!r}."
+            )
+        return cw
+
+    def _new_model(self, arch, seed=None):
         model = build_keras_mlp(
             self.n_features_in_,
             self.classes_.size,
-            hidden,
+            arch["hidden"],
             self.activation,
             float(self.dropout),
             float(self.alpha),
-            bool(self.batch_normalization),
+            arch["batch_normalization"],
             seed=seed,
+            linear_l2=arch["linear_l2"],
         )
         self._compile(model)
         return model
@@ -377,14 +535,13 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
 
-    def _train(self, model, X, y, weights, seed, incremental):
+    def _train(self, model, X, y, weights, seed, rows, validation, incremental=False):
+        """Train ``model`` on ``rows`` of X (all when None); return its history as a dict."""
         from skmed._backend import import_keras
 
         keras = import_keras()
         callbacks = list(self.callbacks or [])
-        validation, rows = None, None
-        if self.early_stopping and not incremental:
-            rows, validation = self._validation_split(X, y, weights, seed)
+        if validation is not None:
             stopper = keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
             )
@@ -428,21 +585,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"after {len(losses)} epoch(s). Scale the features (e.g. StandardScaler) or "
                 f"lower learning_rate (now {self.learning_rate})."
             )
-        for key, values in history.items():
-            self.history_.setdefault(key, []).extend(float(v) for v in values)
-        self.n_iter_ = self.n_iter_ + len(losses) if incremental else len(losses)
-        if validation is not None:
-            self.best_epoch_ = int(np.argmin(history["val_loss"])) + 1
-        network = describe_keras(model)
-        if not all(np.isfinite(s[k]).all() for s in network for k in ("kernel", "bias")):
-            raise FloatingPointError(
-                "Training diverged: the weights became infinite or NaN. Scale the features "
-                f"(e.g. StandardScaler) or lower learning_rate (now {self.learning_rate})."
-            )
-        self._model = model
-        self._network = network
-        for stale in ("_keras_weights", "_optimizer_weights"):  # the live model supersedes them
-            self.__dict__.pop(stale, None)
+        return {key: [float(v) for v in values] for key, values in history.items()}
 
     def _validation_split(self, X, y, weights, seed):
         """Training row indices and the (copied) stratified validation rows.
@@ -517,6 +660,8 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             Predicted labels, of the same type as the labels seen in fit.
         """
         proba = self.predict_proba(X)
+        if self.class_weight_ is not None:  # the least expected cost: weight x risk
+            proba = proba * self.class_weight_
         return self.classes_[np.argmax(proba, axis=1)]
 
     # ------------------------------------------------------------------ Keras model & state
@@ -536,8 +681,11 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         return self._network
 
     def _restore_model(self):
-        model = self._new_model(self._validated_hidden_layer_sizes())
-        _load_snapshot(model, self._keras_weights, getattr(self, "_optimizer_weights", None))
+        model = self._new_model(self._architecture)
+        if getattr(self, "_keras_weights", None) is None:  # merged members: from the network
+            set_keras_weights(model, self._network)
+        else:
+            _load_snapshot(model, self._keras_weights, getattr(self, "_optimizer_weights", None))
         return model
 
     def __getstate__(self) -> dict[str, Any]:
@@ -560,7 +708,9 @@ def _snapshot(model) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The Keras model's weights and optimizer state, as arrays (copies)."""
     weights = [np.array(w) for w in model.get_weights()]
     optimizer = getattr(model, "optimizer", None)
-    slots = [np.array(v.numpy()) for v in optimizer.variables] if optimizer is not None else []
+    slots = []
+    if optimizer is not None and optimizer.built:  # a merged model has not trained yet
+        slots = [np.array(v.numpy()) for v in optimizer.variables]
     return weights, slots
 
 

@@ -307,11 +307,13 @@ def _forward_trace(network: list[dict], X: np.ndarray) -> list[tuple[np.ndarray,
     from skmed._network import _apply
 
     trace = []
-    out = np.asarray(X, dtype=np.float64)
+    x = out = np.asarray(X, dtype=np.float64)
     for step in network:
         z = out @ np.asarray(step["kernel"], dtype=np.float64) + np.asarray(
             step["bias"], dtype=np.float64
         )
+        if "skip" in step:  # the linear path, from the input straight to the logits
+            z = z + x @ np.asarray(step["skip"], dtype=np.float64)
         out = _apply(step["activation"], z.copy())
         trace.append((z, out))
     return trace
@@ -322,10 +324,13 @@ def _gradient(network: list[dict], X: np.ndarray, k: int) -> tuple[np.ndarray, n
     trace = _forward_trace(network, X)
     g = np.zeros_like(trace[-1][1])
     g[:, k] = 1.0
+    through_skip = 0.0
     for step, (z, a) in zip(reversed(network), reversed(trace)):
         g = _act_grad(step["activation"], z, a, g)
+        if "skip" in step:
+            through_skip = g @ np.asarray(step["skip"], dtype=np.float64).T
         g = g @ np.asarray(step["kernel"], dtype=np.float64).T
-    return trace[-1][1][:, k], g
+    return trace[-1][1][:, k], g + through_skip
 
 
 def _kinks(network: list[dict], x0: np.ndarray, d: np.ndarray, n_grid: int) -> np.ndarray:

@@ -29,6 +29,14 @@ def _fast():
     )
 
 
-@parametrize_with_checks([_fast()], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def _default_recipe():
+    # the defaults' path: five cross-fitted members, each stopped on its fold, linear path
+    # started at the logistic regression (smaller layers and budget to keep the checks fast)
+    return MedicalMLPClassifier(hidden_layer_sizes=(8,), epochs=5, random_state=0)
+
+
+@parametrize_with_checks(
+    [_fast(), _default_recipe()], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
+)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)

@@ -138,8 +138,8 @@ def test_failed_refit_leaves_the_model_as_it_was(fitted):
     attributes = dict(vars(clf))
     three_classes = np.array(["a"] * 30 + ["b"] * 29 + ["c"])  # 1 row of "c": no stratified split
     with pytest.raises(ValueError, match="early_stopping needs a stratified validation split"):
-        clf.set_params(early_stopping=True).fit(X[:60], three_classes)
-    clf.set_params(early_stopping=False)
+        clf.set_params(early_stopping=True, n_members=1).fit(X[:60], three_classes)
+    clf.set_params(early_stopping=False, n_members=5)
     assert vars(clf).keys() == attributes.keys()
     assert clf.classes_.tolist() == attributes["classes_"].tolist()
     np.testing.assert_array_equal(clf.predict_proba(X), expected)
@@ -187,10 +187,15 @@ def test_fits_in_threads_are_reproducible(breast_cancer_scaled):
     seeds = [0, 1, 2, 3]
 
     def fit(seed):
-        return MedicalMLPClassifier(**params, random_state=seed).fit(X, y).predict_proba(X)
+        return MedicalMLPClassifier(**params, random_state=seed).fit(X, y)
 
     serial = [fit(seed) for seed in seeds]
     with ThreadPoolExecutor(4) as pool:
         threaded = list(pool.map(fit, seeds))
     for one, other in zip(serial, threaded, strict=True):
-        np.testing.assert_array_equal(one, other)
+        for a, b in zip(one.network_, other.network_, strict=True):  # the same model, bit for bit
+            for key in a.keys() - {"activation"}:
+                np.testing.assert_array_equal(a[key], b[key])
+        # predicting while other threads train: BLAS may split the product over another
+        # number of threads, which rounds the float32 sums differently (not a model change)
+        np.testing.assert_allclose(one.predict_proba(X), other.predict_proba(X), atol=1e-6)

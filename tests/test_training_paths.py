@@ -42,13 +42,16 @@ def _fit_both(monkeypatch, X, y, **params):
 def test_full_batch_training_matches_keras_fit(monkeypatch, breast_cancer_scaled, params):
     # One batch per epoch, so shuffling cannot matter: every step must match Keras' step.
     X, y = breast_cancer_scaled
-    settings = dict(hidden_layer_sizes=(16, 8), batch_size=1024, epochs=25, early_stopping=False)
+    # one network with the linear path (its gradient too must match Keras' autograd)
+    settings = dict(
+        hidden_layer_sizes=(16, 8), batch_size=1024, epochs=25, early_stopping=False, n_members=1
+    )
     fast, keras_fit = _fit_both(monkeypatch, X, y, **{**settings, **params})
     assert fast.history_.keys() == keras_fit.history_.keys()
     for key in fast.history_:
         np.testing.assert_allclose(fast.history_[key], keras_fit.history_[key], rtol=1e-5)
     assert fast.n_iter_ == keras_fit.n_iter_
-    np.testing.assert_allclose(fast.predict_proba(X), keras_fit.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(fast.predict_proba(X), keras_fit.predict_proba(X), atol=3e-5)
     iterations = [int(np.asarray(c.model_.optimizer.iterations)) for c in (fast, keras_fit)]
     assert iterations[0] == iterations[1] == fast.n_iter_
 
@@ -67,7 +70,7 @@ def test_random_training_is_reproducible_and_as_good(
     # Shuffles and dropout masks come from different generators on the two paths: compare the
     # outcome, and the numpy path with itself for reproducibility.
     X, y = breast_cancer_scaled
-    settings = {**settings, "early_stopping": False}
+    settings = {**settings, "early_stopping": False, "n_members": 1}
     fast, keras_fit = _fit_both(monkeypatch, X, y, **settings)
     again = MedicalMLPClassifier(**settings, random_state=0).fit(X, y)
     np.testing.assert_array_equal(again.predict_proba(X), fast.predict_proba(X))
@@ -98,7 +101,10 @@ def test_partial_fit_continues_the_optimizer_state(breast_cancer_scaled):
     # Full batches remove shuffling: two one-epoch partial_fit calls must equal one two-epoch
     # fit, which holds only if Adam's moments and step count carry over between the calls.
     X, y = breast_cancer_scaled
-    params = dict(hidden_layer_sizes=(8,), batch_size=1024, random_state=0)
+    # no linear path: fit starts it at the logistic regression, partial_fit at zero
+    params = dict(
+        hidden_layer_sizes=(8,), batch_size=1024, n_members=1, linear_path=False, random_state=0
+    )
     once = MedicalMLPClassifier(**params, epochs=2, early_stopping=False).fit(X, y)
     twice = MedicalMLPClassifier(**params, early_stopping=False)
     twice.partial_fit(X, y, classes=[0, 1])
@@ -125,7 +131,8 @@ def test_batch_callbacks_and_optimizer_state_are_seen_as_under_model_fit(breast_
     )
     n_batches = -(-len(X) // 200)
     MedicalMLPClassifier(
-        (8,), epochs=3, batch_size=200, early_stopping=False, callbacks=[count, Legacy()]
-    ).fit(X, y)
+        (8,), epochs=3, batch_size=200, early_stopping=False, n_members=1,
+        callbacks=[count, Legacy()],
+    ).fit(X, y)  # fmt: skip
     assert calls == {"lambda": 3 * n_batches, "legacy": 3 * n_batches}
     assert iterations == [n_batches, 2 * n_batches, 3 * n_batches]

@@ -78,7 +78,8 @@ def as_head(model: Any) -> ExportHead:
     if isinstance(model, ExportHead):
         return model
     proba = NetworkProba(model.network_, np.asarray(model.classes_))
-    return ExportHead(proba, model.classes_, None, type(model).__name__)
+    costs = getattr(model, "class_weight_", None)
+    return ExportHead(proba, model.classes_, None, type(model).__name__, costs=costs)
 
 
 def label_tensor_type(classes: np.ndarray) -> type:
@@ -159,7 +160,7 @@ def convert_classifier(
         to=TensorProto.FLOAT,
         name=scope.get_unique_operator_name("Cast"),
     )
-    index = _write_decision(g, head.threshold, proba)
+    index = _write_decision(g, head.threshold, head.costs, proba)
     classes = g.const("classes", _label_constant(head.classes_))
     container.add_node(
         "Gather",
@@ -225,6 +226,9 @@ def _write_network(g: _Graph, network: Network, x: str) -> str:
         kernel = g.const("kernel", step["kernel"].astype(np.float64))
         bias = g.const("bias", step["bias"].astype(np.float64))
         out = g.op("Gemm", [out, kernel, bias])
+        if "skip" in step:  # the linear path: input -> logits, beside the hidden layers
+            skip = g.const("linear_path", step["skip"].astype(np.float64))
+            out = g.op("Add", [out, g.op("MatMul", [x, skip])])
         out = _write_activation(g, step["activation"], out)
     return out
 
@@ -316,8 +320,13 @@ def _clip_above_one(g: _Graph, proba: str) -> str:
     return g.op("Where", [g.op("And", [above, near]), one, proba])
 
 
-def _write_decision(g: _Graph, threshold: Threshold | None, proba: str) -> str:
+def _write_decision(
+    g: _Graph, threshold: Threshold | None, costs: np.ndarray | None, proba: str
+) -> str:
     """Index of the predicted class per row, shape ``[N]`` (int64)."""
+    if threshold is None and costs is not None:  # class_weight: the largest weight x risk
+        weighted = g.op("Mul", [proba, g.const("class_weight", costs.reshape(1, -1))])
+        return g.op("ArgMax", [weighted], axis=1, keepdims=0)
     if threshold is None:
         return g.op("ArgMax", [proba], axis=1, keepdims=0)
     score = g.column(proba, threshold.pos_index)

@@ -36,6 +36,7 @@ RESERVED_KEYS = frozenset(
         "feature_names",
         "outputs",
         "threshold",
+        "decision_weights",
         "calibration",
         "estimator",
         "missing_text",
@@ -354,6 +355,8 @@ def _set_metadata(
         entries["threshold"] = json.dumps(
             {"value": head.threshold.value, "pos_label": jsonable(head.threshold.pos_label)}
         )
+    if head.costs is not None:
+        entries["decision_weights"] = json.dumps(head.costs.tolist())
     if head.calibration is not None:
         entries["calibration"] = head.calibration
     entries.update(user)
@@ -483,5 +486,7 @@ def _none_hint(X_sample: Any) -> str:
 def _decision_margin(proba: np.ndarray, head: ExportHead) -> np.ndarray:
     if head.threshold is not None:
         return np.abs(proba[:, head.threshold.pos_index] - head.threshold.value)
+    if head.costs is not None:
+        proba = proba * head.costs
     top2 = np.sort(proba, axis=1)[:, -2:]
     return top2[:, 1] - top2[:, 0]

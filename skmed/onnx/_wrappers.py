@@ -79,6 +79,13 @@ class Threshold:
     pos_label: Any
 
 
+@dataclass(frozen=True)
+class Costs:
+    """Predict the class of the largest ``weights * probability`` (``class_weight`` as costs)."""
+
+    weights: np.ndarray
+
+
 class ExportHead:
     """The classifier part of an exported model, as the skl2onnx converter sees it.
 
@@ -92,6 +99,9 @@ class ExportHead:
         Decision threshold on the positive class; ``None`` predicts the most probable class.
     description : str
         What the head was built from, for error messages and metadata.
+    costs : ndarray of shape (n_classes,) or None
+        Without a threshold, predict the class of the largest ``costs * probability``
+        (MedicalMLPClassifier's ``class_weight_``); ``None`` predicts the most probable class.
     """
 
     def __init__(
@@ -100,11 +110,13 @@ class ExportHead:
         classes: np.ndarray,
         threshold: Threshold | None,
         description: str,
+        costs: np.ndarray | None = None,
     ) -> None:
         self.proba = proba
         self.classes_ = np.asarray(classes)
         self.threshold = threshold
         self.description = description
+        self.costs = None if costs is None or threshold is not None else np.asarray(costs, float)
 
     @property
     def n_features_in_(self) -> int:
@@ -142,11 +154,13 @@ def split_model(model: Any, name: str = "model") -> tuple[Steps, ExportHead]:
     ValueError
         If the last step, or a wrapper around it, cannot be exported exactly.
     """
-    steps, proba, threshold, description = _split(model, name)
-    return steps, ExportHead(proba, _node_classes(proba), threshold, description)
+    steps, proba, decision, description = _split(model, name)
+    costs = decision.weights if isinstance(decision, Costs) else None
+    threshold = decision if isinstance(decision, Threshold) else None
+    return steps, ExportHead(proba, _node_classes(proba), threshold, description, costs)
 
 
-def _split(model: Any, name: str) -> tuple[Steps, ProbaNode, Threshold | None, str]:
+def _split(model: Any, name: str) -> tuple[Steps, ProbaNode, Threshold | Costs | None, str]:
     kind = type(model).__name__
     if _is_pipeline(model):
         kept = [
@@ -161,7 +175,9 @@ def _split(model: Any, name: str) -> tuple[Steps, ProbaNode, Threshold | None, s
         return kept[:-1] + steps, proba, threshold, description
     if kind == "MedicalMLPClassifier":
         _check_fitted(model, "_network", name)
-        return [], NetworkProba(model.network_, np.asarray(model.classes_)), None, kind
+        costs = getattr(model, "class_weight_", None)
+        decision = None if costs is None else Costs(np.asarray(costs, dtype=np.float64))
+        return [], NetworkProba(model.network_, np.asarray(model.classes_)), decision, kind
     if _is_scikeras(model):
         return [], _scikeras_proba(model, name), None, kind
     if kind == "FrozenEstimator":
