@@ -127,7 +127,9 @@ def train_evaluate_export(
 ) -> TrainingResult:
     """Fit the clinical pipeline on a stratified split, evaluate, export and check the export.
 
-    The classifier uses ``class_weight="balanced"`` and early stopping. With ``grid=True``,
+    The classifier uses the default recipe with ``class_weight="balanced"`` read as decision
+    costs (calibrated risks; ``predict`` weighs them by the inverse class frequencies) and
+    early stopping. With ``grid=True``,
     :func:`~skmed.pipeline.default_param_grid` is searched with 3-fold stratified
     cross-validation on the training rows (balanced accuracy), then the best candidate is
     refitted on all training rows.

@@ -120,3 +120,29 @@ def test_balanced_class_weight_keeps_risks_calibrated_and_raises_minority_recall
     # balanced costs put the binary decision at the training prevalence
     prevalence = y.mean()
     np.testing.assert_array_equal(balanced.predict(X_test), (p_bal > prevalence).astype(int))
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_onnx_carries_the_linear_path_members_and_cost_weighted_labels(tmp_path, class_weight):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import skmed
+    from skmed.runtime import OnnxClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 6))
+    logits = np.stack([0.2 * X[:, 0], X[:, 1] * X[:, 2], -2.5 + X[:, 3]], axis=1)
+    y = np.array(["a", "b", "c"])[np.argmax(logits + rng.gumbel(size=logits.shape), axis=1)]
+    pipe = make_pipeline(
+        StandardScaler(), MedicalMLPClassifier(epochs=40, class_weight=class_weight, random_state=0)
+    ).fit(X, y)
+    path = tmp_path / "model.onnx"
+    skmed.to_onnx(pipe, X[:5], path=path)
+    runtime = OnnxClassifier(path)
+    np.testing.assert_allclose(runtime.predict_proba(X), pipe.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(runtime.predict(X), pipe.predict(X))
+    if class_weight == "balanced":  # the rare class is predicted more often than its argmax
+        argmax = pipe.classes_[np.argmax(pipe.predict_proba(X), axis=1)]
+        assert (runtime.predict(X) == "c").sum() > (argmax == "c").sum()
+        assert "decision_weights" in runtime.metadata
