@@ -112,7 +112,8 @@ def test_balanced_class_weight_keeps_risks_calibrated_and_raises_minority_recall
     np.testing.assert_array_equal(p_bal, p_plain)
     assert abs(p_bal.mean() - y_test.mean()) < 0.015
     intercept, slope = calibration_intercept_slope(y_test, p_bal)
-    assert abs(intercept) < 0.1
+    # ~400 events in the test rows: the intercept's standard error is ~0.05; allow 3 of them
+    assert abs(intercept) < 0.15
     assert abs(slope - 1) < 0.15
     assert np.abs(p_bal - risk_test).mean() < 0.02
     recall = [np.mean(m.predict(X_test)[y_test == 1] == 1) for m in (plain, balanced)]
