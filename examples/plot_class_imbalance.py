@@ -9,8 +9,9 @@ balanced accuracy (the mean per-class sensitivity):
 
 * no correction;
 * ``class_weight="balanced"``;
-* ``sample_weight`` passed through the pipeline (here: balanced weights computed by hand,
-  which is what ``class_weight`` does for you; any per-patient weight works the same way);
+* ``sample_weight`` passed through the pipeline (here: balanced weights computed by hand; unlike
+  ``class_weight``, which only sets the decision costs of ``predict`` and keeps the risks
+  calibrated, sample weights change the loss and so the risks);
 * imbalanced-learn samplers in an :class:`imblearn.pipeline.Pipeline`: random over-sampling,
   random under-sampling and SMOTE (synthetic minority rows, made after encoding).
 
