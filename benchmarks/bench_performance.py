@@ -69,6 +69,8 @@ def skmed_mlp(seed: int = 0) -> MedicalMLPClassifier:
         epochs=EPOCHS,
         learning_rate=LR,
         early_stopping=False,
+        linear_path=False,  # the fixed 30-64-32-k network of the anchors: one plain MLP
+        n_members=1,
         random_state=seed,
     )
 
@@ -358,7 +360,7 @@ _MEMORY_SCRIPT = _PEAK_RSS + textwrap.dedent(
     X = rng.standard_normal((1_000_000, 30), dtype=np.float32)
     y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
     MedicalMLPClassifier((64, 32), epochs=1, batch_size=256, early_stopping=sys.argv[1] == "1",
-                         random_state=0).fit(X, y)
+                         n_members=1, linear_path=False, random_state=0).fit(X, y)
     print(base, rss(), X.nbytes / 2**20)
     """
 )
