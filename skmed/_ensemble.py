@@ -19,10 +19,15 @@ import warnings
 import numpy as np
 
 
+def class_sorted_order(y: np.ndarray, seed: int) -> np.ndarray:
+    """Row indices grouped by class, shuffled within each class by ``seed``."""
+    order = np.random.default_rng(seed).permutation(len(y))
+    return order[np.argsort(y[order], kind="stable")]
+
+
 def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
     """Fold index (0 .. n_folds - 1) of each row: classes spread evenly, shuffled by ``seed``."""
-    order = np.random.default_rng(seed).permutation(len(y))
-    order = order[np.argsort(y[order], kind="stable")]  # by class, shuffled within
+    order = class_sorted_order(y, seed)
     folds = np.empty(len(y), dtype=np.int64)
     folds[order] = np.arange(len(y)) % n_folds
     return folds

@@ -140,31 +140,22 @@ def merge_members(members: list[Network]) -> Network:
     """
     if len(members) == 1:
         return members[0]
+    from scipy.linalg import block_diag
+
     k = len(members)
     merged: Network = []
-    depth = len(members[0])
-    for i in range(depth):
-        steps = [m[i] for m in members]
-        if i == depth - 1:
-            kernel = (
-                np.vstack([s["kernel"] for s in steps]) / k
-                if depth > 1
-                else (np.mean([s["kernel"] for s in steps], axis=0))
-            )
+    for i, steps in enumerate(zip(*members, strict=True)):
+        kernels = [s["kernel"] for s in steps]
+        if i == len(members[0]) - 1:  # the output: mean logits
+            kernel = np.vstack(kernels) / k if i > 0 else np.mean(kernels, axis=0)
             bias = np.mean([s["bias"] for s in steps], axis=0)
         else:
+            kernel = np.hstack(kernels) if i == 0 else block_diag(*kernels)
             bias = np.concatenate([s["bias"] for s in steps])
-            if i == 0:
-                kernel = np.hstack([s["kernel"] for s in steps])
-            else:
-                from scipy.linalg import block_diag
-
-                kernel = block_diag(*[s["kernel"] for s in steps])
         step = _step(kernel, bias, steps[0]["activation"])
         if "skip" in steps[0]:
-            step["skip"] = np.ascontiguousarray(
-                np.mean([s["skip"] for s in steps], axis=0), dtype=np.float32
-            )
+            skip = np.mean([s["skip"] for s in steps], axis=0)
+            step["skip"] = np.ascontiguousarray(skip, dtype=np.float32)
         merged.append(step)
     return merged
 

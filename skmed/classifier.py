@@ -21,8 +21,14 @@ from sklearn.utils.validation import (
 )
 
 from skmed import _numpy_training
-from skmed._ensemble import logistic_start, stratified_folds
-from skmed._missing import missing_mask
+from skmed._ensemble import class_sorted_order, logistic_start, stratified_folds
+from skmed._input_checks import (
+    check_no_missing_labels,
+    check_numeric_frame,
+    is_plain_float_matrix,
+    unique_labels,
+)
+from skmed._keras_state import load_snapshot, snapshot, stop_on_nan
 from skmed._network import (
     ACTIVATION_ALIASES,
     LINEAR_PATH,
@@ -296,21 +302,21 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         """Fit, or leave the estimator (and its live Keras model) exactly as it was on error."""
         state = dict(self.__dict__)
         model = state.get("_model")
-        snapshot = _snapshot(model) if model is not None else None
+        saved = snapshot(model) if model is not None else None
         try:
             return self._fit_unguarded(X, y, sample_weight, classes, incremental)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
-            if snapshot is not None:
-                _load_snapshot(model, *snapshot)
+            if saved is not None:
+                load_snapshot(model, *saved)
             raise
 
     def _fit_unguarded(self, X, y, sample_weight, classes, incremental):
         hidden = self._validated_hidden_layer_sizes()
         continuing = hasattr(self, "classes_") and (incremental or self.warm_start)
-        _check_numeric_frame(X)
-        _check_no_missing_labels(y)
+        check_numeric_frame(X)
+        check_no_missing_labels(y)
         X, y = validate_data(
             self,
             X,
@@ -324,11 +330,11 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
 
-        classes_seen = _unique_labels(y)
+        classes_seen = unique_labels(y)
         if continuing:
             classes_all = self.classes_
         elif incremental:
-            classes_all = _unique_labels(column_or_1d(classes))
+            classes_all = unique_labels(column_or_1d(classes))
         else:
             classes_all = classes_seen
         unknown = np.setdiff1d(classes_seen, classes_all)
@@ -373,10 +379,12 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 self._fit_members(hidden, X, y_enc, weights, seed)
         return self
 
-    def _single(self, hidden: tuple[int, ...], n_train: int | None = None) -> dict[str, Any]:
-        """The architecture of one network: hidden widths, batch norm, linear path's L2."""
+    def _single(self, hidden: tuple[int, ...], n_train: int) -> dict[str, Any]:
+        """The architecture of one network: hidden widths, batch norm, linear path's L2
+        (``LogisticRegression``'s penalty ``||W||^2 / (2 C)`` on the summed loss of ``n_train``
+        rows, written per row as the network's mean loss needs it)."""
         linear = self.linear_path and len(hidden) > 0
-        l2 = 1.0 / (2.0 * float(self.linear_C) * max(n_train or 1, 1)) if linear else None
+        l2 = 1.0 / (2.0 * float(self.linear_C) * n_train) if linear else None
         return {
             "hidden": hidden,
             "batch_normalization": bool(self.batch_normalization),
@@ -392,9 +400,8 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         self._record([history], incremental)
         network = describe_keras(model)
         self._check_finite(network)
+        self._drop_snapshot()
         self._model, self._network = model, network
-        for stale in ("_keras_weights", "_optimizer_weights"):  # the live model supersedes them
-            self.__dict__.pop(stale, None)
 
     def _fit_members(self, hidden, X, y, weights, seed):
         """Train ``n_members`` networks, each stopped on its own fold; merge them into one."""
@@ -420,8 +427,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
             self._check_finite(networks[-1])
         self._record(histories, incremental=False)
         self._network = merge_members(networks)
-        for stale in ("_keras_weights", "_optimizer_weights"):  # the live model supersedes them
-            self.__dict__.pop(stale, None)
+        self._drop_snapshot()
         if n_members == 1:
             self._model = model
             self._architecture = arch
@@ -432,6 +438,11 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 "linear_l2": self._single(hidden, len(y))["linear_l2"],
             }
             self._model = self._restore_model()
+
+    def _drop_snapshot(self):
+        """Forget the unpickled weights: the live (or rebuilt) model supersedes them."""
+        for stale in ("_keras_weights", "_optimizer_weights"):
+            self.__dict__.pop(stale, None)
 
     def _start_linear(self, model, X, y, weights, rows):
         """Set the linear path (and the output bias) to the member's logistic regression."""
@@ -573,7 +584,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 batch_size=batch_size,
                 epochs=epochs,
                 validation_data=validation,
-                callbacks=[*callbacks, _stop_on_nan(keras)],
+                callbacks=[*callbacks, stop_on_nan(keras)],
                 verbose=int(self.verbose),
                 shuffle=True,
             )
@@ -604,8 +615,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"{counts[counts > 0].min()} row(s). Set early_stopping=False, raise "
                 "validation_fraction, or provide more rows."
             )
-        order = np.random.default_rng(seed).permutation(len(y))
-        order = order[np.argsort(y[order], kind="stable")]  # by class, shuffled within
+        order = class_sorted_order(y, seed)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         val = np.concatenate([order[s : s + k] for s, k in zip(starts, n_val) if k > 0])
         del order
@@ -633,8 +643,8 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         # validate_data costs ~100 us, 5x the forward pass of one row: finite float arrays of
         # the right width, for a model fitted without feature names, skip it; anything else
         # (and every error) goes through scikit-learn's checks and messages
-        if hasattr(self, "feature_names_in_") or not _is_plain_float_matrix(X, self.n_features_in_):
-            _check_numeric_frame(X)
+        if hasattr(self, "feature_names_in_") or not is_plain_float_matrix(X, self.n_features_in_):
+            check_numeric_frame(X)
             X = validate_data(
                 self,
                 X,
@@ -685,14 +695,14 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         if getattr(self, "_keras_weights", None) is None:  # merged members: from the network
             set_keras_weights(model, self._network)
         else:
-            _load_snapshot(model, self._keras_weights, getattr(self, "_optimizer_weights", None))
+            load_snapshot(model, self._keras_weights, getattr(self, "_optimizer_weights", None))
         return model
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         model = state.pop("_model", None)
         if model is not None:  # snapshot the live Keras model as arrays; no Keras object pickled
-            state["_keras_weights"], state["_optimizer_weights"] = _snapshot(model)
+            state["_keras_weights"], state["_optimizer_weights"] = snapshot(model)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -702,88 +712,3 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "_network")
-
-
-def _snapshot(model) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The Keras model's weights and optimizer state, as arrays (copies)."""
-    weights = [np.array(w) for w in model.get_weights()]
-    optimizer = getattr(model, "optimizer", None)
-    slots = []
-    if optimizer is not None and optimizer.built:  # a merged model has not trained yet
-        slots = [np.array(v.numpy()) for v in optimizer.variables]
-    return weights, slots
-
-
-def _load_snapshot(model, weights, optimizer_state) -> None:
-    """Put weights (and, when given, the optimizer's state) back into a compiled Keras model."""
-    model.set_weights(weights)
-    if optimizer_state:
-        if not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
-        for variable, value in zip(model.optimizer.variables, optimizer_state, strict=True):
-            variable.assign(value)
-
-
-def _is_plain_float_matrix(X: Any, n_features: int) -> bool:
-    """A finite, non-empty 2D float32/float64 ndarray with ``n_features`` columns."""
-    return (
-        type(X) is np.ndarray
-        and X.ndim == 2
-        and X.dtype in (np.float32, np.float64)
-        and X.shape[0] > 0
-        and X.shape[1] == n_features
-        and bool(np.isfinite(X.sum()))  # a finite sum means no NaN or inf (overflow: not fast)
-    )
-
-
-def _stop_on_nan(keras):
-    """A silent TerminateOnNaN: fit then reports the divergence as one clear error."""
-
-    class StopOnNaN(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            loss = (logs or {}).get("loss")
-            if loss is not None and not np.isfinite(float(loss)):
-                self.model.stop_training = True
-
-    return StopOnNaN()
-
-
-def _check_no_missing_labels(y: Any) -> None:
-    """Name missing labels (None, NaN, pd.NA) before scikit-learn's checks trip over them."""
-    dtype = getattr(y, "dtype", None)
-    if y is None or (isinstance(dtype, np.dtype) and dtype.kind in "biuf"):
-        return  # no y, or numeric arrays: validate_data reports those itself
-    missing = np.flatnonzero(missing_mask(y)).tolist()
-    if missing:
-        raise ValueError(
-            f"y has {len(missing)} missing label(s) (None, NaN or pd.NA), e.g. at row(s) "
-            f"{missing[:5]}; drop or label those rows before fitting."
-        )
-
-
-def _unique_labels(y: np.ndarray) -> np.ndarray:
-    try:
-        return np.unique(y)
-    except TypeError as exc:  # e.g. a mix of str and float (NaN) in an object array
-        kinds = sorted({type(v).__name__ for v in y})
-        raise ValueError(
-            f"y mixes label types {kinds}; labels must all be strings or all numbers, with no "
-            "missing values."
-        ) from exc
-
-
-def _check_numeric_frame(X: Any) -> None:
-    """Name the text columns of a frame, instead of failing later on a float conversion."""
-    if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
-        return
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
-    bad = [col for col, dt in X.dtypes.items() if not (is_numeric_dtype(dt) or is_bool_dtype(dt))]
-    if bad:
-        values = X[bad[0]].dropna()
-        example = f" (e.g. {values.iloc[0]!r})" if len(values) else ""
-        raise ValueError(
-            f"MedicalMLPClassifier needs numeric features, but column(s) {[str(c) for c in bad]} "
-            f"are not numeric{example}. Encode them first, e.g. with OneHotEncoder in a "
-            "ColumnTransformer inside a Pipeline."
-        )

@@ -51,7 +51,7 @@ def test_logistic_start_handles_absent_classes(n_classes):
 def test_merged_members_compute_the_mean_logits():
     rng = np.random.default_rng(1)
 
-    def member(skip=True):
+    def member():
         net = [
             {"kernel": rng.normal(size=(4, 6)), "bias": rng.normal(size=6), "activation": "relu"},
             {"kernel": rng.normal(size=(6, 3)), "bias": rng.normal(size=3), "activation": "relu"},
@@ -68,10 +68,8 @@ def test_merged_members_compute_the_mean_logits():
     members = [member() for _ in range(3)]
     X = rng.normal(size=(50, 4))
     logits = []
-    for m in members:
-        linear = [dict(s, activation="linear") if i == 2 else s for i, s in enumerate(m)]
-        p = forward(linear, X)  # forward of the last step without the softmax: the logits
-        logits.append(p)
+    for m in members:  # each member's logits: its last step without the softmax
+        logits.append(forward([*m[:-1], dict(m[-1], activation="linear")], X))
     mean = np.mean(logits, axis=0)
     expected = np.exp(mean - mean.max(1, keepdims=True))
     expected /= expected.sum(1, keepdims=True)

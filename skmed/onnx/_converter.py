@@ -38,6 +38,7 @@ from skmed.onnx._wrappers import (
     NetworkProba,
     ProbaNode,
     Threshold,
+    split_model,
 )
 
 #: Lowest opset the converter writes (ReduceSum with axes as an input, GreaterOrEqual).
@@ -77,9 +78,7 @@ def as_head(model: Any) -> ExportHead:
     """Return ``model`` as an :class:`ExportHead` (a fitted MedicalMLPClassifier is wrapped)."""
     if isinstance(model, ExportHead):
         return model
-    proba = NetworkProba(model.network_, np.asarray(model.classes_))
-    costs = getattr(model, "class_weight_", None)
-    return ExportHead(proba, model.classes_, None, type(model).__name__, costs=costs)
+    return split_model(model)[1]
 
 
 def label_tensor_type(classes: np.ndarray) -> type:
