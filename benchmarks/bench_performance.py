@@ -11,7 +11,10 @@ Every figure of the performance goals (issues #2 and #6) comes from this script:
 4. skmed.runtime.OnnxClassifier vs a raw onnxruntime session on the same file;
 5. peak memory of a fit on 1,000,000 x 30 float32 rows, above the import baseline;
 6. cold start: ``import skmed``; a fresh process that loads an exported model and predicts one
-   row (wall time and peak RSS).
+   row (wall time and peak RSS);
+7. the default recipe (issue #15: linear path, five cross-fitted members with early stopping)
+   beside the same tasks' MLPClassifier() and LogisticRegression() defaults: fit time, and
+   1-row predict_proba in-process and through OnnxClassifier.
 
 Quote ratios from one run: absolute times move with the machine's load.
 
@@ -263,6 +266,54 @@ def runtime_pipelines():
     yield "mixed (labs, categories, symptom text)", mixed.fit(data.data, data.target), data.data
 
 
+def bench_default_recipe(quick: bool, rows: list, tmp: str) -> None:
+    """Defaults against defaults: what a user gets without setting a parameter."""
+    from sklearn.linear_model import LogisticRegression
+
+    from skmed import to_onnx
+    from skmed.runtime import OnnxClassifier
+
+    makers = {
+        "LogisticRegression()": lambda: LogisticRegression(max_iter=5000),
+        "MLPClassifier()": lambda: MLPClassifier(random_state=0),
+        "skmed MedicalMLPClassifier()": lambda: MedicalMLPClassifier(random_state=0),
+    }
+    for task, X, y in tasks(quick):
+        X_tr, X_te, y_tr, y_te = split_scale(X, y)
+        base = None
+        for name, make in makers.items():
+            fitted: list = []
+
+            def fit(make, fitted, X, y):
+                fitted.append(make().fit(X, y))
+
+            seconds = median_time(fit, 3, make, fitted, X_tr, y_tr)
+            model = fitted[-1]
+            one = [X_te[i : i + 1] for i in range(200)]
+            model.predict_proba(one[0])
+            t1 = median_time(each, 7, model.predict_proba, one) / len(one)
+            onnx_us = "-"
+            if name.startswith("skmed"):
+                path = os.path.join(tmp, "defaults.onnx")
+                to_onnx(model, X_te[:50], path=path)
+                runtime = OnnxClassifier(path)
+                runtime.predict_proba(one[0])
+                t_onnx = median_time(each, 7, runtime.predict_proba, one) / len(one)
+                onnx_us = f"{t_onnx * 1e6:,.0f}"
+            base = base or seconds
+            rows.append(
+                (
+                    task,
+                    name,
+                    f"{seconds:.2f}",
+                    f"{seconds / base:.1f}",
+                    f"{t1 * 1e6:,.0f}",
+                    onnx_us,
+                    f"{balanced_accuracy_score(y_te, model.predict(X_te)):.3f}",
+                )
+            )
+
+
 def _rows(X, i: int, n: int = 1):
     return X.iloc[i : i + n] if hasattr(X, "iloc") else X[i : i + n]
 
@@ -502,6 +553,20 @@ def main() -> None:
             "",
             table(("command", "wall s", "peak RSS MiB"), cold),
         ]
+        recipe = []
+        bench_default_recipe(args.quick, recipe, tmp)
+        out += [
+            "",
+            "## Default settings: fit time and 1-row latency (median of 3 fits, 7 x 200 rows)",
+            "",
+            table(
+                (
+                    "data", "estimator", "fit s", "x LogisticRegression", "1-row us",
+                    "1-row us via OnnxClassifier", "balanced acc",
+                ),
+                recipe,
+            ),
+        ]  # fmt: skip
     out += ["", f"Total benchmark time {time.perf_counter() - start:.0f} s."]
     text = "\n".join(out)
     print(text)

@@ -145,3 +145,22 @@ def test_onnx_carries_the_linear_path_members_and_cost_weighted_labels(tmp_path,
         argmax = pipe.classes_[np.argmax(pipe.predict_proba(X), axis=1)]
         assert (runtime.predict(X) == "c").sum() > (argmax == "c").sum()
         assert "decision_weights" in runtime.metadata
+
+
+def test_the_defaults_leave_the_logistic_regression_where_there_are_interactions():
+    # risk driven by an interaction and a curve that no linear model sees: the hidden layers
+    # must take over from the linear path's start (on held-out rows)
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    age, lab = rng.normal(size=(2, n))
+    logit = -1 + 1.5 * np.sign(lab) * age + (age**2 - 1)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    X = np.column_stack([age, lab, rng.normal(size=n)])
+    train, test = slice(0, 3000), slice(3000, None)
+    lr = LogisticRegression().fit(X[train], y[train])
+    clf = MedicalMLPClassifier(random_state=0).fit(X[train], y[train])
+    auc_lr = roc_auc_score(y[test], lr.predict_proba(X[test])[:, 1])
+    auc = roc_auc_score(y[test], clf.predict_proba(X[test])[:, 1])
+    assert auc > auc_lr + 0.15, (auc, auc_lr)
