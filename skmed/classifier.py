@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 )
 
 from skmed import _numpy_training
-from skmed._ensemble import class_sorted_order, logistic_start, stratified_folds
+from skmed._ensemble import logistic_start, stratified_folds, validation_rows
 from skmed._input_checks import (
     check_no_missing_labels,
     check_numeric_frame,
@@ -599,27 +599,8 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         return {key: [float(v) for v in values] for key, values in history.items()}
 
     def _validation_split(self, X, y, weights, seed):
-        """Training row indices and the (copied) stratified validation rows.
-
-        ``validation_fraction`` of each class (at least one row, and at least one left to
-        train), drawn with ``seed``. Written out rather than ``train_test_split``, whose
-        stratified shuffle peaks at ~9 index arrays of the data's length (75 MB on 1M rows).
-        """
-        counts = np.bincount(y, minlength=self.classes_.size)
-        n_val = np.round(counts * self.validation_fraction).astype(np.int64)
-        n_val = np.where(counts > 0, np.clip(n_val, 1, np.maximum(counts - 1, 1)), 0)
-        if counts[counts > 0].min() < 2:
-            raise ValueError(
-                f"early_stopping needs a stratified validation split of {self.validation_fraction}"
-                f" of {len(y)} rows, with every class in both parts; the smallest class has "
-                f"{counts[counts > 0].min()} row(s). Set early_stopping=False, raise "
-                "validation_fraction, or provide more rows."
-            )
-        order = class_sorted_order(y, seed)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        val = np.concatenate([order[s : s + k] for s, k in zip(starts, n_val) if k > 0])
-        del order
-        val.sort()
+        """Training row indices and the (copied) stratified validation rows."""
+        val = validation_rows(y, self.classes_.size, float(self.validation_fraction), seed)
         is_val = np.zeros(len(y), dtype=bool)
         is_val[val] = True
         return np.flatnonzero(~is_val), (X[val], y[val], weights[val])
