@@ -289,7 +289,7 @@ def bench_default_recipe(quick: bool, rows: list, tmp: str) -> None:
 
             seconds = median_time(fit, 3, make, fitted, X_tr, y_tr)
             model = fitted[-1]
-            one = [X_te[i : i + 1] for i in range(200)]
+            one = [X_te[i : i + 1] for i in range(min(200, len(X_te)))]
             model.predict_proba(one[0])
             t1 = median_time(each, 7, model.predict_proba, one) / len(one)
             onnx_us = "-"
