@@ -8,7 +8,7 @@ import pytest
 from conftest import FAST
 from scipy import sparse
 from sklearn.base import clone
-from sklearn.metrics import recall_score
+from sklearn.metrics import log_loss, recall_score
 
 from skmed import MedicalMLPClassifier
 
@@ -189,11 +189,14 @@ def test_partial_fit_continues_training(iris_scaled):
 def test_warm_start_continues_from_current_weights(iris_scaled):
     X, y = iris_scaled
     clf = MedicalMLPClassifier(**dict(FAST, epochs=5), warm_start=True, random_state=0).fit(X, y)
-    first_loss = clf.history_["loss"][-1]
+    # the fit's five members are merged: warm start continues that network (with a fresh Adam
+    # state, whose first steps move every weight by ~learning_rate), so compare with its loss;
+    # a re-initialised network would start near log(3) = 1.10
+    merged_loss = log_loss(y, clf.predict_proba(X))
     clf.fit(X, y)
     assert len(clf.history_["loss"]) == 10
     assert clf.n_iter_ == 5
-    assert clf.history_["loss"][5] < first_loss + 1e-3  # no re-initialisation jump
+    assert clf.history_["loss"][5] < merged_loss + 0.1  # no re-initialisation jump
     cold = clone(clf).set_params(warm_start=False).fit(X, y)
     assert len(cold.history_["loss"]) == 5
 
