@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
 
+from skmed._schema import InputError
+
 __all__ = [
     "AtomicFiles",
     "atomic_write",
@@ -206,7 +208,7 @@ _FALSE = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
 
 def iter_prediction_chunks(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | IO[bytes],
     inputs: list[tuple[str, str]],
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -219,8 +221,8 @@ def iter_prediction_chunks(
 
     Parameters
     ----------
-    path : str or path-like
-        The CSV file, with a header row.
+    path : str, path-like or binary file object
+        The CSV file, with a header row (a file object: read as it is, e.g. a request body).
     inputs : list of (name, kind)
         The model's input columns and their kinds (``"double"``, ``"float"``, ``"int64"``,
         ``"bool"``, ``"string"``), as in the model's input schema.
@@ -238,13 +240,18 @@ def iter_prediction_chunks(
     ------
     ValueError
         If the file is empty or malformed, lacks a model column, or a value cannot be converted
-        (the message names the column, the line number and the value).
+        (the message names the column, the line number and the value; an
+        :class:`~skmed._schema.InputError` with the column and the 0-based data row).
     """
     import pandas as pd
 
-    path = _check_input_file(path)
+    if hasattr(path, "read"):
+        source: Any = path
+        path = "the CSV data"
+    else:
+        source = path = _check_input_file(path)
     try:
-        reader = pd.read_csv(path, dtype=str, chunksize=chunk_size)
+        reader = pd.read_csv(source, dtype=str, chunksize=chunk_size)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise _parser_error(path, exc) from None
     first_line = 2  # line 1 is the header
@@ -261,23 +268,31 @@ def iter_prediction_chunks(
             if n_chunks == 0:
                 missing = [name for name, _ in inputs if name not in frame.columns]
                 if missing:
-                    raise ValueError(
+                    raise InputError(
                         f"{path!r} lacks column(s) {describe_names(missing)} that the model "
-                        f"needs; it has {describe_names(frame.columns)}."
+                        f"needs; it has {describe_names(frame.columns)}.",
+                        column=missing[0],
                     )
             n_chunks += 1
             columns = {name: _convert(frame[name], kind, name, first_line) for name, kind in inputs}
             yield frame, columns
             first_line += len(frame)
         if n_chunks == 0:
-            raise ValueError(f"{path!r} has a header but no data rows.")
+            raise InputError(f"{path!r} has a header but no data rows.")
 
 
-def _first_bad(mask: Any, values: Any, name: str, first_line: int, expected: str) -> ValueError:
+def _error(name: str, first_line: int, i: int, text: str) -> InputError:
+    """The error for data row ``i`` of a chunk whose first row is on line ``first_line``."""
+    return InputError(
+        f"column {name!r}, line {first_line + i}: {text}", column=name, row=first_line - 2 + i
+    )
+
+
+def _first_bad(mask: Any, values: Any, name: str, first_line: int, expected: str) -> InputError:
     import numpy as np
 
     i = int(np.flatnonzero(mask)[0])
-    return ValueError(f"column {name!r}, line {first_line + i}: {values[i]!r} is not {expected}.")
+    return _error(name, first_line, i, f"{values[i]!r} is not {expected}.")
 
 
 def _convert(series: Any, kind: str, name: str, first_line: int) -> Any:
@@ -297,9 +312,12 @@ def _convert(series: Any, kind: str, name: str, first_line: int) -> Any:
             text = series.to_numpy(dtype=object, na_value=None)
             i = int(np.flatnonzero(bad)[0])
             if not present[i] or not str(text[i]).strip():
-                raise ValueError(
-                    f"column {name!r}, line {first_line + i}: missing value in a boolean column "
-                    "(the model cannot take missing values there)."
+                raise _error(
+                    name,
+                    first_line,
+                    i,
+                    "missing value in a boolean column (the model cannot take missing values "
+                    "there).",
                 )
             raise _first_bad(bad, text, name, first_line, "a boolean (true/false, 1/0)")
         return is_true
@@ -318,19 +336,18 @@ def _convert(series: Any, kind: str, name: str, first_line: int) -> Any:
             elif word in ("true", "false"):
                 numbers[k] = 1.0 if word == "true" else 0.0
             else:
-                raise ValueError(
-                    f"column {name!r}, line {first_line + k}: {text[k]!r} is not a number."
-                )
+                raise _error(name, first_line, k, f"{text[k]!r} is not a number.")
     infinite = np.isinf(numbers)
     if infinite.any():
         text = series.to_numpy(dtype=object, na_value=None)
         raise _first_bad(infinite, text, name, first_line, "a finite number")
     if kind == "int64":
         if not present.all():
-            line = first_line + int(np.flatnonzero(~present)[0])
-            raise ValueError(
-                f"column {name!r}, line {line}: missing value in an integer column (the model "
-                "cannot take missing values there)."
+            raise _error(
+                name,
+                first_line,
+                int(np.flatnonzero(~present)[0]),
+                "missing value in an integer column (the model cannot take missing values there).",
             )
         fractional = numbers != np.round(numbers)
         if fractional.any():

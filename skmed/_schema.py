@@ -38,6 +38,28 @@ KIND_DTYPES: dict[str, Any] = {
 MISSING_TEXT = ""
 
 
+class InputError(ValueError):
+    """Rows that the model cannot take, with the column and row at fault when there is one.
+
+    A ``ValueError``, so ``except ValueError`` keeps working; a server reads ``column`` and
+    ``row`` to answer which field of which row is wrong.
+
+    Parameters
+    ----------
+    message : str
+        The explanation, naming the column and row.
+    column : str, default=None
+        The input column at fault.
+    row : int, default=None
+        The 0-based position of the row at fault in the batch.
+    """
+
+    def __init__(self, message: str, column: str | None = None, row: int | None = None) -> None:
+        super().__init__(message)
+        self.column = column
+        self.row = row
+
+
 @dataclass(frozen=True)
 class InputSpec:
     """One graph input.
@@ -174,9 +196,10 @@ class Schema:
                 parts.append(f"missing column(s) {missing}")
             if extra:
                 parts.append(f"unexpected column(s) {extra}")
-            raise ValueError(
+            raise InputError(
                 f"X does not match the model's columns: {'; '.join(parts)}. "
-                f"The model expects {self.columns}."
+                f"The model expects {self.columns}.",
+                column=(missing or extra)[0],
             )
         if is_frame(X):  # a frame's columns share its length
             lengths = {len(X)}
@@ -184,9 +207,9 @@ class Schema:
             n_rows = {name: len(values) for name, values in columns.items()}
             lengths = set(n_rows.values())
             if len(lengths) > 1:
-                raise ValueError(f"The columns of X have different lengths: {n_rows}.")
+                raise InputError(f"The columns of X have different lengths: {n_rows}.")
         if not lengths or 0 in lengths:
-            raise ValueError("X is an empty batch (0 rows); pass at least one row.")
+            raise InputError("X is an empty batch (0 rows); pass at least one row.")
         return {
             spec.onnx_name: _convert_column(columns[spec.name], spec).reshape(-1, 1)
             for spec in self.inputs
@@ -195,7 +218,7 @@ class Schema:
     def _matrix_feeds(self, X: Any) -> dict[str, np.ndarray]:
         (spec,) = self.inputs
         if isinstance(X, Mapping) or (isinstance(X, list) and X and isinstance(X[0], Mapping)):
-            raise ValueError(
+            raise InputError(
                 "This model was exported from a numeric array, so it takes a 2D array of "
                 f"{spec.width} features, not named columns."
             )
@@ -204,16 +227,16 @@ class Schema:
         try:
             array = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"X must be a numeric 2D array: {exc}") from None
+            raise InputError(f"X must be a numeric 2D array: {exc}") from None
         if array.ndim != 2:
-            raise ValueError(
+            raise InputError(
                 f"X must be a 2D array of shape (n_samples, {spec.width}); got {array.ndim} "
                 f"dimension(s) with shape {array.shape}."
             )
         if array.shape[0] == 0:
-            raise ValueError("X is an empty batch (0 rows); pass at least one row.")
+            raise InputError("X is an empty batch (0 rows); pass at least one row.")
         if array.shape[1] != spec.width:
-            raise ValueError(
+            raise InputError(
                 f"X has {array.shape[1]} features, but the model expects {spec.width}."
             )
         return {spec.onnx_name: array.astype(KIND_DTYPES[spec.kind], copy=False)}
@@ -317,20 +340,22 @@ def _as_columns(X: Any, expected: list[str]) -> dict[str, Any]:
         for i, record in enumerate(X):
             absent = [k for k in keys if k not in record]
             if absent:
-                raise ValueError(f"Record {i} has no value for column(s) {absent}.")
+                raise InputError(
+                    f"Record {i} has no value for column(s) {absent}.", column=absent[0], row=i
+                )
         return {str(k): [record[k] for record in X] for k in keys}
     if isinstance(X, (list, tuple)) and len(X) == 0:
-        raise ValueError("X is an empty batch (0 rows); pass at least one row.")
+        raise InputError("X is an empty batch (0 rows); pass at least one row.")
     array = np.asarray(X, dtype=object)
     if array.ndim != 2:
-        raise ValueError(
+        raise InputError(
             "X must be a pandas frame, a dict of columns, a list of record dicts or a 2D array; "
             f"got {type(X).__name__} with {array.ndim} dimension(s)."
         )
     if array.shape[0] == 0:
-        raise ValueError("X is an empty batch (0 rows); pass at least one row.")
+        raise InputError("X is an empty batch (0 rows); pass at least one row.")
     if array.shape[1] != len(expected):
-        raise ValueError(
+        raise InputError(
             f"X has {array.shape[1]} features, but the model expects {len(expected)}: {expected}."
         )
     return {name: array[:, j] for j, name in enumerate(expected)}
@@ -342,38 +367,70 @@ def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
         return values.to_numpy(dtype=object, na_value=MISSING_TEXT)
     if hasattr(values, "to_numpy"):
         values = values.to_numpy(dtype=object) if spec.kind == "string" else values.to_numpy()
-    array = np.asarray(values) if spec.kind != "string" else np.asarray(values, dtype=object)
+    # a list of numbers and text would become all text: keep each value's own type
+    as_object = spec.kind == "string" or isinstance(values, (list, tuple))
+    array = np.asarray(values, dtype=object) if as_object else np.asarray(values)
     if array.ndim != 1:
         array = array.reshape(-1) if array.ndim == 2 and array.shape[1] == 1 else array
     if array.ndim != 1:
-        raise ValueError(f"Column {spec.name!r} must be one-dimensional; got {array.shape}.")
+        raise InputError(
+            f"Column {spec.name!r} must be one-dimensional; got {array.shape}.", column=spec.name
+        )
     if spec.kind == "string":
         return _text_column(array, spec.name)
     if array.dtype.kind in "OUS":
-        bad = [v for v in array.tolist() if isinstance(v, str) or not _is_number_or_missing(v)]
-        if bad:
-            raise ValueError(
-                f"Column {spec.name!r} must hold numbers ({spec.kind}), but holds "
-                f"{type(bad[0]).__name__} value {bad[0]!r}."
-            )
-        array = np.array([np.nan if is_missing(v) else v for v in array.tolist()])
+        values = array.tolist()
+        for i, v in enumerate(values):
+            if isinstance(v, str) or not _is_number_or_missing(v):
+                expected = (
+                    "booleans (True/False)" if spec.kind == "bool" else f"numbers ({spec.kind})"
+                )
+                raise InputError(
+                    f"Column {spec.name!r} must hold {expected}, but row {i} holds "
+                    f"{type(v).__name__} value {v!r}.",
+                    column=spec.name,
+                    row=i,
+                )
+        array = np.array([np.nan if is_missing(v) else v for v in values])
     if spec.kind in ("double", "float"):
         return array.astype(KIND_DTYPES[spec.kind])
     if spec.kind == "bool":
-        if array.dtype.kind != "b" and not np.isin(array, (0, 1)).all():
-            raise ValueError(f"Column {spec.name!r} must hold booleans (True/False).")
+        if array.dtype.kind == "f" and np.isnan(array).any():
+            row = int(np.flatnonzero(np.isnan(array))[0])
+            raise InputError(
+                f"Column {spec.name!r} is a boolean column in the model and cannot hold missing "
+                f"values (row {row} is missing).",
+                column=spec.name,
+                row=row,
+            )
+        if array.dtype.kind != "b":
+            bad = np.flatnonzero(~np.isin(array, (0, 1)))
+            if bad.size:
+                raise InputError(
+                    f"Column {spec.name!r} must hold booleans (True/False), but row "
+                    f"{int(bad[0])} holds {array[bad[0]].item()!r}.",
+                    column=spec.name,
+                    row=int(bad[0]),
+                )
         return array.astype(np.bool_)
     # int64
     if array.dtype.kind == "f":
-        if np.isnan(array).any():
-            raise ValueError(
+        nan = np.flatnonzero(np.isnan(array))
+        if nan.size:
+            raise InputError(
                 f"Column {spec.name!r} is an integer column in the model and cannot hold missing "
-                "values."
+                f"values (row {int(nan[0])} is missing).",
+                column=spec.name,
+                row=int(nan[0]),
             )
-        if not np.array_equal(array, np.round(array)):
-            raise ValueError(
-                f"Column {spec.name!r} must hold integers (int64), but holds fractional values "
-                f"such as {array[array != np.round(array)][0].item()!r}."
+        fractional = np.flatnonzero(array != np.round(array))
+        if fractional.size:
+            i = int(fractional[0])
+            raise InputError(
+                f"Column {spec.name!r} must hold integers (int64), but row {i} holds the "
+                f"fractional value {array[i].item()!r}.",
+                column=spec.name,
+                row=i,
             )
     return array.astype(np.int64)
 
@@ -390,9 +447,11 @@ def _text_column(array: np.ndarray, name: str) -> np.ndarray:
     for i in np.flatnonzero(~is_text).tolist():
         value = array[i]
         if not is_missing(value):
-            raise ValueError(
+            raise InputError(
                 f"Column {name!r} must hold text (string), but row {i} holds "
-                f"{type(value).__name__} value {value!r}."
+                f"{type(value).__name__} value {value!r}.",
+                column=name,
+                row=i,
             )
         out[i] = MISSING_TEXT
     return out

@@ -1,8 +1,9 @@
-"""The ``skmed`` command line: ``demo``, ``train``, ``predict`` and ``inspect``.
+"""The ``skmed`` command line: ``demo``, ``train``, ``predict``, ``inspect`` and ``serve``.
 
 This module only parses arguments, calls library functions and prints. Heavy imports happen
-inside the command functions: ``skmed predict`` and ``skmed inspect`` load onnxruntime, numpy
-and pandas only -- never scikit-learn, Keras or a Keras backend.
+inside the command functions: ``skmed predict``, ``skmed inspect`` and ``skmed serve`` load
+onnxruntime, numpy and pandas only (``serve`` also Starlette and uvicorn) -- never scikit-learn,
+Keras or a Keras backend.
 
 Errors from the library (bad files, bad columns, bad models) are printed as one line,
 ``skmed: error: <message>``, with exit status 1; usage errors exit with status 2. ``--debug``
@@ -645,7 +646,95 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print JSON instead of text")
     inspect.add_argument("--full", action="store_true", help="do not shorten long metadata values")
     inspect.set_defaults(func=cmd_inspect)
+    _add_serve(sub, common, raw)
     return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from skmed.serve import serve
+    except ImportError as exc:
+        raise CommandError(
+            f"skmed serve needs Starlette and uvicorn ({exc.name} is not installed): "
+            "pip install 'skmed[serve]'."
+        ) from None
+    serve(
+        args.models,
+        host=args.host,
+        port=args.port,
+        token_file=args.token_file,
+        insecure=args.insecure,
+        max_body_bytes=args.max_body_bytes,
+        max_rows=args.max_rows,
+        max_concurrency=args.max_concurrency,
+        form=not args.no_form,
+    )
+    return 0
+
+
+def _add_serve(sub: Any, common: argparse.ArgumentParser, raw: Any) -> None:
+    serve = sub.add_parser(
+        "serve",
+        parents=[common],
+        formatter_class=raw,
+        help="serve ONNX models over HTTP: JSON/CSV API, OpenAPI document, web form",
+        description=(
+            "Serve models written by skmed train or skmed.to_onnx over HTTP until Ctrl-C or\n"
+            "SIGTERM (in-flight requests finish first). Endpoints: POST /v1/predict, GET\n"
+            "/v1/model, GET /healthz, GET /readyz, GET /openapi.json, and the web form at /.\n"
+            "Several models are served under /v1/models/NAME/... (NAME: the file's stem, or\n"
+            "NAME=PATH).\n\n"
+            "Binds 127.0.0.1 unless --host says otherwise. A bearer token (--token-file, or\n"
+            "$SKMED_SERVE_TOKEN) protects /v1/ and /openapi.json; another address than loopback\n"
+            "is refused without one unless --insecure. Request rows and values are never\n"
+            "logged. Needs pip install 'skmed[serve]'."
+        ),
+        epilog=(
+            "examples:\n"
+            "  skmed serve model.onnx\n"
+            "  skmed serve triage=a.onnx sepsis=b.onnx --port 9000\n"
+            "  skmed serve model.onnx --host 0.0.0.0 --token-file /run/secrets/skmed-token"
+        ),
+    )
+    serve.add_argument("models", nargs="+", metavar="[NAME=]model.onnx", help="models to serve")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument(
+        "--port",
+        type=_non_negative_int,
+        default=8000,
+        help="port; 0 picks a free one (default: 8000)",
+    )
+    serve.add_argument(
+        "--token-file", metavar="PATH", help="file whose first line is the bearer token"
+    )
+    serve.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow a non-loopback --host without a token (e.g. behind an authenticating proxy)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=_positive_int,
+        default=10_000_000,
+        metavar="BYTES",
+        help="largest request body (default: 10000000)",
+    )
+    serve.add_argument(
+        "--max-rows",
+        type=_positive_int,
+        default=10_000,
+        metavar="ROWS",
+        help="most rows per request (default: 10000)",
+    )
+    serve.add_argument(
+        "--max-concurrency",
+        type=_positive_int,
+        default=256,
+        metavar="N",
+        help="connections served at once; more get 503 (default: 256)",
+    )
+    serve.add_argument("--no-form", action="store_true", help="do not serve the web form at /")
+    serve.set_defaults(func=cmd_serve)
 
 
 def _debug_requested(args: argparse.Namespace | None, argv: Sequence[str]) -> bool:

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import onnxruntime
 
-from skmed._schema import Schema
+from skmed._profile import FeedCheck, InputProfile
+from skmed._schema import InputError, Schema
 
-__all__ = ["ModelFormatError", "OnnxClassifier"]
+__all__ = ["InputError", "ModelFormatError", "OnnxClassifier"]
 
 _FORMAT_PREFIX = "skmed-onnx/"
 _SUPPORTED_FORMATS = ("skmed-onnx/1",)
@@ -65,6 +66,11 @@ class OnnxClassifier:
         The graph inputs: ``layout`` (``"columns"``: one input per frame column, or
         ``"matrix"``: one numeric ``X``) and, per input, its ``name`` and element ``kind``
         (``"double"``, ``"float"``, ``"int64"``, ``"bool"`` or ``"string"``).
+    input_profile : InputProfile or None
+        Per input column: its role, whether it may be missing, its categories or symptoms, and
+        an aggregate summary of the training rows (None for a matrix model or an older file).
+        Rows that the Python pipeline would refuse (a missing value with no imputer, a category
+        its encoder refuses) raise :class:`InputError` here too.
 
     Raises
     ------
@@ -121,6 +127,9 @@ class OnnxClassifier:
             self.threshold: dict[str, Any] | None = (
                 json.loads(meta["threshold"]) if "threshold" in meta else None
             )
+            self.input_profile: InputProfile | None = (
+                InputProfile.from_json(meta["input_profile"]) if "input_profile" in meta else None
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFormatError(f"{source} has incomplete skmed metadata: {exc!r}.") from None
         graph_inputs = {i.name for i in self._session.get_inputs()}
@@ -135,6 +144,8 @@ class OnnxClassifier:
             np.asarray(schema.columns, dtype=object) if schema.layout == "columns" else None
         )
         self.n_features_in_ = schema.n_features
+        check = FeedCheck(self.input_profile, schema) if self.input_profile else None
+        self._check = check or None
 
     # ------------------------------------------------------------------ prediction
 
@@ -189,6 +200,8 @@ class OnnxClassifier:
 
     def _run(self, X: Any, outputs: list[str]) -> list[np.ndarray]:
         feeds = self._schema.feeds(X)
+        if self._check is not None:
+            self._check(feeds)
         n = len(next(iter(feeds.values()))) if feeds else 0
         try:  # only the outputs asked for (converting unused string labels costs time)
             if n <= _BLOCK_ROWS:

@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
 from skmed import MedicalMLPClassifier, to_onnx  # noqa: E402
-from skmed.runtime import ModelFormatError, OnnxClassifier  # noqa: E402
+from skmed.runtime import InputError, ModelFormatError, OnnxClassifier  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(hidden_layer_sizes=(16,), epochs=20, early_stopping=False, random_state=0)
@@ -169,11 +169,12 @@ def test_missing_and_extra_columns(runtime, mixed):
 def test_wrongly_typed_columns(runtime, mixed):
     X = mixed[1].iloc[:3]
     with pytest.raises(
-        ValueError,
-        match=r"Column 'bmi' must hold numbers \(double\), but holds "
+        InputError,
+        match=r"Column 'bmi' must hold numbers \(double\), but row 1 holds "
         r"str value 'obese'",
-    ):
-        runtime.predict(X.assign(bmi=["obese", 20.0, 21.0]))
+    ) as info:
+        runtime.predict(X.assign(bmi=[20.0, "obese", 21.0]))
+    assert (info.value.column, info.value.row) == ("bmi", 1)
     with pytest.raises(
         ValueError,
         match=r"Column 'sex' must hold text \(string\), but row 0 "
@@ -182,13 +183,14 @@ def test_wrongly_typed_columns(runtime, mixed):
         runtime.predict(X.assign(sex=[1, 0, 1]))
     with pytest.raises(
         ValueError,
-        match="Column 'age' is an integer column in the model and cannot hold missing values",
+        match=r"Column 'age' is an integer column in the model and cannot hold missing "
+        r"values \(row 1 is missing\)",
     ):
         runtime.predict(X.assign(age=[50.0, np.nan, 60.0]))
     with pytest.raises(
         ValueError,
-        match=r"Column 'age' must hold integers \(int64\), but holds "
-        r"fractional values such as 50.5",
+        match=r"Column 'age' must hold integers \(int64\), but row 0 holds the "
+        r"fractional value 50.5",
     ):
         runtime.predict(X.assign(age=[50.5, 40.0, 60.0]))
 

@@ -16,6 +16,7 @@ from skmed._json import jsonable
 from skmed._schema import MISSING_TEXT, Schema, schema_from_sample
 from skmed._sklearn_utils import column_positions
 from skmed.onnx._graph import cast_inputs, rewrite_imputers, split_matrix_input
+from skmed.onnx._profile import build_profile
 from skmed.onnx._wrappers import SUPPORTED_LAST_STEPS, ExportHead, Steps, split_model
 
 #: Value of the ``skmed_format`` metadata key; the runtime refuses files without it.
@@ -40,6 +41,7 @@ RESERVED_KEYS = frozenset(
         "calibration",
         "estimator",
         "missing_text",
+        "input_profile",
     }
 )
 
@@ -62,6 +64,7 @@ def to_onnx(
     path: str | os.PathLike[str] | None = None,
     target_opset: int | None = None,
     metadata: dict[str, Any] | None = None,
+    reference_data: Any = "sample",
     check: bool = True,
 ) -> onnx.ModelProto:
     """Export a fitted model, with its preprocessing, as one ONNX graph.
@@ -85,6 +88,13 @@ def to_onnx(
     metadata : dict, default=None
         Free-form entries stored in the file's ``metadata_props`` (values that are not strings
         are stored as JSON). Keys may not be one of skmed's own keys.
+    reference_data : pandas.DataFrame, "sample" or None, default="sample"
+        Training rows summarised per column in the ``input_profile`` metadata (for a model
+        exported from a frame): counts, the share missing, quantiles and category counts, each
+        stored only when at least 10 rows lie behind it, quantiles rounded to 3 significant
+        digits, never a row (see :doc:`/serving`). ``"sample"`` summarises ``X_sample``; None
+        stores what the pipeline does with each column (its categories, whether it imputes)
+        but no summary of the data.
     check : bool, default=True
         Run the exported graph with onnxruntime on ``X_sample`` and raise if its probabilities
         or labels differ from ``model``'s.
@@ -111,7 +121,10 @@ def to_onnx(
     schema = schema_from_sample(X_sample)
     _check_steps(steps)
     steps = _adapt_steps(steps, schema)
+    reference = _reference(reference_data, X_sample)
     onx, schema = _convert(steps, head, schema, target_opset)
+    if schema.layout == "columns":
+        user_metadata["input_profile"] = build_profile(steps, schema, reference).to_json()
     _set_metadata(onx, model, head, schema, user_metadata)
     if check:
         _check_parity(onx, model, X_sample, head)
@@ -292,6 +305,21 @@ def _loads(onx: onnx.ModelProto) -> str | None:
 
 
 # ---------------------------------------------------------------------- metadata
+
+
+def _reference(reference_data: Any, X_sample: Any) -> Any:
+    if isinstance(reference_data, str):
+        if reference_data != "sample":
+            raise ValueError(
+                f"reference_data must be a frame, 'sample' or None; got {reference_data!r}."
+            )
+        return X_sample
+    if reference_data is not None and not hasattr(reference_data, "columns"):
+        raise TypeError(
+            "reference_data must be a pandas frame of training rows, 'sample' or None; got "
+            f"{type(reference_data).__name__}."
+        )
+    return reference_data
 
 
 def _user_metadata(metadata: dict[str, Any] | None) -> dict[str, str]:

@@ -1,0 +1,192 @@
+"""Running the server: the bind and token rules, then uvicorn on a socket bound here."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+
+__all__ = ["TOKEN_ENV", "load_token", "serve"]
+
+#: Environment variable holding the bearer token when no token file is given.
+TOKEN_ENV = "SKMED_SERVE_TOKEN"
+
+log = logging.getLogger("skmed.serve")
+
+
+def load_token(token_file: str | os.PathLike[str] | None) -> str | None:
+    """The bearer token: the file's first line, else ``$SKMED_SERVE_TOKEN``, else None.
+
+    Raises
+    ------
+    ValueError
+        If the file is missing or empty, or the token is shorter than 16 characters.
+    """
+    if token_file is not None:
+        path = os.fspath(token_file)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                token = handle.readline().strip()
+        except OSError as exc:
+            raise ValueError(f"Cannot read the token file {path!r}: {exc.strerror}.") from None
+        where = f"the token file {path!r}"
+    else:
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        if not token:
+            return None
+        where = f"${TOKEN_ENV}"
+    if len(token) < 16:
+        raise ValueError(
+            f"The token in {where} has {len(token)} characters; use at least 16 (e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+        )
+    if any(c.isspace() for c in token):
+        raise ValueError(f"The token in {where} contains whitespace.")
+    return token
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only reaches this machine (127.0.0.0/8, ::1 or localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    paths: Sequence[str],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    token_file: str | None = None,
+    insecure: bool = False,
+    max_body_bytes: int = 10_000_000,
+    max_rows: int = 10_000,
+    max_concurrency: int = 256,
+    form: bool = True,
+    graceful_seconds: int = 30,
+) -> None:
+    """Serve exported models over HTTP until SIGINT / SIGTERM (in-flight requests finish).
+
+    Parameters
+    ----------
+    paths : sequence of str
+        ``.onnx`` files, each ``path`` or ``name=path``.
+    host : str, default="127.0.0.1"
+        Address to bind. Another than loopback needs a token, or ``insecure=True``.
+    port : int, default=8000
+        Port (0: any free port; the address is printed).
+    token_file : str, default=None
+        File whose first line is the bearer token; else ``$SKMED_SERVE_TOKEN``; else no auth.
+    insecure : bool, default=False
+        Allow a non-loopback address without a token.
+    max_body_bytes, max_rows : int
+        Largest request body, and rows per request.
+    max_concurrency : int, default=256
+        Connections served at once; more are answered 503.
+    form : bool, default=True
+        Serve the web form.
+    graceful_seconds : int, default=30
+        How long shutdown waits for in-flight requests.
+
+    Raises
+    ------
+    ValueError
+        On a bad model file or name, a bad token, or a non-loopback address without a token.
+    """
+    import uvicorn
+
+    from skmed.serve._app import create_app
+    from skmed.serve._model import ServedModel
+
+    token = load_token(token_file)
+    if not is_loopback(host) and token is None and not insecure:
+        raise ValueError(
+            f"Refusing to listen on {host!r} without a bearer token: patient data would cross "
+            f"the network unauthenticated. Give --token-file (or ${TOKEN_ENV}), or pass "
+            "--insecure if a proxy in front of this server authenticates."
+        )
+    models = []
+    for item in paths:
+        name, sep, path = item.partition("=")
+        if not sep or os.path.exists(item):
+            name, path = None, item  # type: ignore[assignment]
+        models.append(ServedModel(path, name=name, max_rows=max_rows))
+    app = create_app(models, token=token, max_body_bytes=max_body_bytes, form=form)
+    _configure_logging()
+    sock = _bind(host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    print(
+        f"skmed serve: http://{shown}:{bound_port}/ (models: {', '.join(m.name for m in models)};"
+        f" auth: {'bearer token' if token else 'off'})",
+        file=sys.stderr,
+        flush=True,
+    )
+    config = uvicorn.Config(
+        app,
+        access_log=False,  # our own log line per request, with nothing from the request body
+        log_level="warning",
+        server_header=False,
+        limit_concurrency=max_concurrency,
+        timeout_graceful_shutdown=graceful_seconds,
+    )
+    _server_class()(config).run(sockets=[sock])
+    print("skmed serve: stopped", file=sys.stderr, flush=True)
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, exiting normally (status 0) after a graceful stop.
+
+        uvicorn re-raises SIGINT / SIGTERM once it has shut down, so the process would die by
+        the signal and skip its exit handlers; a stop that was asked for is not a failure.
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            signals = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ValueError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _configure_logging() -> None:
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False

@@ -1,0 +1,155 @@
+"""The web form of ``skmed serve`` in a real browser: headless Chromium driven by Selenium.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them and sets
+``SKMED_REQUIRE_BROWSER=1``, so CI fails rather than skips when they are missing). With
+``SKMED_WRITE_SCREENSHOTS=1`` the screenshot also replaces the one in the docs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+pytest.importorskip("starlette")
+
+from serve_models import write_models  # noqa: E402
+from serve_process import Server  # noqa: E402
+
+from skmed.runtime import OnnxClassifier  # noqa: E402
+
+DOCS_SCREENSHOT = Path(__file__).parents[1] / "docs" / "_static" / "serve-form.png"
+
+
+def _browser_or_skip():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    webdriver = None
+    try:
+        from selenium import webdriver
+    except ImportError:
+        pass
+    if chromium and driver and webdriver is not None:
+        return chromium, driver
+    reason = "headless Chromium, chromedriver and selenium are needed (apt-get install chromium chromium-driver)"
+    if os.environ.get("SKMED_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    chromium, driver = _browser_or_skip()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1100,1250",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(flag)
+    session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    session.set_page_load_timeout(60)
+    yield session
+    session.quit()
+
+
+def _fill(browser, record):
+    from selenium.webdriver.support.ui import Select
+
+    for name, value in record.items():
+        element = browser.find_element("name", name)
+        if element.tag_name == "select":
+            select = Select(element)
+            if select.is_multiple:
+                select.deselect_all()
+                for item in value:
+                    select.select_by_value(item)
+            else:
+                select.select_by_value(
+                    ""
+                    if value is None
+                    else str(value).lower()
+                    if isinstance(value, bool)
+                    else str(value)
+                )
+        else:
+            element.clear()
+            if value is not None:
+                element.send_keys(str(value))
+
+
+def _read_bars(browser, timeout=30):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, timeout).until(
+        lambda b: (
+            b.find_elements("css selector", "#results .bar")
+            or b.find_elements("css selector", "#error")
+        )
+    )
+    errors = browser.find_elements("css selector", "#error")
+    assert not errors, errors[0].text
+    return {
+        bar.get_attribute("data-class"): float(bar.get_attribute("data-probability"))
+        for bar in browser.find_elements("css selector", "#results .bar")
+    }
+
+
+def test_form_in_a_browser_gives_the_runtime_probabilities(browser, tmp_path):
+    models = write_models(tmp_path)
+    paths = [str(models[name][2]) for name in ("symptoms", "mixed")]
+    with Server(tmp_path, *paths) as server:
+        base = f"http://{server.host}:{server.port}"
+        # a patient with a symptom list, a category and a number
+        browser.get(f"{base}/models/symptoms/")
+        assert browser.title.startswith("symptoms")
+        record = {"temperature": 38.6, "smoking": "former", "symptoms": ["fever", "cough"]}
+        _fill(browser, record)
+        browser.find_element("id", "predict").click()
+        bars = _read_bars(browser)
+        runtime = OnnxClassifier(models["symptoms"][2])
+        expected = runtime.predict_proba([{**record, "symptoms": "fever;cough"}])[0]
+        assert list(bars) == [str(c) for c in runtime.classes_]
+        np.testing.assert_allclose(list(bars.values()), expected, rtol=0, atol=1e-12)
+        decision = browser.find_element("id", "decision").text
+        assert runtime.predict([{**record, "symptoms": "fever;cough"}])[0] in decision
+        browser.save_screenshot(str(tmp_path / "serve-form.png"))
+
+        # the mixed model: a boolean, an optional number left empty, the model card shown
+        browser.get(f"{base}/models/mixed/")
+        card = browser.find_element("id", "intended-use").text
+        assert "<script>alert('x')</script>" in card  # shown as text, not run
+        record = {"age": 67, "bmi": None, "lactate": 3.2, "smoker": True, "sex": "M"}
+        _fill(browser, record)
+        browser.find_element("id", "predict").click()
+        bars = _read_bars(browser)
+        expected = OnnxClassifier(models["mixed"][2]).predict_proba([record])[0]
+        np.testing.assert_allclose(list(bars.values()), expected, rtol=0, atol=1e-12)
+
+        # a required field left empty: the browser's own check stops the request
+        browser.find_element("name", "lactate").clear()
+        browser.find_element("id", "predict").click()
+        invalid = browser.execute_script(
+            "return document.querySelector('[name=lactate]').validity.valueMissing"
+        )
+        assert invalid is True
+    if os.environ.get("SKMED_WRITE_SCREENSHOTS") == "1":
+        shutil.copyfile(tmp_path / "serve-form.png", DOCS_SCREENSHOT)
+    assert (tmp_path / "serve-form.png").stat().st_size > 10_000
