@@ -24,7 +24,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_COUNT", "QUANTILES", "ColumnProfile", "FeedCheck", "InputProfile"]
+__all__ = [
+    "MIN_COUNT",
+    "QUANTILES",
+    "ColumnProfile",
+    "FeedCheck",
+    "InputProfile",
+    "may_be_missing",
+]
 
 #: Least number of rows behind every stored aggregate (a quantile's tail, a category count).
 MIN_COUNT = 10
@@ -126,6 +133,24 @@ class InputProfile:
         if any(c.role not in ROLES for c in columns):
             raise ValueError("Malformed input profile in the model metadata: unknown role.")
         return cls(columns)
+
+
+def may_be_missing(spec: Any, profile: InputProfile | None) -> bool:
+    """Whether input ``spec`` (an :class:`~skmed._schema.InputSpec`) may be missing or left out.
+
+    Only float and text inputs can carry a missing value at all; with a profile, the pipeline
+    must also impute or ignore it (or not use the column). Without one (an older file), what
+    the graph accepts is all that is known.
+    """
+    if spec.kind not in ("double", "float", "string"):
+        return False
+    if profile is None:
+        return True
+    try:
+        column = profile[spec.name]
+    except KeyError:
+        return True
+    return column.missing_allowed or column.role == "unused"
 
 
 # ---------------------------------------------------------------------- checking rows

@@ -28,6 +28,7 @@ import sys
 from importlib import metadata as importlib_metadata
 from typing import Any
 
+from skmed._profile import may_be_missing
 from skmed.runtime import OnnxClassifier
 
 __all__ = ["FLAVOR_NAME", "LABEL_COLUMN", "PROBA_PREFIX", "load_model", "log_model", "save_model"]
@@ -71,14 +72,14 @@ def _signature(runtime: OnnxClassifier) -> Any:
         inputs = Schema([TensorSpec(np.dtype(np.float64), (-1, spec.width))])
     else:
         profile = runtime.input_profile
-        columns = []
-        for spec in schema.inputs:
-            optional = spec.kind in ("double", "float", "string")
-            if profile is not None:
-                column = profile[spec.name]
-                optional = optional and (column.missing_allowed or column.role == "unused")
-            columns.append(ColSpec(_COLUMN_TYPES[spec.kind], spec.name, required=not optional))
-        inputs = Schema(columns)
+        inputs = Schema(
+            [
+                ColSpec(
+                    _COLUMN_TYPES[spec.kind], spec.name, required=not may_be_missing(spec, profile)
+                )
+                for spec in schema.inputs
+            ]
+        )
     classes = runtime.classes_
     label_type = "string" if classes.dtype.kind in "OUS" else _kind_of(classes.dtype)
     outputs = Schema(
@@ -278,6 +279,8 @@ class _PyfuncModel:
     def __init__(self, runtime: OnnxClassifier) -> None:
         self.runtime = runtime
         self.columns = [LABEL_COLUMN] + [f"{PROBA_PREFIX}{c}" for c in runtime.classes_.tolist()]
+        schema, profile = runtime.input_schema, runtime.input_profile
+        self.optional = [s.name for s in schema.inputs if may_be_missing(s, profile)]
 
     def get_raw_model(self) -> OnnxClassifier:
         return self.runtime
@@ -288,6 +291,11 @@ class _PyfuncModel:
 
         if self.runtime.input_schema.layout == "matrix" and hasattr(model_input, "to_numpy"):
             model_input = model_input.to_numpy()
+        elif hasattr(model_input, "columns"):
+            # MLflow passes optional columns the caller left out as absent: they are missing
+            absent = [c for c in self.optional if c not in model_input.columns]
+            if absent:
+                model_input = model_input.assign(**{c: None for c in absent})
         labels, proba = self.runtime.predict_with_proba(model_input)
         frame = pd.DataFrame(np.asarray(proba), columns=self.columns[1:])
         frame.insert(0, LABEL_COLUMN, labels)

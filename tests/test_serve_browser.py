@@ -29,14 +29,16 @@ DOCS_SCREENSHOT = Path(__file__).parents[1] / "docs" / "_static" / "serve-form.p
 def _browser_or_skip():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
-    webdriver = None
     try:
-        from selenium import webdriver
+        import selenium  # noqa: F401
     except ImportError:
-        pass
-    if chromium and driver and webdriver is not None:
+        driver = None
+    if chromium and driver:
         return chromium, driver
-    reason = "headless Chromium, chromedriver and selenium are needed (apt-get install chromium chromium-driver)"
+    reason = (
+        "headless Chromium, chromedriver and selenium are needed "
+        "(apt-get install chromium chromium-driver)"
+    )
     if os.environ.get("SKMED_REQUIRE_BROWSER") == "1":
         pytest.fail(reason)
     pytest.skip(reason)
@@ -60,7 +62,7 @@ def browser(tmp_path):
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        "--window-size=1100,1250",
+        "--window-size=1100,640",
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
     ):
         options.add_argument(flag)

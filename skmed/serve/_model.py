@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from skmed._io import iter_prediction_chunks
-from skmed._profile import ColumnProfile
+from skmed._profile import ColumnProfile, may_be_missing
 from skmed._schema import InputError
 from skmed.runtime import OnnxClassifier
 
@@ -109,6 +109,7 @@ class ServedModel:
             spec.name: (_lookup(self.profile, spec.name)) for spec in self.schema.inputs
         }
         self.kinds = {spec.name: spec.kind for spec in self.schema.inputs}
+        self._optional = {s.name: may_be_missing(s, self.profile) for s in self.schema.inputs}
         self.decision = _decision(runtime, self.classes)
         self.model_card = _json_or_none(runtime.metadata.get("model_card"))
         # the first request should not pay for onnxruntime's lazy set-up
@@ -140,10 +141,7 @@ class ServedModel:
 
     def optional(self, column: str) -> bool:
         """Whether a request may leave ``column`` out or null (the model takes it missing)."""
-        field = self.fields.get(column)
-        if field is None:  # an older file: only what the graph itself accepts
-            return self.kinds[column] in ("double", "float", "string")
-        return field.missing_allowed or field.role == "unused"
+        return self._optional[column]
 
     def describe(self) -> dict[str, Any]:
         """The ``GET /v1/model`` document."""
