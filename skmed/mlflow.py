@@ -82,10 +82,9 @@ def _signature(runtime: OnnxClassifier) -> Any:
         )
     classes = runtime.classes_
     label_type = "string" if classes.dtype.kind in "OUS" else _kind_of(classes.dtype)
-    outputs = Schema(
-        [ColSpec(label_type, LABEL_COLUMN)]
-        + [ColSpec("double", f"{PROBA_PREFIX}{c}") for c in classes.tolist()]
-    )
+    specs: list[Any] = [ColSpec(label_type, LABEL_COLUMN)]
+    specs += [ColSpec("double", f"{PROBA_PREFIX}{c}") for c in classes.tolist()]
+    outputs = Schema(specs)
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
