@@ -332,7 +332,11 @@ def _as_columns(X: Any, expected: list[str]) -> dict[str, Any]:
         columns = arrays() if arrays is not None else (c.array for _, c in X.items())
         return {str(name): column for name, column in zip(X.columns.tolist(), columns)}
     if isinstance(X, Mapping):
-        return {str(k): (v if np.ndim(v) else [v]) for k, v in X.items()}
+        # a scalar is one row (np.ndim would cost ~1 us per column)
+        return {
+            str(k): v if isinstance(v, (list, tuple)) or getattr(v, "ndim", 0) >= 1 else [v]
+            for k, v in X.items()
+        }
     if isinstance(X, (list, tuple)) and X and all(isinstance(r, Mapping) for r in X):
         keys: list[str] = []
         for record in X:
@@ -367,9 +371,21 @@ def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
         return values.to_numpy(dtype=object, na_value=MISSING_TEXT)
     if hasattr(values, "to_numpy"):
         values = values.to_numpy(dtype=object) if spec.kind == "string" else values.to_numpy()
+    if isinstance(values, (list, tuple)) and spec.kind != "string":
+        # plain Python numbers (JSON rows): numpy converts them, None to NaN, in C
+        types = set(map(type, values))
+        if types <= _FLOAT_TYPES and spec.kind in ("double", "float"):
+            return np.array(values, dtype=KIND_DTYPES[spec.kind])
+        if types <= _INT_TYPES and spec.kind in ("int64", "bool"):
+            array = np.array(values, dtype=np.int64)
+            if spec.kind == "int64" or types == {bool}:
+                return array.astype(KIND_DTYPES[spec.kind], copy=False)
     # a list of numbers and text would become all text: keep each value's own type
     as_object = spec.kind == "string" or isinstance(values, (list, tuple))
-    array = np.asarray(values, dtype=object) if as_object else np.asarray(values)
+    if isinstance(values, (list, tuple)):  # never nested: a list value stays one object
+        array = np.fromiter(values, dtype=object, count=len(values))
+    else:
+        array = np.asarray(values, dtype=object) if as_object else np.asarray(values)
     if array.ndim != 1:
         array = array.reshape(-1) if array.ndim == 2 and array.shape[1] == 1 else array
     if array.ndim != 1:
@@ -433,6 +449,10 @@ def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
                 row=i,
             )
     return array.astype(np.int64)
+
+
+_FLOAT_TYPES = frozenset({float, int, bool, type(None)})
+_INT_TYPES = frozenset({int, bool})
 
 
 def _is_number_or_missing(value: Any) -> bool:

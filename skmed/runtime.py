@@ -49,6 +49,9 @@ class OnnxClassifier:
         Path of the ``.onnx`` file, or its content.
     providers : list of str, default=None
         onnxruntime execution providers; ``["CPUExecutionProvider"]`` by default.
+    sess_options : onnxruntime.SessionOptions, default=None
+        Session options (threads, spinning, profiling); onnxruntime's defaults otherwise,
+        with its log messages silenced.
 
     Attributes
     ----------
@@ -81,7 +84,10 @@ class OnnxClassifier:
     """
 
     def __init__(
-        self, model: str | os.PathLike[str] | bytes, providers: list[str] | None = None
+        self,
+        model: str | os.PathLike[str] | bytes,
+        providers: list[str] | None = None,
+        sess_options: onnxruntime.SessionOptions | None = None,
     ) -> None:
         source = _describe_source(model)
         if not isinstance(model, (bytes, bytearray)):
@@ -89,8 +95,10 @@ class OnnxClassifier:
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"No ONNX model file at {path!r}.")
             model = path
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 4  # our errors explain; keep onnxruntime quiet
+        options = sess_options
+        if options is None:
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 4  # our errors explain; keep onnxruntime quiet
         try:
             session = onnxruntime.InferenceSession(
                 model, sess_options=options, providers=providers or ["CPUExecutionProvider"]

@@ -139,7 +139,7 @@ GOOD = {"age": 61, "bmi": 30.1, "lactate": 2.5, "smoker": False, "sex": "F"}
         ({"records": [{**GOOD, "height": 180}]}, 422, "height", 0, "unknown field"),
         ({"records": [GOOD, {**GOOD, "age": 50.5}]}, 422, "age", 1, "fractional"),
         ({"records": [{**GOOD, "smoker": "yes"}]}, 422, "smoker", 0, "booleans"),
-        ({"records": [{**GOOD, "sex": ["F"]}]}, 422, "sex", 0, "holds a list"),
+        ({"records": [{**GOOD, "sex": ["F"]}]}, 422, "sex", 0, "holds list value"),
         ({"records": []}, 422, None, None, "empty"),
         ({"columns": {"age": []}}, 422, None, None, "empty"),
         ({"rows": [GOOD]}, 422, None, None, '"records"'),

@@ -9,11 +9,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
-import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,14 +21,11 @@ from starlette.routing import Route
 from skmed.serve._form import render_form, render_index
 from skmed.serve._model import RequestError, ServedModel
 from skmed.serve._openapi import openapi_document
+from skmed.serve._predict import PredictEndpoint
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("skmed.serve")
-
-#: Bodies above this size are parsed and predicted in a worker thread, so the event loop keeps
-#: answering small requests meanwhile.
-_THREAD_BYTES = 32_768
 
 _OPEN_PATHS = ("/healthz", "/readyz")
 
@@ -112,57 +107,7 @@ def create_app(
             return by_name[name]
         raise RequestError(404, f"No model named {name!r}; this server has {sorted(by_name)}.")
 
-    async def read_body(request: Request) -> bytes:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_body_bytes:
-            raise RequestError(
-                413, f"The body has {int(length)} bytes; the limit is {max_body_bytes}."
-            )
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_body_bytes:
-                raise RequestError(413, f"The body exceeds the limit of {max_body_bytes} bytes.")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def answer(model: ServedModel, body: bytes, content_type: str) -> dict[str, Any]:
-        if content_type in ("text/csv", "application/csv"):
-            columns: Any = model.columns_from_csv(body)
-        else:
-            try:
-                payload = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise RequestError(400, f"The body is not valid JSON: {exc}.") from None
-            columns = model.columns_from_json(payload)
-        return model.predict(columns)
-
-    async def predict(request: Request) -> Response:
-        start = time.perf_counter()
-        status, n_rows, name = 200, 0, "(unknown model)"
-        try:
-            model = model_of(request)
-            name = model.name
-            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if content_type not in ("application/json", "text/csv", "application/csv"):
-                raise RequestError(
-                    415,
-                    f"Content-Type {content_type or '(none)'!r} is not supported; send "
-                    "application/json or text/csv.",
-                )
-            body = await read_body(request)
-            if len(body) > _THREAD_BYTES:
-                result = await anyio.to_thread.run_sync(answer, model, body, content_type)
-            else:
-                result = answer(model, body, content_type)
-            n_rows = result["n_rows"]
-            return _json(result)
-        except RequestError as exc:
-            status = exc.status
-            return _error(exc)
-        finally:
-            ms = (time.perf_counter() - start) * 1e3
-            log.info("POST predict model=%s %d rows=%d %.1fms", name, status, n_rows, ms)
+    predict = PredictEndpoint(by_name, single, max_body_bytes)
 
     async def describe(request: Request) -> Response:
         try:

@@ -22,7 +22,22 @@ from skmed._profile import ColumnProfile, may_be_missing
 from skmed._schema import InputError
 from skmed.runtime import OnnxClassifier
 
-__all__ = ["RequestError", "ServedModel"]
+orjson: Any
+try:  # 3-6x faster JSON for large batches; the standard library otherwise
+    import orjson
+except ImportError:  # pragma: no cover - orjson ships with skmed[serve]
+    orjson = None
+
+__all__ = ["RequestError", "ServedModel", "parse_json"]
+
+
+def parse_json(body: bytes) -> Any:
+    """The request body as JSON (orjson when installed), or a 400 RequestError."""
+    try:
+        return orjson.loads(body) if orjson is not None else json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestError(400, f"The body is not valid JSON: {exc}.") from None
+
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -110,11 +125,20 @@ class ServedModel:
         }
         self.kinds = {spec.name: spec.kind for spec in self.schema.inputs}
         self._optional = {s.name: may_be_missing(s, self.profile) for s in self.schema.inputs}
+        self._symptom_columns = {
+            name: field.separator or ";"
+            for name, field in self.fields.items()
+            if field is not None and field.role == "symptoms"
+        }
         self.decision = _decision(runtime, self.classes)
+        self._label_json = {label: json.dumps(label) for label in self.classes}
+        fields = ",".join(json.dumps(k).replace("%", "%%") + ":%r" for k in self.class_keys)
+        positive = ',"positive":%s' if self.decision.threshold is not None else ""
+        self._row_template = '{"label":%s,"probabilities":{' + fields + "}" + positive + "}"
         self.model_card = _json_or_none(runtime.metadata.get("model_card"))
         # the first request should not pay for onnxruntime's lazy set-up
         if self.schema.layout == "columns":
-            self.predict(self._from_records([self.example_record()]))
+            self.answer(self._from_records([self.example_record()]))
 
     def example_record(self) -> dict[str, Any]:
         """A plausible row built from aggregates only: medians, first categories, no symptoms."""
@@ -274,29 +298,24 @@ class ServedModel:
             )
 
     def _finish(self, columns: dict[str, list[Any]]) -> dict[str, Any]:
-        """Join symptom lists with the column's separator; refuse nested values."""
-        for name, values in columns.items():
-            field = self.fields.get(name)
-            separator = field.separator if field is not None and field.role == "symptoms" else None
+        """Join the lists of a symptom-list column with its separator.
+
+        Other columns go to the runtime as they are: its conversion refuses a value of the
+        wrong type (a list, an object) naming the row and column.
+        """
+        for name in self._symptom_columns:
+            separator = self._symptom_columns[name]
+            values = columns[name]
             for i, value in enumerate(values):
-                if isinstance(value, (list, dict)):
-                    if separator is not None and isinstance(value, list):
-                        if not all(isinstance(v, str) for v in value):
-                            raise RequestError(
-                                422,
-                                f"Field {name!r} of row {i} must be a list of symptom names.",
-                                field=name,
-                                row=i,
-                            )
-                        values[i] = separator.join(value)
-                        continue
-                    raise RequestError(
-                        422,
-                        f"Field {name!r} of row {i} holds a {type(value).__name__}; expected "
-                        f"{_expected(self.kinds[name])}.",
-                        field=name,
-                        row=i,
-                    )
+                if isinstance(value, list):
+                    if not all(isinstance(v, str) for v in value):
+                        raise RequestError(
+                            422,
+                            f"Field {name!r} of row {i} must be a list of symptom names.",
+                            field=name,
+                            row=i,
+                        )
+                    values[i] = separator.join(value)
         return columns
 
     def columns_from_csv(self, body: bytes) -> dict[str, Any]:
@@ -312,33 +331,61 @@ class ServedModel:
         self._check_batch(len(next(iter(columns.values()))))
         return columns
 
-    def predict(self, columns: Any) -> dict[str, Any]:
-        """The ``POST /v1/predict`` answer for the given columns (or matrix rows)."""
+    def predict(self, columns: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and probabilities of the given columns (or matrix rows)."""
         try:
             labels, proba = self.runtime.predict_with_proba(columns)
         except InputError as exc:
             raise RequestError(422, str(exc), field=exc.column, row=exc.row) from None
         except ValueError as exc:
             raise RequestError(422, str(exc)) from None
-        if not np.isfinite(proba).all():
-            row = int(np.flatnonzero(~np.isfinite(proba).all(axis=1))[0])
+        finite = np.isfinite(proba).all(axis=1)
+        if not finite.all():
+            row = int(np.flatnonzero(~finite)[0])
             raise RequestError(
                 422, f"Row {row} gives no finite probability (a value out of range?).", row=row
             )
+        return labels, proba
+
+    def encode(self, labels: np.ndarray, proba: np.ndarray) -> bytes:
+        """The ``POST /v1/predict`` answer as JSON bytes."""
+        label_list = labels.tolist()
+        if orjson is None:
+            return self._encode_with_template(label_list, proba)
         keys = self.class_keys
-        label_list = [_plain(v) for v in labels.tolist()]
-        rows = [dict(zip(keys, p)) for p in proba.tolist()]
-        pos = self.decision.pos_label
         if self.decision.threshold is not None:
-            predictions = [
-                {"label": label, "probabilities": p, "positive": label == pos}
-                for label, p in zip(label_list, rows)
+            pos = self.decision.pos_label
+            rows = [
+                {"label": label, "probabilities": dict(zip(keys, p)), "positive": label == pos}
+                for label, p in zip(label_list, proba.tolist())
             ]
         else:
-            predictions = [
-                {"label": label, "probabilities": p} for label, p in zip(label_list, rows)
+            rows = [
+                {"label": label, "probabilities": dict(zip(keys, p))}
+                for label, p in zip(label_list, proba.tolist())
             ]
-        return {"model": self.name, "n_rows": len(predictions), "predictions": predictions}
+        return orjson.dumps({"model": self.name, "n_rows": len(rows), "predictions": rows})
+
+    def _encode_with_template(self, label_list: list[Any], proba: np.ndarray) -> bytes:
+        # a per-row template (``%r`` of a finite float is its JSON number): ~2x faster than
+        # json.dumps of the equivalent dicts
+        template, label_json = self._row_template, self._label_json
+        if self.decision.threshold is not None:
+            pos = self.decision.pos_label
+            rows = [
+                template % (label_json[label], *p, "true" if label == pos else "false")
+                for label, p in zip(label_list, proba.tolist())
+            ]
+        else:
+            rows = [
+                template % (label_json[label], *p) for label, p in zip(label_list, proba.tolist())
+            ]
+        head = f'{{"model":{json.dumps(self.name)},"n_rows":{len(rows)},"predictions":['
+        return (head + ",".join(rows) + "]}").encode()
+
+    def answer(self, columns: Any) -> bytes:
+        """Predict and encode: the answer to one request."""
+        return self.encode(*self.predict(columns))
 
 
 def _lookup(profile: Any, name: str) -> ColumnProfile | None:
@@ -363,16 +410,6 @@ def _decision(runtime: OnnxClassifier, classes: list[Any]) -> Decision:
         rule = "costs" if costs else "argmax"
         return Decision(rule, classes[1], w0 / (w0 + w1))
     return Decision("costs" if costs else "argmax")
-
-
-def _expected(kind: str) -> str:
-    return {
-        "double": "a number or null",
-        "float": "a number or null",
-        "int64": "an integer",
-        "bool": "true or false",
-        "string": "a string or null",
-    }[kind]
 
 
 def _plain(value: Any) -> Any:
