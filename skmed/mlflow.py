@@ -220,7 +220,7 @@ def log_model(onnx_model: Any, name: str = "model", **kwargs: Any) -> Any:
     name : str, default="model"
         The logged model's name (MLflow 2: its artifact path).
     **kwargs
-        Passed to :meth:`mlflow.models.Model.log` and :func:`save_model` (e.g.
+        Passed to ``mlflow.models.Model.log`` and :func:`save_model` (e.g.
         ``registered_model_name``, ``metadata``, ``tags``).
 
     Returns
