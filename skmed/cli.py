@@ -668,6 +668,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_rows=args.max_rows,
         max_concurrency=args.max_concurrency,
         form=not args.no_form,
+        workers=args.workers,
     )
     return 0
 
@@ -732,6 +733,13 @@ def _add_serve(sub: Any, common: argparse.ArgumentParser, raw: Any) -> None:
         default=256,
         metavar="N",
         help="connections served at once; more get 503 (default: 256)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port, each with its own copy of the models (default: 1)",
     )
     serve.add_argument("--no-form", action="store_true", help="do not serve the web form at /")
     serve.set_defaults(func=cmd_serve)

@@ -416,3 +416,17 @@ def test_form_page_is_escaped_and_self_contained(server):
     assert 'name="lactate" type="number" step="any"' in page
     status, index, _ = server.request("GET", "/")
     assert status == 200 and 'href="/models/symptoms/"' in index
+
+
+def test_several_worker_processes(models, tmp_path):
+    _, X, path = models["mixed"]
+    with Server(tmp_path, path, "--workers", "2") as server:
+        assert "workers: 2" in server.log()
+        runtime = OnnxClassifier(path)
+        for _ in range(6):  # connections land on either worker
+            status, answer, _ = server.request("POST", "/v1/predict", {"records": _records(X, 5)})
+            assert status == 200, answer
+            got = [list(p["probabilities"].values()) for p in answer["predictions"]]
+            np.testing.assert_allclose(got, runtime.predict_proba(X.head(5)), atol=1e-12)
+        assert server.request("GET", "/readyz")[0] == 200
+    assert server.process.returncode == 0

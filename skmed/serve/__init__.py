@@ -11,7 +11,8 @@ Examples
 """
 
 from skmed.serve._app import create_app
-from skmed.serve._model import RequestError, ServedModel
+from skmed.serve._codec import RequestError
+from skmed.serve._model import ServedModel
 from skmed.serve._openapi import openapi_document
 from skmed.serve._run import TOKEN_ENV, load_token, serve
 

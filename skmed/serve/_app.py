@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from skmed.serve._codec import RequestError
 from skmed.serve._form import render_form, render_index
-from skmed.serve._model import RequestError, ServedModel
+from skmed.serve._model import ServedModel
 from skmed.serve._openapi import openapi_document
 from skmed.serve._predict import PredictEndpoint
 

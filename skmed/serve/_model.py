@@ -21,52 +21,11 @@ from skmed._io import iter_prediction_chunks
 from skmed._profile import ColumnProfile, may_be_missing
 from skmed._schema import InputError
 from skmed.runtime import OnnxClassifier
+from skmed.serve._codec import RequestError, orjson
 
-orjson: Any
-try:  # 3-6x faster JSON for large batches; the standard library otherwise
-    import orjson
-except ImportError:  # pragma: no cover - orjson ships with skmed[serve]
-    orjson = None
-
-__all__ = ["RequestError", "ServedModel", "parse_json"]
-
-
-def parse_json(body: bytes) -> Any:
-    """The request body as JSON (orjson when installed), or a 400 RequestError."""
-    try:
-        return orjson.loads(body) if orjson is not None else json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RequestError(400, f"The body is not valid JSON: {exc}.") from None
-
+__all__ = ["ServedModel"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-class RequestError(Exception):
-    """A request the server answers with a 4xx status and a message naming the field at fault.
-
-    Parameters
-    ----------
-    status : int
-        HTTP status code.
-    message : str
-    field, row : str or int, optional
-        The input column and 0-based row at fault, when there is one.
-    """
-
-    def __init__(
-        self, status: int, message: str, field: str | None = None, row: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status, self.message, self.field, self.row = status, message, field, row
-
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"status": self.status, "message": self.message}
-        if self.field is not None:
-            error["field"] = self.field
-        if self.row is not None:
-            error["row"] = self.row
-        return {"error": error}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from typing import Any
 import anyio.to_thread
 import numpy as np
 
-from skmed.serve._model import RequestError, ServedModel, parse_json
+from skmed.serve._codec import RequestError, parse_json
+from skmed.serve._model import ServedModel
 
 __all__ = ["PredictEndpoint", "error_body"]
 

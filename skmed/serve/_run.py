@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import ipaddress
+import json
 import logging
 import os
 import signal
@@ -12,6 +13,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 __all__ = ["TOKEN_ENV", "load_token", "serve"]
 
@@ -74,6 +76,7 @@ def serve(
     max_concurrency: int = 256,
     form: bool = True,
     graceful_seconds: int = 30,
+    workers: int = 1,
 ) -> None:
     """Serve exported models over HTTP until SIGINT / SIGTERM (in-flight requests finish).
 
@@ -97,6 +100,10 @@ def serve(
         Serve the web form.
     graceful_seconds : int, default=30
         How long shutdown waits for in-flight requests.
+    workers : int, default=1
+        Server processes sharing the socket, each with its own copy of the models; a worker
+        that dies is restarted. More than one uses more cores for large requests (JSON parsing
+        and encoding hold Python's lock).
 
     Raises
     ------
@@ -105,9 +112,6 @@ def serve(
     """
     import uvicorn
 
-    from skmed.serve._app import create_app
-    from skmed.serve._model import ServedModel
-
     token = load_token(token_file)
     if not is_loopback(host) and token is None and not insecure:
         raise ValueError(
@@ -115,36 +119,41 @@ def serve(
             f"the network unauthenticated. Give --token-file (or ${TOKEN_ENV}), or pass "
             "--insecure if a proxy in front of this server authenticates."
         )
-    models = []
-    for item in paths:
-        name, sep, path = item.partition("=")
-        if not sep or os.path.exists(item):
-            name, path = None, item  # type: ignore[assignment]
-        models.append(ServedModel(path, name=name, max_rows=max_rows))
-    app = create_app(models, token=token, max_body_bytes=max_body_bytes, form=form)
-    # what is loaded now lives as long as the server: keep the collector from walking it again
-    # and again (full collections of the ~300 MB heap otherwise stall a request by ~40 ms)
-    gc.collect()
-    gc.freeze()
-    _configure_logging()
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1; got {workers}.")
+    settings = {
+        "paths": list(paths),
+        "token_file": None if token_file is None else os.fspath(token_file),
+        "max_body_bytes": max_body_bytes,
+        "max_rows": max_rows,
+        "form": form,
+    }
+    app, names = _build(settings)  # in the parent too: a bad file fails here, before forking
     sock = _bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     print(
-        f"skmed serve: http://{shown}:{bound_port}/ (models: {', '.join(m.name for m in models)};"
-        f" auth: {'bearer token' if token else 'off'})",
+        f"skmed serve: http://{shown}:{bound_port}/ (models: {', '.join(names)}; auth: "
+        f"{'bearer token' if token else 'off'}; workers: {workers})",
         file=sys.stderr,
         flush=True,
     )
-    config = uvicorn.Config(
-        app,
-        access_log=False,  # our own log line per request, with nothing from the request body
-        log_level="warning",
-        server_header=False,
-        limit_concurrency=max_concurrency,
-        timeout_graceful_shutdown=graceful_seconds,
-    )
-    _server_class()(config).run(sockets=[sock])
+    common: dict[str, Any] = {
+        "access_log": False,  # our own log line per request, with nothing from the body
+        "log_level": "warning",
+        "server_header": False,
+        "limit_concurrency": max_concurrency,
+        "timeout_graceful_shutdown": graceful_seconds,
+    }
+    if workers == 1:
+        _server_class()(uvicorn.Config(app, **common)).run(sockets=[sock])
+    else:
+        from uvicorn.supervisors import Multiprocess
+
+        del app  # each worker process loads its own copy from the settings
+        os.environ[_SETTINGS_ENV] = json.dumps(settings)
+        config = uvicorn.Config(f"{__name__}:worker_app", factory=True, workers=workers, **common)
+        Multiprocess(config, sockets=[sock]).run()
     print("skmed serve: stopped", file=sys.stderr, flush=True)
 
 
@@ -172,6 +181,41 @@ def _server_class() -> type:
                     signal.signal(sig, handler)
 
     return Server
+
+
+#: Environment variable carrying the settings to the worker processes (no secret: the token
+#: is read again from its file or $SKMED_SERVE_TOKEN in each worker).
+_SETTINGS_ENV = "SKMED_SERVE_SETTINGS"
+
+
+def _build(settings: dict[str, Any]) -> tuple[Any, list[str]]:
+    """The ASGI app for ``settings``, its heap frozen out of the garbage collector."""
+    from skmed.serve._app import create_app
+    from skmed.serve._model import ServedModel
+
+    models = []
+    for item in settings["paths"]:
+        name, sep, path = item.partition("=")
+        if not sep or os.path.exists(item):
+            name, path = None, item
+        models.append(ServedModel(path, name=name, max_rows=settings["max_rows"]))
+    app = create_app(
+        models,
+        token=load_token(settings["token_file"]),
+        max_body_bytes=settings["max_body_bytes"],
+        form=settings["form"],
+    )
+    _configure_logging()
+    # what is loaded now lives as long as the server: keep the collector from walking it again
+    # and again (full collections of the ~300 MB heap otherwise stall a request by ~40 ms)
+    gc.collect()
+    gc.freeze()
+    return app, [m.name for m in models]
+
+
+def worker_app() -> Any:
+    """uvicorn's app factory in each worker process of ``serve(workers=N)``."""
+    return _build(json.loads(os.environ[_SETTINGS_ENV]))[0]
 
 
 def _bind(host: str, port: int) -> socket.socket:
