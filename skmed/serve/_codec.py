@@ -7,11 +7,16 @@ from typing import Any
 
 __all__ = ["RequestError", "orjson", "parse_json"]
 
-orjson: Any
-try:  # 3-6x faster JSON for large batches; the standard library otherwise
-    import orjson
-except ImportError:  # pragma: no cover - orjson ships with skmed[serve]
-    orjson = None
+
+def _load_orjson() -> Any:
+    try:  # 3-6x faster JSON for large batches; the standard library otherwise
+        import orjson
+    except ImportError:  # pragma: no cover - orjson ships with skmed[serve]
+        return None
+    return orjson
+
+
+orjson: Any = _load_orjson()
 
 
 def parse_json(body: bytes) -> Any:
