@@ -71,6 +71,9 @@ class ColumnProfile:
         Share of those rows with the column missing.
     quantiles : dict of str to float
         ``{"5": ..., "25": ..., ...}``: the percentiles that could be stored (see module notes).
+    mean, std : float or None
+        Mean and standard deviation of the present values (at least MIN_COUNT of them),
+        rounded to 3 significant digits.
     counts : dict of str to int
         Reference rows per category (rare ones merged under ``"(other)"``).
     """
@@ -85,6 +88,8 @@ class ColumnProfile:
     n: int | None = None
     missing_share: float | None = None
     quantiles: dict[str, float] = field(default_factory=dict)
+    mean: float | None = None
+    std: float | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
     def typical_range(self) -> tuple[float, float] | None:
@@ -233,10 +238,13 @@ def summarise_numeric(values: np.ndarray) -> dict[str, Any]:
         # at least MIN_COUNT values on each side, so no stored number is one patient's value
         if n_present * min(q, 100 - q) / 100 >= MIN_COUNT:
             quantiles[str(q)] = _round3(float(np.percentile(present, q)))
+    enough = n_present >= MIN_COUNT
     return {
         "n": int(values.size),
         "missing_share": _share(values.size - n_present, values.size),
         "quantiles": quantiles,
+        "mean": _round3(float(np.mean(present))) if enough else None,
+        "std": _round3(float(np.std(present, ddof=1))) if enough else None,
     }
 
 

@@ -647,7 +647,62 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--full", action="store_true", help="do not shorten long metadata values")
     inspect.set_defaults(func=cmd_inspect)
     _add_serve(sub, common, raw)
+    drift = sub.add_parser(
+        "drift",
+        parents=[common],
+        formatter_class=raw,
+        help="compare new data with the training summary in an ONNX model (no labels needed)",
+        description=(
+            "Compare the columns of a CSV file with the aggregate training summary stored in a\n"
+            "model written by skmed train or skmed.to_onnx: missingness change, standardized\n"
+            "mean difference and median shift of numeric columns, new, vanished and re-weighted\n"
+            "categories. Flags follow the thresholds of skmed.drift. Uses onnxruntime, numpy and\n"
+            "pandas only."
+        ),
+        epilog="example:\n  skmed drift model.onnx this_month.csv --json drift.json",
+    )
+    drift.add_argument("model", metavar="model.onnx", help="model written by skmed")
+    drift.add_argument("data", metavar="DATA.csv", help="new rows, CSV with a header")
+    drift.add_argument("--json", metavar="PATH", help="also write the comparison as JSON")
+    drift.set_defaults(func=cmd_drift)
     return parser
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    import json
+
+    from skmed._io import atomic_write, check_output_path, read_csv
+    from skmed.drift import check_drift
+
+    if args.json is not None:
+        check_output_path(args.json, "drift report")
+    report = check_drift(args.model, read_csv(args.data))
+    if args.json is not None:
+        with atomic_write(args.json) as handle:
+            json.dump(report.to_dict(), handle, indent=2)
+    if report.note:
+        print(report.note)
+        return 0
+    print(
+        f"Drift of {args.data} ({report.n_rows} rows) against the training summary in {args.model}:"
+    )
+    width = max(len(c.column) for c in report.columns)
+    for c in report.columns:
+        missing = (
+            f"missing {c.missing_reference:.0%} -> {c.missing_new:.0%}"
+            if c.missing_reference is not None and c.missing_new is not None
+            else ""
+        )
+        extra = f", SMD {c.smd:+.2f}" if c.smd is not None else ""
+        mark = "FLAG " if c.flags else "ok   "
+        why = f"  [{'; '.join(c.flags)}]" if c.flags else ""
+        print(f"  {mark}{c.column.ljust(width)}  {missing}{extra}{why}")
+    flagged = report.flagged
+    print(
+        f"Flagged: {len(flagged)} of {len(report.columns)} columns"
+        + (f" ({', '.join(flagged)})" if flagged else "")
+    )
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from serve_models import fit_models
+from serve_models import fit_models, mixed_frame
 
 from skmed import to_onnx
 from skmed._profile import MIN_COUNT, summarise_categories, summarise_numeric
@@ -72,7 +72,10 @@ def test_quantiles_need_min_count_rows_beyond_them():
     for value in summary["quantiles"].values():
         assert value == float(f"{value:.3g}")
         assert value not in set(big.tolist())
+    assert summary["mean"] == pytest.approx(big.mean(), rel=5e-3)
+    assert summary["std"] == pytest.approx(big.std(ddof=1), rel=5e-3)
     assert summarise_numeric(np.arange(15.0))["quantiles"] == {}
+    assert summarise_numeric(np.arange(9.0))["mean"] is None  # fewer than MIN_COUNT values
 
 
 def test_rare_categories_are_merged_or_suppressed():
@@ -110,3 +113,42 @@ def test_json_encoders_agree(mixed, tmp_path):
     plain = json.loads(served._encode_with_template(labels.tolist(), proba))
     assert fast == plain
     assert [p["label"] for p in fast["predictions"]] == labels.tolist()
+
+
+def test_the_file_holds_no_training_row(tmp_path):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from skmed import MedicalMLPClassifier
+
+    X, y = mixed_frame(400, seed=3)
+    X.insert(0, "patient_id", [f"P{100000 + i}" for i in range(len(X))])  # dropped by the model
+    prep = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["bmi", "lactate"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["sex"]),
+        ]
+    )
+    model = make_pipeline(
+        prep, MedicalMLPClassifier(hidden_layer_sizes=(4,), epochs=3, n_members=1)
+    ).fit(X, y)
+    path = tmp_path / "m.onnx"
+    to_onnx(model, X.head(30), path=path, reference_data=X)
+    content = path.read_bytes()
+    runtime = OnnxClassifier(path)
+    assert runtime.input_profile["patient_id"].role == "unused"
+    assert runtime.input_profile["patient_id"].n is None  # no summary of an unused column
+    for identifier in X["patient_id"]:
+        assert identifier.encode() not in content
+    profile_text = runtime.metadata["input_profile"]
+    aggregates = {
+        repr(v)
+        for c in runtime.input_profile.columns
+        for v in [*c.quantiles.values(), c.mean, c.std]
+        if v is not None
+    }
+    for value in X[["bmi", "lactate"]].stack().tolist():
+        text = repr(float(value))
+        assert text in aggregates or text not in profile_text, text
