@@ -14,14 +14,16 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "MedicalMLPClassifier": "skmed.classifier",
     "to_onnx": "skmed.onnx",
+    "evaluate": "skmed._evaluation",
 }
 
 # subpackages reachable as attributes (``skmed.datasets``) without an explicit import
 _SUBMODULES = {"datasets"}
 
-__all__ = ["MedicalMLPClassifier", "__version__", "to_onnx"]
+__all__ = ["MedicalMLPClassifier", "__version__", "evaluate", "to_onnx"]
 
 if TYPE_CHECKING:
+    from skmed._evaluation import evaluate
     from skmed.classifier import MedicalMLPClassifier
 
 

@@ -5,10 +5,12 @@
 (a new site, a new year) with it, column by column, without labels and without scikit-learn:
 
 * **missingness**: the share missing, before and now; flagged when it changed by at least
-  :data:`MISSING_CHANGE` (10 percentage points);
+  :data:`MISSING_CHANGE` (10 percentage points) and by more than twice the sampling error of
+  the difference;
 * **numeric columns**: the standardized mean difference (new mean - training mean over the
-  pooled standard deviation), flagged from :data:`SMD_LIMIT` (0.2, a "small" effect); and the
-  median's shift in training interquartile ranges, flagged from :data:`MEDIAN_SHIFT_LIMIT` (0.5);
+  pooled standard deviation), flagged from :data:`SMD_LIMIT` (0.2, a "small" effect) when it
+  also exceeds twice its sampling error (``2 sqrt(1/n_training + 1/n_new)``); and the median's
+  shift in training interquartile ranges, flagged from :data:`MEDIAN_SHIFT_LIMIT` (0.5);
 * **categories**: values the model never saw (listed when at least 10 rows hold them, else only
   counted), training categories that vanished, and the largest change in a category's share,
   flagged from :data:`SHARE_CHANGE` (0.1).
@@ -202,9 +204,13 @@ def _compare(profile: ColumnProfile, series: Any) -> ColumnDrift:
         missing_reference=profile.missing_share,
         missing_new=missing_new,
     )
-    if profile.missing_share is not None:
+    if profile.missing_share is not None and profile.n:
         change = missing_new - profile.missing_share
-        if abs(change) >= MISSING_CHANGE:
+        pooled = (profile.missing_share * profile.n + missing_new * len(values)) / (
+            profile.n + len(values)
+        )
+        noise = 2 * math.sqrt(pooled * (1 - pooled) * (1 / profile.n + 1 / len(values)))
+        if abs(change) >= max(MISSING_CHANGE, noise):
             drift.flags.append(
                 f"missing {profile.missing_share:.0%} in training, {missing_new:.0%} now"
             )
@@ -231,9 +237,13 @@ def _numeric(profile: ColumnProfile, series: Any, missing: np.ndarray, drift: Co
         return
     if profile.mean is not None and profile.std is not None:
         pooled = math.sqrt((profile.std**2 + float(np.var(present, ddof=1))) / 2)
+        n_reference = max(1, round((profile.n or 0) * (1 - (profile.missing_share or 0))))
+        # twice the SMD's standard error: a shift this small is what two samples of these
+        # sizes differ by anyway
+        noise = 2 * math.sqrt(1 / n_reference + 1 / present.size)
         if pooled > 0:
             drift.smd = round((float(np.mean(present)) - profile.mean) / pooled, 3)
-            if abs(drift.smd) >= SMD_LIMIT:
+            if abs(drift.smd) >= max(SMD_LIMIT, noise):
                 drift.flags.append(f"standardized mean difference {drift.smd:+.2f}")
     q = profile.quantiles
     if {"25", "50", "75"} <= set(q) and q["75"] > q["25"]:

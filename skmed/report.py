@@ -55,6 +55,7 @@ SECTIONS: dict[str, str] = {
     "summary": "Summary",
     "model-card": "Model card",
     "data": "Data",
+    "drift": "Data drift",
     "operating-point": "Operating point",
     "metrics": "Performance metrics",
     "calibration": "Calibration",
@@ -220,6 +221,9 @@ class ClinicalReport:
     #: ``column_importance`` table and per-patient explanations (``skmed.explain``), if given.
     importance: pd.DataFrame | None = None
     explanations: list[Any] = field(default_factory=list)
+    #: :meth:`skmed.drift.DriftReport.to_dict` of these rows against the model's training
+    #: summary (``skmed.evaluate``), if computed.
+    drift: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ JSON
 
@@ -240,6 +244,7 @@ class ClinicalReport:
                 "model_info": self.model_info,
                 "notes": self.notes,
                 "importance": self.importance,
+                "drift": self.drift,
                 "explanations": [
                     {
                         "class": jsonable(e.class_),
@@ -306,6 +311,7 @@ class ClinicalReport:
             "summary": self._html_summary(),
             "model-card": self._html_model_card(),
             "data": self._html_data(),
+            "drift": self._html_drift(),
             "operating-point": self._html_operating_point(),
             "metrics": self._html_metrics(),
             "calibration": self._html_calibration(),
@@ -380,7 +386,7 @@ class ClinicalReport:
             rows.append(f"<tr><th>{label}</th><td{cls}>{e(value or _NOT_PROVIDED)}</td></tr>")
         for k, v in extra.items():
             rows.append(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>")
-        perf = self._performance_sentence()
+        perf = self.performance_sentence()
         rows.append(f"<tr><th>Performance (this evaluation)</th><td>{e(perf)}</td></tr>")
         if self.model_info:
             rows.append(
@@ -393,7 +399,8 @@ class ClinicalReport:
             f"<table class='card'>{''.join(rows)}</table>"
         )
 
-    def _performance_sentence(self) -> str:
+    def performance_sentence(self) -> str:
+        """One sentence of the headline metrics with their intervals (model card, CLI)."""
         look = self._metric_lookup()
         key = (
             str(self.operating_point.get("pos_label"))
@@ -429,6 +436,34 @@ class ClinicalReport:
         elif "n_features" in ds:
             out += "<p>No missing values in the features.</p>"
         return out
+
+    def _html_drift(self) -> str:
+        e = html.escape
+        if self.drift is None:
+            return "<p>Not requested.</p>"
+        if self.drift.get("note"):
+            return f"<p>{e(self.drift['note'])}</p>"
+        rows = []
+        for c in self.drift["columns"]:
+            missing = (
+                f"{c['missing_reference']:.0%} &rarr; {c['missing_new']:.0%}"
+                if c["missing_reference"] is not None
+                else ""
+            )
+            smd = f"{c['smd']:+.2f}" if c["smd"] is not None else ""
+            flags = e("; ".join(c["flags"])) if c["flags"] else "&mdash;"
+            rows.append(
+                f"<tr><td>{e(c['column'])}</td><td>{missing}</td><td>{smd}</td><td>{flags}</td></tr>"
+            )
+        flagged = self.drift["flagged"]
+        summary = (
+            f"<p>{len(flagged)} of {len(rows)} columns flagged against the training summary "
+            "stored in the model (thresholds: skmed.drift).</p>"
+        )
+        return (
+            summary + "<table><tr><th>Column</th><th>Missing (training &rarr; here)</th>"
+            f"<th>SMD</th><th>Flags</th></tr>{''.join(rows)}</table>"
+        )
 
     def _html_operating_point(self) -> str:
         e = html.escape
