@@ -120,6 +120,9 @@ def evaluate(
         raise ValueError(f"y has {len(y)} labels but X has {len(X)} rows.")
     labels = _labels(y, runtime.classes_)
     columns = list(runtime.feature_names_in_) if runtime.feature_names_in_ is not None else None
+    absent = [c for c in columns or [] if c not in X.columns]
+    if absent:
+        raise ValueError(f"X lacks the model's column(s) {absent}; it has {list(X.columns)}.")
     proba = runtime.predict_proba(X[columns] if columns is not None else X)
     threshold, pos_label = _operating_point(runtime)
     card = runtime.metadata.get("model_card")

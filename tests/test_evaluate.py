@@ -70,6 +70,8 @@ def test_bad_input(exported, tmp_path):
         evaluate(exported, X, np.where(y == "sepsis", "maybe", y), plots=False)
     with pytest.raises(ValueError, match=r"no row of class\(es\) \['sepsis'\]"):
         evaluate(exported, X, np.full(len(X), "no sepsis", dtype=object), plots=False)
+    with pytest.raises(ValueError, match=r"X lacks the model's column\(s\) \['lactate'\]"):
+        evaluate(exported, X.drop(columns="lactate"), y, plots=False)
     with pytest.raises(ValueError, match="y has 10 labels but X has 300 rows"):
         evaluate(exported, X, y[:10], plots=False)
     junk = tmp_path / "junk.onnx"
