@@ -5,15 +5,15 @@
 (a new site, a new year) with it, column by column, without labels and without scikit-learn:
 
 * **missingness**: the share missing, before and now; flagged when it changed by at least
-  :data:`MISSING_CHANGE` (10 percentage points) and by more than twice the sampling error of
+  ``MISSING_CHANGE`` (10 percentage points) and by more than twice the sampling error of
   the difference;
 * **numeric columns**: the standardized mean difference (new mean - training mean over the
-  pooled standard deviation), flagged from :data:`SMD_LIMIT` (0.2, a "small" effect) when it
+  pooled standard deviation), flagged from ``SMD_LIMIT`` (0.2, a "small" effect) when it
   also exceeds twice its sampling error (``2 sqrt(1/n_training + 1/n_new)``); and the median's
-  shift in training interquartile ranges, flagged from :data:`MEDIAN_SHIFT_LIMIT` (0.5);
+  shift in training interquartile ranges, flagged from ``MEDIAN_SHIFT_LIMIT`` (0.5);
 * **categories**: values the model never saw (listed when at least 10 rows hold them, else only
   counted), training categories that vanished, and the largest change in a category's share,
-  flagged from :data:`SHARE_CHANGE` (0.1).
+  flagged from ``SHARE_CHANGE`` (0.1).
 
 Only aggregates of the new data are reported, with the same minimum count as the stored
 summary. Imports numpy and pandas (and onnxruntime to read the file).
