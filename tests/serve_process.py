@@ -114,5 +114,8 @@ class Server:
         finally:
             connection.close()
         kind = reply_headers.get("content-type", "")
-        parsed: Any = json.loads(data) if kind.startswith("application/json") else data.decode()
+        if kind.startswith("application/json"):
+            parsed: Any = json.loads(data)
+        else:
+            parsed = data.decode() if kind.startswith("text/") else data
         return response.status, parsed, reply_headers

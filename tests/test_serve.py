@@ -180,7 +180,7 @@ def test_transport_errors(server):
     status, answer, _ = _predict(
         server, "mixed", b"age=1", content_type="application/x-www-form-urlencoded"
     )
-    assert status == 415 and "application/json or text/csv" in answer["error"]["message"]
+    assert status == 415 and "application/json, text/csv" in answer["error"]["message"]
     status, answer, _ = _predict(server, "nosuch", {"records": [GOOD]})
     assert status == 404 and "binary" in answer["error"]["message"]
     status, answer, _ = server.request("GET", "/v1/models/mixed/predict")
@@ -430,3 +430,55 @@ def test_several_worker_processes(models, tmp_path):
             np.testing.assert_allclose(got, runtime.predict_proba(X.head(5)), atol=1e-12)
         assert server.request("GET", "/readyz")[0] == 200
     assert server.process.returncode == 0
+
+
+def _arrow_body(frame):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.ipc  # noqa: F401
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+@pytest.mark.parametrize("name", ["mixed", "symptoms"])
+def test_arrow_bodies_and_answers(server, models, name):
+    import pyarrow.ipc
+
+    _, X, path = models[name]
+    runtime = OnnxClassifier(path)
+    rows = X.head(40)
+    labels, proba = runtime.predict_with_proba(rows)
+    kind = "application/vnd.apache.arrow.stream"
+    status, answer, _ = _predict(server, name, _arrow_body(rows), content_type=kind)
+    assert status == 200, answer
+    got = [[p["probabilities"][str(c)] for c in runtime.classes_] for p in answer["predictions"]]
+    np.testing.assert_allclose(got, proba, atol=1e-12)
+    connection_headers = {"Accept": kind}
+    status, raw, headers = server.request(
+        "POST",
+        f"/v1/models/{name}/predict",
+        _arrow_body(rows),
+        content_type=kind,
+        headers=connection_headers,
+    )
+    assert status == 200 and headers["content-type"] == kind
+    table = pyarrow.ipc.open_stream(
+        raw.encode("latin-1") if isinstance(raw, str) else raw
+    ).read_all()
+    assert table.column("label").to_pylist() == labels.tolist()
+    got = np.column_stack([table.column(f"proba_{c}").to_numpy() for c in runtime.classes_])
+    np.testing.assert_allclose(got, proba, atol=1e-12)
+
+
+def test_arrow_errors(server, models):
+    kind = "application/vnd.apache.arrow.stream"
+    status, answer, _ = _predict(server, "mixed", b"not arrow", content_type=kind)
+    assert status == 400 and "not an Arrow IPC stream" in answer["error"]["message"]
+    X = models["mixed"][1].head(3)
+    status, answer, _ = _predict(
+        server, "mixed", _arrow_body(X.drop(columns="lactate")), content_type=kind
+    )
+    assert status == 422 and answer["error"]["field"] == "lactate"

@@ -85,7 +85,7 @@ class ServedModel:
         }
         self.kinds = {spec.name: spec.kind for spec in self.schema.inputs}
         self._optional = {s.name: may_be_missing(s, self.profile) for s in self.schema.inputs}
-        self._symptom_columns = {
+        self.symptom_separators = {
             name: field.separator or ";"
             for name, field in self.fields.items()
             if field is not None and field.role == "symptoms"
@@ -189,13 +189,13 @@ class ServedModel:
                 raise RequestError(
                     422, 'This model takes {"records": [[number, ...], ...]} (one list per row).'
                 )
-            self._check_batch(len(rows))
+            self.check_batch(len(rows))
             return rows
         if "records" in payload:
             return self._from_records(payload["records"])
         return self._from_columns(payload["columns"])
 
-    def _check_batch(self, n: int) -> None:
+    def check_batch(self, n: int) -> None:
         if n == 0:
             raise RequestError(422, "The batch is empty (0 rows); send at least one row.")
         if n > self.max_rows:
@@ -207,7 +207,7 @@ class ServedModel:
     def _from_records(self, records: Any) -> dict[str, Any]:
         if not isinstance(records, list):
             raise RequestError(422, '"records" must be a list of objects, one per row.')
-        self._check_batch(len(records))
+        self.check_batch(len(records))
         names = self.schema.columns
         known = set(names)
         columns: dict[str, list[Any]] = {name: [] for name in names}
@@ -217,7 +217,7 @@ class ServedModel:
                     422, f"Row {i} is a {type(record).__name__}, not an object.", row=i
                 )
             if len(record) != len(names) or record.keys() != known:
-                self._check_keys(record.keys(), i)
+                self.check_fields(record.keys(), i)
             for name in names:
                 columns[name].append(record.get(name))
         return self._finish(columns)
@@ -232,12 +232,12 @@ class ServedModel:
                 f"The columns have different lengths: { {k: len(v) for k, v in given.items()} }.",
             )
         n = lengths.pop() if lengths else 0
-        self._check_batch(n)
-        self._check_keys(given.keys(), None)
+        self.check_batch(n)
+        self.check_fields(given.keys(), None)
         columns = {name: given.get(name) or [None] * n for name in self.schema.columns}
         return self._finish(columns)
 
-    def _check_keys(self, keys: Any, row: int | None) -> None:
+    def check_fields(self, keys: Any, row: int | None) -> None:
         where = f"Row {row}" if row is not None else "The request"
         unknown = [k for k in keys if k not in self.kinds]
         if unknown:
@@ -264,8 +264,8 @@ class ServedModel:
         Other columns go to the runtime as they are: its conversion refuses a value of the
         wrong type (a list, an object) naming the row and column.
         """
-        for name in self._symptom_columns:
-            separator = self._symptom_columns[name]
+        for name in self.symptom_separators:
+            separator = self.symptom_separators[name]
             values = columns[name]
             for i, value in enumerate(values):
                 if isinstance(value, list):
@@ -289,7 +289,7 @@ class ServedModel:
             raise RequestError(422, str(exc), field=exc.column, row=exc.row) from None
         except ValueError as exc:
             raise RequestError(400, str(exc)) from None
-        self._check_batch(len(next(iter(columns.values()))))
+        self.check_batch(len(next(iter(columns.values()))))
         return columns
 
     def predict(self, columns: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,8 @@ from skmed.serve._model import ServedModel
 
 __all__ = ["openapi_document"]
 
+_ARROW = "application/vnd.apache.arrow.stream"
+
 _KIND_TYPES = {
     "double": "number",
     "float": "number",
@@ -216,6 +218,7 @@ def _operations(model: ServedModel, auth: bool) -> dict[str, Any]:
                         "schema": {"type": "string"},
                         "example": ",".join(model.schema.columns),
                     },
+                    _ARROW: {"schema": {"type": "string", "contentMediaType": _ARROW}},
                 },
             },
             "responses": {

@@ -20,7 +20,7 @@ from typing import Any
 import anyio.to_thread
 import numpy as np
 
-from skmed.serve._codec import RequestError, parse_json
+from skmed.serve._codec import ARROW, RequestError, arrow_answer, arrow_columns, parse_json
 from skmed.serve._model import ServedModel
 
 __all__ = ["PredictEndpoint", "error_body"]
@@ -103,16 +103,24 @@ class PredictEndpoint:
             name = model.name
             headers = dict(scope["headers"])
             content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-            if content_type not in _JSON and content_type not in _CSV:
+            if content_type not in _JSON and content_type not in _CSV and content_type != ARROW:
                 shown = content_type.decode("latin-1") or "(none)"
                 raise RequestError(
                     415,
-                    f"Content-Type {shown!r} is not supported; send application/json or text/csv.",
+                    f"Content-Type {shown!r} is not supported; send application/json, text/csv "
+                    "or application/vnd.apache.arrow.stream.",
                 )
+            arrow_out = ARROW in headers.get(b"accept", b"")
+            media = ARROW if arrow_out else b"application/json"
             body = await self._body(receive, headers.get(b"content-length"))
-            if len(body) > THREAD_BYTES or content_type in _CSV:
+            if (
+                len(body) > THREAD_BYTES
+                or content_type in _CSV
+                or arrow_out
+                or content_type == ARROW
+            ):
                 answer = await anyio.to_thread.run_sync(
-                    _answer, model, body, content_type, limiter=self.limiter
+                    _answer, model, body, content_type, arrow_out, limiter=self.limiter
                 )
                 n_rows = answer[1]
                 payload = answer[0]
@@ -122,7 +130,7 @@ class PredictEndpoint:
                 labels, proba = await self.batchers[model.name].submit(columns, n)
                 payload, n_rows = model.encode(labels, proba), n
         except RequestError as exc:
-            status, payload = exc.status, error_body(exc)
+            status, payload, media = exc.status, error_body(exc), b"application/json"
         except _Disconnected:
             status = 499
             return
@@ -130,7 +138,7 @@ class PredictEndpoint:
             ms = (time.perf_counter() - start) * 1e3
             log.info("POST predict model=%s %d rows=%d %.1fms", name, status, n_rows, ms)
         response_headers = [
-            (b"content-type", b"application/json"),
+            (b"content-type", media),
             (b"content-length", str(len(payload)).encode()),
         ]
         if status == 401:
@@ -168,11 +176,16 @@ class _Disconnected(Exception):
     """The client went away before sending the whole body."""
 
 
-def _answer(model: ServedModel, body: bytes, content_type: bytes) -> tuple[bytes, int]:
-    """Parse, predict and encode in a worker thread (a large body, or CSV)."""
+def _answer(
+    model: ServedModel, body: bytes, content_type: bytes, arrow_out: bool
+) -> tuple[bytes, int]:
+    """Parse, predict and encode in a worker thread (a large body, CSV or Arrow)."""
     if content_type in _CSV:
         columns: Any = model.columns_from_csv(body)
+    elif content_type == ARROW:
+        columns = arrow_columns(model, body)
     else:
         columns = model.columns_from_json(parse_json(body))
     labels, proba = model.predict(columns)
-    return model.encode(labels, proba), len(labels)
+    payload = arrow_answer(model, labels, proba) if arrow_out else model.encode(labels, proba)
+    return payload, len(labels)
