@@ -27,7 +27,7 @@ def _load(model: Any) -> tuple[OnnxClassifier, str | None]:
     if isinstance(model, (bytes, bytearray)):
         return OnnxClassifier(bytes(model)), hashlib.sha256(model).hexdigest()
     path = os.fspath(model)
-    runtime = OnnxClassifier(path)
+    runtime = OnnxClassifier(path)  # from the path, so that its errors name the file
     with open(path, "rb") as handle:
         return runtime, hashlib.sha256(handle.read()).hexdigest()
 
@@ -51,20 +51,6 @@ def _labels(y: Any, classes: np.ndarray) -> np.ndarray:
             "cannot be estimated for them. Evaluate on data with every class."
         )
     return values.astype(classes.dtype) if classes.dtype.kind not in "OUS" else values
-
-
-def _operating_point(runtime: OnnxClassifier) -> tuple[float | None, Any]:
-    """The binary threshold and positive class the file's label output uses."""
-    classes = runtime.classes_.tolist()
-    if runtime.threshold is not None:
-        return float(runtime.threshold["value"]), runtime.threshold["pos_label"]
-    if len(classes) == 2:
-        costs = runtime.metadata.get("decision_weights")
-        if costs:
-            w0, w1 = (float(w) for w in json.loads(costs))
-            return w0 / (w0 + w1), classes[1]
-        return 0.5, classes[1]
-    return None, None
 
 
 def evaluate(
@@ -124,7 +110,7 @@ def evaluate(
     if absent:
         raise ValueError(f"X lacks the model's column(s) {absent}; it has {list(X.columns)}.")
     proba = runtime.predict_proba(X[columns] if columns is not None else X)
-    threshold, pos_label = _operating_point(runtime)
+    threshold, pos_label = runtime.decision.threshold, runtime.decision.pos_label
     card = runtime.metadata.get("model_card")
     report = build_report(
         labels,

@@ -411,14 +411,7 @@ def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
     if spec.kind in ("double", "float"):
         return array.astype(KIND_DTYPES[spec.kind])
     if spec.kind == "bool":
-        if array.dtype.kind == "f" and np.isnan(array).any():
-            row = int(np.flatnonzero(np.isnan(array))[0])
-            raise InputError(
-                f"Column {spec.name!r} is a boolean column in the model and cannot hold missing "
-                f"values (row {row} is missing).",
-                column=spec.name,
-                row=row,
-            )
+        _refuse_missing(array, spec, "a boolean")
         if array.dtype.kind != "b":
             bad = np.flatnonzero(~np.isin(array, (0, 1)))
             if bad.size:
@@ -431,14 +424,7 @@ def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
         return array.astype(np.bool_)
     # int64
     if array.dtype.kind == "f":
-        nan = np.flatnonzero(np.isnan(array))
-        if nan.size:
-            raise InputError(
-                f"Column {spec.name!r} is an integer column in the model and cannot hold missing "
-                f"values (row {int(nan[0])} is missing).",
-                column=spec.name,
-                row=int(nan[0]),
-            )
+        _refuse_missing(array, spec, "an integer")
         fractional = np.flatnonzero(array != np.round(array))
         if fractional.size:
             i = int(fractional[0])
@@ -449,6 +435,20 @@ def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
                 row=i,
             )
     return array.astype(np.int64)
+
+
+def _refuse_missing(array: np.ndarray, spec: InputSpec, what: str) -> None:
+    """Raise naming the first missing row: an int64 or bool tensor cannot hold NaN."""
+    if array.dtype.kind != "f":
+        return
+    nan = np.flatnonzero(np.isnan(array))
+    if nan.size:
+        raise InputError(
+            f"Column {spec.name!r} is {what} column in the model and cannot hold missing "
+            f"values (row {int(nan[0])} is missing).",
+            column=spec.name,
+            row=int(nan[0]),
+        )
 
 
 _FLOAT_TYPES = frozenset({float, int, bool, type(None)})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,10 +24,31 @@ import onnxruntime
 from skmed._profile import FeedCheck, InputProfile
 from skmed._schema import InputError, Schema
 
-__all__ = ["InputError", "ModelFormatError", "OnnxClassifier"]
+__all__ = ["DecisionRule", "InputError", "ModelFormatError", "OnnxClassifier"]
 
 _FORMAT_PREFIX = "skmed-onnx/"
 _SUPPORTED_FORMATS = ("skmed-onnx/1",)
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """How the file's label output picks a class.
+
+    Attributes
+    ----------
+    rule : {"threshold", "costs", "argmax"}
+        A stored threshold on one class's risk, misclassification costs (``class_weight``), or
+        the most probable class.
+    pos_label : label or None
+        The positive class, for two classes.
+    threshold : float or None
+        The risk of ``pos_label`` from which it is predicted, for two classes: the stored
+        threshold, or for costs ``w`` the equivalent ``w0 / (w0 + w1)`` (0.5 without costs).
+    """
+
+    rule: str
+    pos_label: Any = None
+    threshold: float | None = None
 
 
 class ModelFormatError(ValueError):
@@ -65,6 +87,9 @@ class OnnxClassifier:
         Everything in the file's ``metadata_props``: skmed's keys and the caller's.
     threshold : dict or None
         ``{"value": ..., "pos_label": ...}`` when the model predicts with a decision threshold.
+    decision : DecisionRule
+        How the label output picks a class (threshold, costs or argmax), as one threshold on the
+        positive class's risk for two classes.
     input_schema : Schema
         The graph inputs: ``layout`` (``"columns"``: one input per frame column, or
         ``"matrix"``: one numeric ``X``) and, per input, its ``name`` and element ``kind``
@@ -137,6 +162,9 @@ class OnnxClassifier:
             )
             self.input_profile: InputProfile | None = (
                 InputProfile.from_json(meta["input_profile"]) if "input_profile" in meta else None
+            )
+            self.decision = _decision_rule(
+                self.classes_.tolist(), self.threshold, meta.get("decision_weights")
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFormatError(f"{source} has incomplete skmed metadata: {exc!r}.") from None
@@ -230,6 +258,20 @@ class OnnxClassifier:
             f"OnnxClassifier(classes={self.classes_.tolist()}, "
             f"n_features={self.n_features_in_}, estimator={self.metadata.get('estimator')!r})"
         )
+
+
+def _decision_rule(
+    classes: list[Any], threshold: dict[str, Any] | None, costs: str | None
+) -> DecisionRule:
+    weights = json.loads(costs) if costs else None
+    if threshold is not None:
+        return DecisionRule("threshold", threshold["pos_label"], float(threshold["value"]))
+    rule = "costs" if weights else "argmax"
+    if len(classes) == 2:
+        # argmax(w * p) picks the positive class when w1 p1 > w0 p0, i.e. p1 > w0 / (w0 + w1)
+        w0, w1 = (float(weights[0]), float(weights[1])) if weights else (1.0, 1.0)
+        return DecisionRule(rule, classes[1], w0 / (w0 + w1))
+    return DecisionRule(rule)
 
 
 def _describe_source(model: Any) -> str:

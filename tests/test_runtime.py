@@ -195,6 +195,12 @@ def test_wrongly_typed_columns(runtime, mixed):
         runtime.predict(X.assign(age=[50.5, 40.0, 60.0]))
 
 
+def test_decision_rule(runtime):
+    assert runtime.decision.rule == "argmax"  # two classes, no threshold, no costs
+    assert runtime.decision.threshold == 0.5
+    assert runtime.decision.pos_label == runtime.classes_.tolist()[1]
+
+
 def test_integral_floats_accepted_for_int_column(runtime, mixed):
     model, X, _ = mixed
     rows = X.iloc[:5]

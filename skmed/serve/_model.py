@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,15 +26,6 @@ from skmed.serve._codec import RequestError, orjson
 __all__ = ["ServedModel"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-@dataclass(frozen=True)
-class Decision:
-    """How a row's label is chosen: a threshold on one class's risk, or an argmax."""
-
-    rule: str
-    pos_label: Any = None
-    threshold: float | None = None
 
 
 class ServedModel:
@@ -90,7 +80,7 @@ class ServedModel:
             for name, field in self.fields.items()
             if field is not None and field.role == "symptoms"
         }
-        self.decision = _decision(runtime, self.classes)
+        self.decision = runtime.decision
         self._label_json = {label: json.dumps(label) for label in self.classes}
         fields = ",".join(json.dumps(k).replace("%", "%%") + ":%r" for k in self.class_keys)
         positive = ',"positive":%s' if self.decision.threshold is not None else ""
@@ -356,21 +346,6 @@ def _lookup(profile: Any, name: str) -> ColumnProfile | None:
         return profile[name]
     except KeyError:
         return None
-
-
-def _decision(runtime: OnnxClassifier, classes: list[Any]) -> Decision:
-    """The rule the graph's label output follows, as a threshold on p(pos) for two classes."""
-    costs = _json_or_none(runtime.metadata.get("decision_weights"))
-    if runtime.threshold is not None:
-        return Decision(
-            "threshold", _plain(runtime.threshold["pos_label"]), float(runtime.threshold["value"])
-        )
-    if len(classes) == 2:
-        # argmax(w * p) picks the positive class when w1 p1 > w0 p0, i.e. p1 > w0 / (w0 + w1)
-        w0, w1 = (float(costs[0]), float(costs[1])) if costs else (1.0, 1.0)
-        rule = "costs" if costs else "argmax"
-        return Decision(rule, classes[1], w0 / (w0 + w1))
-    return Decision("costs" if costs else "argmax")
 
 
 def _plain(value: Any) -> Any:

@@ -225,7 +225,9 @@ def _operations(model: ServedModel, auth: bool) -> dict[str, Any]:
                 "200": {
                     "description": "Predictions, one per row, in order.",
                     "content": {
-                        "application/json": {"schema": {"$ref": f"{schemas}{model.name}.Response"}}
+                        "application/json": {"schema": {"$ref": f"{schemas}{model.name}.Response"}},
+                        # with this Accept: columns label, proba_<class>, positive (two classes)
+                        _ARROW: {"schema": {"type": "string", "contentMediaType": _ARROW}},
                     },
                 },
                 **_errors(*errors),
