@@ -38,7 +38,11 @@ def tracking(tmp_path_factory):
     uri = f"sqlite:///{root / 'mlflow.db'}"
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment("skmed-tests")
+    # artifacts under the temporary directory too: MLflow's default is ./mlruns in the cwd
+    experiment = mlflow.create_experiment(
+        "skmed-tests", artifact_location=(root / "artifacts").as_uri()
+    )
+    mlflow.set_experiment(experiment_id=experiment)
     yield uri
     mlflow.set_tracking_uri(previous)
 
