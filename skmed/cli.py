@@ -20,13 +20,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from skmed._cli_args import CommandError, non_negative_int, positive_int
+from skmed._cli_site import add_site_commands
+
 __all__ = ["main"]
 
 PROG = "skmed"
-
-
-class CommandError(Exception):
-    """A failure to report as one line (no traceback)."""
 
 
 # ---------------------------------------------------------------------- output helpers
@@ -395,26 +394,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- parser
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
 _EPILOG = """\
 quick start:
   skmed demo                                   train, evaluate and export on built-in data
@@ -442,14 +421,14 @@ def build_parser() -> argparse.ArgumentParser:
     training = argparse.ArgumentParser(add_help=False)
     training.add_argument(
         "--epochs",
-        type=_positive_int,
+        type=positive_int,
         default=200,
         metavar="N",
         help="maximum training epochs; early stopping usually ends sooner (default: 200)",
     )
     training.add_argument(
         "--bootstraps",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=1000,
         metavar="N",
         help="bootstrap replicates for confidence intervals (default: 1000)",
@@ -490,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--n-samples",
-        type=_positive_int,
+        type=positive_int,
         default=2000,
         metavar="N",
         help="number of synthetic patients (default: 2000)",
@@ -602,7 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument(
         "--chunk-size",
-        type=_positive_int,
+        type=positive_int,
         default=20_000,
         metavar="ROWS",
         help="rows read and predicted at a time; bounds memory (default: 20000)",
@@ -647,147 +626,8 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--full", action="store_true", help="do not shorten long metadata values")
     inspect.set_defaults(func=cmd_inspect)
     _add_serve(sub, common, raw)
-    evaluate = sub.add_parser(
-        "evaluate",
-        parents=[common],
-        formatter_class=raw,
-        help="evaluate an ONNX model on labelled local data (external validation)",
-        description=(
-            "Score a CSV file with a model written by skmed train or skmed.to_onnx (onnxruntime,\n"
-            "no Keras, no fitted pipeline) and report as skmed train does: metrics with\n"
-            "bootstrap confidence intervals, calibration, decision curve, subgroups, at the\n"
-            "model's own operating threshold, with the model card from the file and the data's\n"
-            "drift against the training summary the file stores. Files appear only when\n"
-            "complete."
-        ),
-        epilog=(
-            "example:\n  skmed evaluate model.onnx site_b.csv --target diagnosis --group sex "
-            "--report site_b.html"
-        ),
-    )
-    evaluate.add_argument("model", metavar="model.onnx", help="model written by skmed")
-    evaluate.add_argument("data", metavar="DATA.csv", help="labelled rows, CSV with a header")
-    evaluate.add_argument("--target", required=True, metavar="COLUMN", help="the label column")
-    evaluate.add_argument(
-        "--group", action="append", metavar="COLUMN", help="subgroup column (repeatable)"
-    )
-    evaluate.add_argument("--report", metavar="PATH", help="write the HTML report to PATH")
-    evaluate.add_argument("--report-json", metavar="PATH", help="write the JSON report to PATH")
-    evaluate.add_argument(
-        "--bootstraps", type=_positive_int, default=1000, metavar="N", help="(default: 1000)"
-    )
-    evaluate.add_argument("--seed", type=_non_negative_int, default=0, help="(default: 0)")
-    evaluate.set_defaults(func=cmd_evaluate)
-    drift = sub.add_parser(
-        "drift",
-        parents=[common],
-        formatter_class=raw,
-        help="compare new data with the training summary in an ONNX model (no labels needed)",
-        description=(
-            "Compare the columns of a CSV file with the aggregate training summary stored in a\n"
-            "model written by skmed train or skmed.to_onnx: missingness change, standardized\n"
-            "mean difference and median shift of numeric columns, new, vanished and re-weighted\n"
-            "categories. Flags follow the thresholds of skmed.drift. Uses onnxruntime, numpy and\n"
-            "pandas only."
-        ),
-        epilog="example:\n  skmed drift model.onnx this_month.csv --json drift.json",
-    )
-    drift.add_argument("model", metavar="model.onnx", help="model written by skmed")
-    drift.add_argument("data", metavar="DATA.csv", help="new rows, CSV with a header")
-    drift.add_argument("--json", metavar="PATH", help="also write the comparison as JSON")
-    drift.set_defaults(func=cmd_drift)
+    add_site_commands(sub, common, raw)
     return parser
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from skmed._evaluation import evaluate
-    from skmed._io import AtomicFiles, check_output_path, read_csv
-
-    outputs = {"report": args.report, "report_json": args.report_json}
-    for path in (p for p in outputs.values() if p is not None):
-        check_output_path(path, "report")
-    frame = read_csv(args.data)
-    if args.target not in frame.columns:
-        raise CommandError(
-            f"--target {args.target!r} is not a column of {args.data!r}; it has "
-            f"{', '.join(map(str, frame.columns[:20]))}."
-        )
-    missing_groups = [g for g in args.group or [] if g not in frame.columns]
-    if missing_groups:
-        raise CommandError(f"--group column(s) {missing_groups} are not in {args.data!r}.")
-    y = frame.pop(args.target)
-    if y.isna().any():
-        row = int(np.flatnonzero(y.isna().to_numpy())[0])
-        raise CommandError(f"--target {args.target!r} is missing on line {row + 2}.")
-    report = evaluate(
-        args.model,
-        frame,
-        y,
-        groups=args.group or None,
-        n_bootstraps=args.bootstraps,
-        random_state=args.seed,
-        plots=args.report is not None,
-    )
-    with AtomicFiles() as staged:  # both reports, or neither
-        if args.report is not None:
-            staged.add(args.report, report.to_html())
-        if args.report_json is not None:
-            staged.add(args.report_json, report.to_json())
-        staged.commit()
-    print(f"Evaluated {args.model} on {args.data}: {len(y)} rows.")
-    print(report.performance_sentence())
-    drift = report.drift or {}
-    if drift.get("note"):
-        print(drift["note"])
-    else:
-        flagged = drift.get("flagged", [])
-        print(
-            f"Drift: {len(flagged)} column(s) flagged"
-            + (f" ({', '.join(flagged)})" if flagged else "")
-        )
-    for label, path in (("HTML report", args.report), ("JSON report", args.report_json)):
-        if path is not None:
-            print(f"  {label}  {os.path.abspath(path)}")
-    return 0
-
-
-def cmd_drift(args: argparse.Namespace) -> int:
-    import json
-
-    from skmed._io import atomic_write, check_output_path, read_csv
-    from skmed.drift import check_drift
-
-    if args.json is not None:
-        check_output_path(args.json, "drift report")
-    report = check_drift(args.model, read_csv(args.data))
-    if args.json is not None:
-        with atomic_write(args.json) as handle:
-            json.dump(report.to_dict(), handle, indent=2)
-    if report.note:
-        print(report.note)
-        return 0
-    print(
-        f"Drift of {args.data} ({report.n_rows} rows) against the training summary in {args.model}:"
-    )
-    width = max(len(c.column) for c in report.columns)
-    for c in report.columns:
-        missing = (
-            f"missing {c.missing_reference:.0%} -> {c.missing_new:.0%}"
-            if c.missing_reference is not None and c.missing_new is not None
-            else ""
-        )
-        extra = f", SMD {c.smd:+.2f}" if c.smd is not None else ""
-        mark = "FLAG " if c.flags else "ok   "
-        why = f"  [{'; '.join(c.flags)}]" if c.flags else ""
-        print(f"  {mark}{c.column.ljust(width)}  {missing}{extra}{why}")
-    flagged = report.flagged
-    print(
-        f"Flagged: {len(flagged)} of {len(report.columns)} columns"
-        + (f" ({', '.join(flagged)})" if flagged else "")
-    )
-    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -841,7 +681,7 @@ def _add_serve(sub: Any, common: argparse.ArgumentParser, raw: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     serve.add_argument(
         "--port",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=8000,
         help="port; 0 picks a free one (default: 8000)",
     )
@@ -855,28 +695,28 @@ def _add_serve(sub: Any, common: argparse.ArgumentParser, raw: Any) -> None:
     )
     serve.add_argument(
         "--max-body-bytes",
-        type=_positive_int,
+        type=positive_int,
         default=10_000_000,
         metavar="BYTES",
         help="largest request body (default: 10000000)",
     )
     serve.add_argument(
         "--max-rows",
-        type=_positive_int,
+        type=positive_int,
         default=10_000,
         metavar="ROWS",
         help="most rows per request (default: 10000)",
     )
     serve.add_argument(
         "--max-concurrency",
-        type=_positive_int,
+        type=positive_int,
         default=256,
         metavar="N",
         help="connections served at once; more get 503 (default: 256)",
     )
     serve.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="N",
         help="server processes sharing the port, each with its own copy of the models (default: 1)",

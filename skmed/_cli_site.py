@@ -1,0 +1,156 @@
+"""The ``skmed`` commands that work on an exported file at a new site: evaluate, drift, recalibrate.
+
+Each handler checks its arguments, calls the library and prints; files appear only when complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from skmed._cli_args import CommandError, non_negative_int, positive_int
+
+
+def add_site_commands(sub: Any, common: argparse.ArgumentParser, raw: Any) -> None:
+    """Add ``evaluate``, ``drift`` and ``recalibrate`` to the ``skmed`` sub-parsers."""
+    evaluate = sub.add_parser(
+        "evaluate",
+        parents=[common],
+        formatter_class=raw,
+        help="evaluate an ONNX model on labelled local data (external validation)",
+        description=(
+            "Score a CSV file with a model written by skmed train or skmed.to_onnx (onnxruntime,\n"
+            "no Keras, no fitted pipeline) and report as skmed train does: metrics with\n"
+            "bootstrap confidence intervals, calibration, decision curve, subgroups, at the\n"
+            "model's own operating threshold, with the model card from the file and the data's\n"
+            "drift against the training summary the file stores. Files appear only when\n"
+            "complete."
+        ),
+        epilog=(
+            "example:\n  skmed evaluate model.onnx site_b.csv --target diagnosis --group sex "
+            "--report site_b.html"
+        ),
+    )
+    evaluate.add_argument("model", metavar="model.onnx", help="model written by skmed")
+    evaluate.add_argument("data", metavar="DATA.csv", help="labelled rows, CSV with a header")
+    evaluate.add_argument("--target", required=True, metavar="COLUMN", help="the label column")
+    evaluate.add_argument(
+        "--group", action="append", metavar="COLUMN", help="subgroup column (repeatable)"
+    )
+    evaluate.add_argument("--report", metavar="PATH", help="write the HTML report to PATH")
+    evaluate.add_argument("--report-json", metavar="PATH", help="write the JSON report to PATH")
+    evaluate.add_argument(
+        "--bootstraps", type=positive_int, default=1000, metavar="N", help="(default: 1000)"
+    )
+    evaluate.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
+    evaluate.set_defaults(func=cmd_evaluate)
+    drift = sub.add_parser(
+        "drift",
+        parents=[common],
+        formatter_class=raw,
+        help="compare new data with the training summary in an ONNX model (no labels needed)",
+        description=(
+            "Compare the columns of a CSV file with the aggregate training summary stored in a\n"
+            "model written by skmed train or skmed.to_onnx: missingness change, standardized\n"
+            "mean difference and median shift of numeric columns, new, vanished and re-weighted\n"
+            "categories. Flags follow the thresholds of skmed.drift. Uses onnxruntime, numpy and\n"
+            "pandas only."
+        ),
+        epilog="example:\n  skmed drift model.onnx this_month.csv --json drift.json",
+    )
+    drift.add_argument("model", metavar="model.onnx", help="model written by skmed")
+    drift.add_argument("data", metavar="DATA.csv", help="new rows, CSV with a header")
+    drift.add_argument("--json", metavar="PATH", help="also write the comparison as JSON")
+    drift.set_defaults(func=cmd_drift)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from skmed._evaluation import evaluate
+    from skmed._io import AtomicFiles, check_output_path, read_csv
+
+    outputs = {"report": args.report, "report_json": args.report_json}
+    for path in (p for p in outputs.values() if p is not None):
+        check_output_path(path, "report")
+    frame = read_csv(args.data)
+    if args.target not in frame.columns:
+        raise CommandError(
+            f"--target {args.target!r} is not a column of {args.data!r}; it has "
+            f"{', '.join(map(str, frame.columns[:20]))}."
+        )
+    missing_groups = [g for g in args.group or [] if g not in frame.columns]
+    if missing_groups:
+        raise CommandError(f"--group column(s) {missing_groups} are not in {args.data!r}.")
+    y = frame.pop(args.target)
+    if y.isna().any():
+        row = int(np.flatnonzero(y.isna().to_numpy())[0])
+        raise CommandError(f"--target {args.target!r} is missing on line {row + 2}.")
+    report = evaluate(
+        args.model,
+        frame,
+        y,
+        groups=args.group or None,
+        n_bootstraps=args.bootstraps,
+        random_state=args.seed,
+        plots=args.report is not None,
+    )
+    with AtomicFiles() as staged:  # both reports, or neither
+        if args.report is not None:
+            staged.add(args.report, report.to_html())
+        if args.report_json is not None:
+            staged.add(args.report_json, report.to_json())
+        staged.commit()
+    print(f"Evaluated {args.model} on {args.data}: {len(y)} rows.")
+    print(report.performance_sentence())
+    drift = report.drift or {}
+    if drift.get("note"):
+        print(drift["note"])
+    else:
+        flagged = drift.get("flagged", [])
+        print(
+            f"Drift: {len(flagged)} column(s) flagged"
+            + (f" ({', '.join(flagged)})" if flagged else "")
+        )
+    for label, path in (("HTML report", args.report), ("JSON report", args.report_json)):
+        if path is not None:
+            print(f"  {label}  {os.path.abspath(path)}")
+    return 0
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    import json
+
+    from skmed._io import atomic_write, check_output_path, read_csv
+    from skmed.drift import check_drift
+
+    if args.json is not None:
+        check_output_path(args.json, "drift report")
+    report = check_drift(args.model, read_csv(args.data))
+    if args.json is not None:
+        with atomic_write(args.json) as handle:
+            json.dump(report.to_dict(), handle, indent=2)
+    if report.note:
+        print(report.note)
+        return 0
+    print(
+        f"Drift of {args.data} ({report.n_rows} rows) against the training summary in {args.model}:"
+    )
+    width = max(len(c.column) for c in report.columns)
+    for c in report.columns:
+        missing = (
+            f"missing {c.missing_reference:.0%} -> {c.missing_new:.0%}"
+            if c.missing_reference is not None and c.missing_new is not None
+            else ""
+        )
+        extra = f", SMD {c.smd:+.2f}" if c.smd is not None else ""
+        mark = "FLAG " if c.flags else "ok   "
+        why = f"  [{'; '.join(c.flags)}]" if c.flags else ""
+        print(f"  {mark}{c.column.ljust(width)}  {missing}{extra}{why}")
+    flagged = report.flagged
+    print(
+        f"Flagged: {len(flagged)} of {len(report.columns)} columns"
+        + (f" ({', '.join(flagged)})" if flagged else "")
+    )
+    return 0
