@@ -15,16 +15,18 @@ _LAZY = {
     "MedicalMLPClassifier": "skmed.classifier",
     "to_onnx": "skmed.onnx",
     "evaluate": "skmed._evaluation",
+    "recalibrate": "skmed.recalibration",
 }
 
 # subpackages reachable as attributes (``skmed.datasets``) without an explicit import
 _SUBMODULES = {"datasets"}
 
-__all__ = ["MedicalMLPClassifier", "__version__", "evaluate", "to_onnx"]
+__all__ = ["MedicalMLPClassifier", "__version__", "evaluate", "recalibrate", "to_onnx"]
 
 if TYPE_CHECKING:
     from skmed._evaluation import evaluate
     from skmed.classifier import MedicalMLPClassifier
+    from skmed.recalibration import recalibrate
 
 
 def __getattr__(name: str) -> Any:

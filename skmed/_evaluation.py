@@ -9,48 +9,13 @@ the training summary the file stores.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from typing import Any
 
-import numpy as np
-
+from skmed._site import load_model, site_labels
 from skmed.runtime import OnnxClassifier
 
 __all__ = ["evaluate"]
-
-
-def _load(model: Any) -> tuple[OnnxClassifier, str | None]:
-    if isinstance(model, OnnxClassifier):
-        return model, None
-    if isinstance(model, (bytes, bytearray)):
-        return OnnxClassifier(bytes(model)), hashlib.sha256(model).hexdigest()
-    path = os.fspath(model)
-    runtime = OnnxClassifier(path)  # from the path, so that its errors name the file
-    with open(path, "rb") as handle:
-        return runtime, hashlib.sha256(handle.read()).hexdigest()
-
-
-def _labels(y: Any, classes: np.ndarray) -> np.ndarray:
-    """``y`` as the model's labels; refuses labels the model does not know and absent classes."""
-    values = np.asarray(getattr(y, "to_numpy", lambda: y)(), dtype=object).reshape(-1)
-    if classes.dtype.kind in "OUS":
-        values = np.array([v if isinstance(v, str) else str(v) for v in values], dtype=object)
-    known = {c: c for c in classes.tolist()}
-    bad = [v for v in dict.fromkeys(values.tolist()) if v not in known]
-    if bad:
-        raise ValueError(
-            f"The labels hold {bad[:5]}, which the model does not know; its classes are "
-            f"{classes.tolist()}."
-        )
-    absent = [c for c in classes.tolist() if c not in set(values.tolist())]
-    if absent:
-        raise ValueError(
-            f"The data hold no row of class(es) {absent}: discrimination and calibration "
-            "cannot be estimated for them. Evaluate on data with every class."
-        )
-    return values.astype(classes.dtype) if classes.dtype.kind not in "OUS" else values
 
 
 def evaluate(
@@ -99,17 +64,12 @@ def evaluate(
     from skmed.drift import check_drift
     from skmed.report import build_report
 
-    runtime, sha256 = _load(model)
-    if not hasattr(X, "columns"):
-        raise ValueError(f"X must be a pandas DataFrame; got {type(X).__name__}.")
-    if len(y) != len(X):
-        raise ValueError(f"y has {len(y)} labels but X has {len(X)} rows.")
-    labels = _labels(y, runtime.classes_)
-    columns = list(runtime.feature_names_in_) if runtime.feature_names_in_ is not None else None
-    absent = [c for c in columns or [] if c not in X.columns]
-    if absent:
-        raise ValueError(f"X lacks the model's column(s) {absent}; it has {list(X.columns)}.")
-    proba = runtime.predict_proba(X[columns] if columns is not None else X)
+    if isinstance(model, OnnxClassifier):
+        runtime, sha256 = model, None
+    else:
+        runtime, _, sha256 = load_model(model)
+    labels, rows = site_labels(runtime, X, y)
+    proba = runtime.predict_proba(rows)
     threshold, pos_label = runtime.decision.threshold, runtime.decision.pos_label
     card = runtime.metadata.get("model_card")
     report = build_report(
@@ -135,6 +95,7 @@ def evaluate(
             "skmed_format": meta.get("skmed_format"),
             "skmed_version_at_export": meta.get("skmed_version"),
             "scored_with": "skmed.runtime.OnnxClassifier (onnxruntime)",
+            "recalibration": json.loads(meta["recalibration"]) if "recalibration" in meta else None,
         },
     }
     return report

@@ -42,6 +42,7 @@ RESERVED_KEYS = frozenset(
         "estimator",
         "missing_text",
         "input_profile",
+        "recalibration",
     }
 )
 
