@@ -1,7 +1,7 @@
 """Recalibrate an exported model on a site's labelled rows, inside a new ONNX file.
 
 Outcome rates and case mix differ between hospitals, so a model's risks are often off at a new
-site even when it still ranks patients well. :func:`recalibrate` fits, on the site's rows, one
+site even when it still ranks patients well. :func:`skmed.recalibrate` fits, on the site's rows, one
 of the two standard updates of the model's own risks and writes a **new** file with the update
 applied inside the graph, after the network's probabilities (the original file is never
 modified):
@@ -74,7 +74,7 @@ class Recalibration:
 
 @dataclass
 class Recalibrated:
-    """The result of :func:`recalibrate`.
+    """The result of :func:`skmed.recalibrate`.
 
     Attributes
     ----------
@@ -228,7 +228,7 @@ def recalibrate(model: Any, X: Any, y: Any, *, method: str = "logistic") -> Reca
     Parameters
     ----------
     model : str, path-like or bytes
-        A file written by :func:`skmed.to_onnx` (or by an earlier :func:`recalibrate`).
+        A file written by :func:`skmed.to_onnx` (or by an earlier :func:`skmed.recalibrate`).
     X : pandas.DataFrame
         The site's rows, with the model's columns.
     y : array-like of shape (n_samples,)
