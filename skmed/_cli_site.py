@@ -18,21 +18,26 @@ def add_site_commands(sub: Any, common: argparse.ArgumentParser, raw: Any) -> No
         "evaluate",
         parents=[common],
         formatter_class=raw,
-        help="evaluate an ONNX model on labelled local data (external validation)",
+        help="evaluate ONNX models on labelled local data (external validation)",
         description=(
             "Score a CSV file with a model written by skmed train or skmed.to_onnx (onnxruntime,\n"
             "no Keras, no fitted pipeline) and report as skmed train does: metrics with\n"
             "bootstrap confidence intervals, calibration, decision curve, subgroups, at the\n"
             "model's own operating threshold, with the model card from the file and the data's\n"
-            "drift against the training summary the file stores. Files appear only when\n"
-            "complete."
+            "drift (and outcome rate) against the training summary the file stores. Several\n"
+            "models are compared on the same rows: the first is reported in full, and each\n"
+            "other one's paired bootstrap difference from it in AUC, Brier score and net\n"
+            "benefit is given with its interval. Files appear only when complete."
         ),
         epilog=(
-            "example:\n  skmed evaluate model.onnx site_b.csv --target diagnosis --group sex "
-            "--report site_b.html"
+            "examples:\n  skmed evaluate model.onnx site_b.csv --target diagnosis --group sex "
+            "--report site_b.html\n  skmed evaluate model.onnx model-site_b.onnx site_b.csv "
+            "--target diagnosis"
         ),
     )
-    evaluate.add_argument("model", metavar="model.onnx", help="model written by skmed")
+    evaluate.add_argument(
+        "models", metavar="model.onnx", nargs="+", help="model(s) written by skmed"
+    )
     evaluate.add_argument("data", metavar="DATA.csv", help="labelled rows, CSV with a header")
     evaluate.add_argument("--target", required=True, metavar="COLUMN", help="the label column")
     evaluate.add_argument(
@@ -62,6 +67,11 @@ def add_site_commands(sub: Any, common: argparse.ArgumentParser, raw: Any) -> No
     drift.add_argument("model", metavar="model.onnx", help="model written by skmed")
     drift.add_argument("data", metavar="DATA.csv", help="new rows, CSV with a header")
     drift.add_argument("--json", metavar="PATH", help="also write the comparison as JSON")
+    drift.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="the label column, if known: its rate is compared with the training prevalence",
+    )
     drift.set_defaults(func=cmd_drift)
 
     recal = sub.add_parser(
@@ -91,6 +101,13 @@ def add_site_commands(sub: Any, common: argparse.ArgumentParser, raw: Any) -> No
         help="(default: logistic)",
     )
     recal.add_argument("--out", required=True, metavar="PATH", help="the new ONNX file")
+    recal.add_argument(
+        "--report",
+        metavar="PATH",
+        help="write the HTML report of the new model on these rows, with calibration before "
+        "and after",
+    )
+    recal.add_argument("--report-json", metavar="PATH", help="write the JSON report to PATH")
     recal.set_defaults(func=cmd_recalibrate)
 
 
@@ -118,23 +135,46 @@ def cmd_recalibrate(args: argparse.Namespace) -> int:
     from skmed.recalibration import recalibrate
 
     check_output_path(args.out, "model")
+    reports = {"report": args.report, "report_json": args.report_json}
+    for path in (p for p in reports.values() if p is not None):
+        check_output_path(path, "report")
     if os.path.exists(args.out) and os.path.samefile(args.out, args.model):
         raise CommandError("--out is the model file itself; the original is never overwritten.")
     frame, y = _labelled(args)
     result = recalibrate(args.model, frame, y, method=args.method)
+    report = None
+    if args.report is not None or args.report_json is not None:
+        report = result.report(frame, y, plots=args.report is not None)
     result.save(args.out)
+    if report is not None:
+        _write_reports(report, args.report, args.report_json)
     p = result.provenance
     print(f"Recalibrated {args.model} on {args.data} ({p['n_rows']} rows), method {p['method']}.")
     if p["intercept"] is not None:
         print(f"  logit p' = {p['intercept']:+.3f} + {p['slope']:.3f} * logit p")
     print(f"  new model  {os.path.abspath(args.out)}")
+    for label, path in (("HTML report", args.report), ("JSON report", args.report_json)):
+        if path is not None:
+            print(f"  {label}  {os.path.abspath(path)}")
     return 0
+
+
+def _write_reports(report: Any, html_path: str | None, json_path: str | None) -> None:
+    """Both reports, or neither."""
+    from skmed._io import AtomicFiles
+
+    with AtomicFiles() as staged:
+        if html_path is not None:
+            staged.add(html_path, report.to_html())
+        if json_path is not None:
+            staged.add(json_path, report.to_json())
+        staged.commit()
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
 
     from skmed._evaluation import evaluate
-    from skmed._io import AtomicFiles, check_output_path
+    from skmed._io import check_output_path
 
     outputs = {"report": args.report, "report_json": args.report_json}
     for path in (p for p in outputs.values() if p is not None):
@@ -144,7 +184,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if missing_groups:
         raise CommandError(f"--group column(s) {missing_groups} are not in {args.data!r}.")
     report = evaluate(
-        args.model,
+        args.models if len(args.models) > 1 else args.models[0],
         frame,
         y,
         groups=args.group or None,
@@ -152,13 +192,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         random_state=args.seed,
         plots=args.report is not None,
     )
-    with AtomicFiles() as staged:  # both reports, or neither
-        if args.report is not None:
-            staged.add(args.report, report.to_html())
-        if args.report_json is not None:
-            staged.add(args.report_json, report.to_json())
-        staged.commit()
-    print(f"Evaluated {args.model} on {args.data}: {len(y)} rows.")
+    _write_reports(report, args.report, args.report_json)
+    print(f"Evaluated {args.models[0]} on {args.data}: {len(y)} rows.")
     print(report.performance_sentence())
     drift = report.drift or {}
     if drift.get("note"):
@@ -169,6 +204,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"Drift: {len(flagged)} column(s) flagged"
             + (f" ({', '.join(flagged)})" if flagged else "")
         )
+    outcome = [o for o in drift.get("outcome", []) if o["flagged"]]
+    for o in outcome:
+        print(
+            f"Outcome: class {o['class']} is {o['share_new']:.1%} of these rows against "
+            f"{o['share_reference']:.1%} in training (flagged)"
+        )
+    for sentence in (report.comparison or {}).get("sentences", []):
+        print(f"Compared: {sentence}")
     for label, path in (("HTML report", args.report), ("JSON report", args.report_json)):
         if path is not None:
             print(f"  {label}  {os.path.abspath(path)}")
@@ -183,7 +226,11 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
     if args.json is not None:
         check_output_path(args.json, "drift report")
-    report = check_drift(args.model, read_csv(args.data))
+    if args.target is not None:
+        frame, y = _labelled(args)
+    else:
+        frame, y = read_csv(args.data), None
+    report = check_drift(args.model, frame, y)
     if args.json is not None:
         with atomic_write(args.json) as handle:
             json.dump(report.to_dict(), handle, indent=2)
@@ -209,4 +256,12 @@ def cmd_drift(args: argparse.Namespace) -> int:
         f"Flagged: {len(flagged)} of {len(report.columns)} columns"
         + (f" ({', '.join(flagged)})" if flagged else "")
     )
+    if report.outcome_note:
+        print(report.outcome_note)
+    for o in report.outcome:
+        mark = "FLAG " if o.flagged else "ok   "
+        print(
+            f"  {mark}outcome {o.class_}: {o.share_reference:.1%} in training, "
+            f"{o.share_new:.1%} now"
+        )
     return 0

@@ -11,7 +11,10 @@ refuse, and the server builds its OpenAPI document and web form from it. Per col
 * an aggregate summary of the reference (training) rows, privacy-safe by construction:
   counts, the share missing, quantiles rounded to 3 significant digits and stored only when at
   least :data:`MIN_COUNT` values lie beyond each of them (never a minimum or maximum), and
-  category counts with categories seen fewer than :data:`MIN_COUNT` times merged.
+  category counts with categories seen fewer than :data:`MIN_COUNT` times merged;
+* optionally, the reference rows' outcome: how many rows of each class (a class with fewer than
+  :data:`MIN_COUNT` rows is not counted), so that a site's outcome rate can be compared with the
+  training prevalence.
 
 Only numpy is imported.
 """
@@ -107,9 +110,13 @@ class InputProfile:
     Parameters
     ----------
     columns : tuple of ColumnProfile
+    outcome : dict or None
+        ``{"n": rows, "counts": {class: rows}}`` of the reference rows' labels (classes with
+        fewer than MIN_COUNT rows left out), when they were given at export.
     """
 
     columns: tuple[ColumnProfile, ...]
+    outcome: dict[str, Any] | None = None
 
     def __getitem__(self, name: str) -> ColumnProfile:
         for column in self.columns:
@@ -119,7 +126,10 @@ class InputProfile:
 
     def to_json(self) -> str:
         """Serialize to the JSON stored in the ``input_profile`` metadata key."""
-        return json.dumps({"version": 1, "columns": [asdict(c) for c in self.columns]})
+        data: dict[str, Any] = {"version": 1, "columns": [asdict(c) for c in self.columns]}
+        if self.outcome is not None:
+            data["outcome"] = self.outcome
+        return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> InputProfile:
@@ -133,11 +143,14 @@ class InputProfile:
         try:
             data = json.loads(text)
             columns = tuple(ColumnProfile(**item) for item in data["columns"])
+            outcome = data.get("outcome")
+            if outcome is not None:
+                outcome = {"n": int(outcome["n"]), "counts": dict(outcome["counts"])}
         except (TypeError, KeyError, ValueError) as exc:
             raise ValueError(f"Malformed input profile in the model metadata: {exc}") from None
         if any(c.role not in ROLES for c in columns):
             raise ValueError("Malformed input profile in the model metadata: unknown role.")
-        return cls(columns)
+        return cls(columns, outcome)
 
 
 def may_be_missing(spec: Any, profile: InputProfile | None) -> bool:
@@ -262,6 +275,15 @@ def summarise_categories(values: list[Any], missing: np.ndarray) -> dict[str, An
         "n": len(values),
         "missing_share": _share(int(np.sum(missing)), len(values)),
         "counts": kept,
+    }
+
+
+def summarise_outcome(labels: list[Any]) -> dict[str, Any]:
+    """``n`` and the rows per class (as text) of the reference labels; rare classes left out."""
+    keys, counts = np.unique(np.asarray([str(v) for v in labels], dtype=object), return_counts=True)
+    return {
+        "n": len(labels),
+        "counts": {str(k): int(c) for k, c in zip(keys, counts) if c >= MIN_COUNT},
     }
 
 

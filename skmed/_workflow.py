@@ -237,7 +237,13 @@ def train_evaluate_export(
         # carried in the file, so a server's form and a later evaluation can show it
         metadata["model_card"] = {k: str(v) for k, v in model_card.items() if v}
     # the training rows are summarised in aggregate only (rounded quantiles, counts of >= 10)
-    onx = to_onnx(pipeline, X_train.head(200), metadata=metadata, reference_data=X_train)
+    onx = to_onnx(
+        pipeline,
+        X_train.head(200),
+        metadata=metadata,
+        reference_data=X_train,
+        reference_target=y_train,
+    )
     onnx_bytes = onx.SerializeToString()
     seconds["ONNX export"] = time.perf_counter() - start
 

@@ -13,7 +13,10 @@
   shift in training interquartile ranges, flagged from ``MEDIAN_SHIFT_LIMIT`` (0.5);
 * **categories**: values the model never saw (listed when at least 10 rows hold them, else only
   counted), training categories that vanished, and the largest change in a category's share,
-  flagged from ``SHARE_CHANGE`` (0.1).
+  flagged from ``SHARE_CHANGE`` (0.1);
+* **the outcome**, when the new rows' labels are given and the file stores the training rows'
+  class counts: each class's share against the training prevalence, flagged from
+  ``OUTCOME_CHANGE`` (5 percentage points) when it also exceeds twice its sampling error.
 
 Only aggregates of the new data are reported, with the same minimum count as the stored
 summary. Imports numpy and pandas (and onnxruntime to read the file).
@@ -41,10 +44,12 @@ from skmed.runtime import OnnxClassifier
 __all__ = [
     "MEDIAN_SHIFT_LIMIT",
     "MISSING_CHANGE",
+    "OUTCOME_CHANGE",
     "SHARE_CHANGE",
     "SMD_LIMIT",
     "ColumnDrift",
     "DriftReport",
+    "OutcomeDrift",
     "check_drift",
 ]
 
@@ -56,6 +61,8 @@ SMD_LIMIT = 0.2
 MEDIAN_SHIFT_LIMIT = 0.5
 #: Absolute change in one category's share that is flagged.
 SHARE_CHANGE = 0.10
+#: Absolute change in a class's share of the outcome (prevalence) that is flagged.
+OUTCOME_CHANGE = 0.05
 
 
 @dataclass
@@ -101,6 +108,28 @@ class ColumnDrift:
 
 
 @dataclass
+class OutcomeDrift:
+    """One class's share of the outcome: in the training rows and in the new rows.
+
+    Attributes
+    ----------
+    class_ : str
+    share_reference, share_new : float
+    n_reference, n_new : int
+    flagged : bool
+        The share changed by at least ``OUTCOME_CHANGE`` and by more than twice the sampling
+        error of the difference.
+    """
+
+    class_: str
+    share_reference: float
+    share_new: float
+    n_reference: int
+    n_new: int
+    flagged: bool
+
+
+@dataclass
 class DriftReport:
     """Per-column drift of new data against a model's training summary.
 
@@ -111,11 +140,23 @@ class DriftReport:
         Rows of new data compared.
     note : str
         Why nothing could be compared, when the file holds no training summary.
+    outcome : list of OutcomeDrift
+        Each class's share against the training prevalence, when labels were given and the
+        file stores the training class counts.
+    outcome_note : str
+        Why the outcome was not compared, when labels were given but could not be.
     """
 
     columns: list[ColumnDrift]
     n_rows: int
     note: str = ""
+    outcome: list[OutcomeDrift] = field(default_factory=list)
+    outcome_note: str = ""
+
+    @property
+    def outcome_flagged(self) -> list[str]:
+        """The classes whose share of the outcome is flagged."""
+        return [o.class_ for o in self.outcome if o.flagged]
 
     @property
     def flagged(self) -> list[str]:
@@ -143,14 +184,21 @@ class DriftReport:
                 "smd": SMD_LIMIT,
                 "median_shift_iqr": MEDIAN_SHIFT_LIMIT,
                 "share_change": SHARE_CHANGE,
+                "outcome_change": OUTCOME_CHANGE,
                 "min_count": MIN_COUNT,
             },
             "flagged": self.flagged,
             "columns": [dict(c.__dict__) for c in self.columns],
+            "outcome": [
+                {("class" if k == "class_" else k): v for k, v in o.__dict__.items()}
+                for o in self.outcome
+            ],
+            "outcome_flagged": self.outcome_flagged,
+            "outcome_note": self.outcome_note,
         }
 
 
-def check_drift(model: Any, X: Any) -> DriftReport:
+def check_drift(model: Any, X: Any, y: Any = None) -> DriftReport:
     """Compare ``X`` with the training summary stored in an exported model.
 
     Parameters
@@ -159,6 +207,9 @@ def check_drift(model: Any, X: Any) -> DriftReport:
         A file written by :func:`skmed.to_onnx` (from a frame).
     X : pandas.DataFrame
         The new rows, with (at least) the model's columns; labels are not needed.
+    y : array-like of shape (n_samples,), default=None
+        The new rows' labels, if known: their outcome rate is compared with the training
+        prevalence (files exported with ``reference_target``, as ``skmed train`` writes them).
 
     Returns
     -------
@@ -169,7 +220,8 @@ def check_drift(model: Any, X: Any) -> DriftReport:
     Raises
     ------
     ValueError
-        If ``X`` is not a frame, is empty, or lacks a model column.
+        If ``X`` is not a frame, is empty, or lacks a model column, or ``y`` does not match
+        ``X`` in length or holds a missing label.
     """
     runtime = model if isinstance(model, OnnxClassifier) else OnnxClassifier(model)
     if not hasattr(X, "columns"):
@@ -177,6 +229,13 @@ def check_drift(model: Any, X: Any) -> DriftReport:
     if len(X) == 0:
         raise ValueError("X has no rows; drift needs the new data.")
     profile = runtime.input_profile
+    report = _columns(profile, X)
+    if y is not None:
+        _outcome(profile, X, y, report)
+    return report
+
+
+def _columns(profile: Any, X: Any) -> DriftReport:
     summarised = [c for c in profile.columns if c.n] if profile is not None else []
     if not summarised:
         return DriftReport(
@@ -190,6 +249,41 @@ def check_drift(model: Any, X: Any) -> DriftReport:
     if absent:
         raise ValueError(f"X lacks the model's column(s) {absent}.")
     return DriftReport([_compare(c, X[c.name]) for c in summarised if c.role != "unused"], len(X))
+
+
+def _outcome(profile: Any, X: Any, y: Any, report: DriftReport) -> None:
+    """Each class's share in ``y`` against the training prevalence stored in the profile."""
+    labels = np.asarray(getattr(y, "to_numpy", lambda: y)(), dtype=object).reshape(-1)
+    if labels.size != len(X):
+        raise ValueError(f"y has {labels.size} labels but X has {len(X)} rows.")
+    missing = missing_mask(labels.tolist())
+    if missing.any():
+        raise ValueError(f"y is missing in row {int(np.flatnonzero(missing)[0])}.")
+    stored = profile.outcome if profile is not None else None
+    if not stored or not stored["counts"]:
+        report.outcome_note = (
+            "The model file holds no training class counts (exported without "
+            "reference_target): the outcome rate cannot be compared with the training "
+            "prevalence."
+        )
+        return
+    n_ref, n_new = int(stored["n"]), int(labels.size)
+    keys, counts = np.unique(np.asarray([str(v) for v in labels], dtype=object), return_counts=True)
+    now = dict(zip(keys.tolist(), counts.tolist()))
+    for label, count in stored["counts"].items():
+        before, after = count / n_ref, now.get(label, 0) / n_new
+        pooled = (count + now.get(label, 0)) / (n_ref + n_new)
+        noise = 2 * math.sqrt(pooled * (1 - pooled) * (1 / n_ref + 1 / n_new))
+        report.outcome.append(
+            OutcomeDrift(
+                class_=label,
+                share_reference=round(before, 3),
+                share_new=round(after, 3),
+                n_reference=n_ref,
+                n_new=n_new,
+                flagged=abs(after - before) >= max(OUTCOME_CHANGE, noise),
+            )
+        )
 
 
 def _compare(profile: ColumnProfile, series: Any) -> ColumnDrift:

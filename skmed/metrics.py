@@ -34,8 +34,10 @@ from skmed._missing import missing_mask
 
 __all__ = [
     "METRICS",
+    "ModelComparison",
     "calibration_intercept_slope",
     "clinical_metrics",
+    "compare_models",
     "likelihood_ratios",
     "net_benefit",
     "npv_score",
@@ -873,3 +875,7 @@ def roc_curve_ci(
         reps = np.vstack([curve(W) for W in stratified_weights(checked.y_idx, n_bootstraps, rng)])
         lo, hi = _quantiles(reps, confidence_level)
     return {"fpr": grid, "tpr": tpr, "tpr_lower": lo, "tpr_upper": hi}
+
+
+# Several models on the same patients (paired bootstrap); implemented in its own module.
+from skmed._comparison import ModelComparison, compare_models  # noqa: E402

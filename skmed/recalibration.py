@@ -103,6 +103,63 @@ class Recalibrated:
         with atomic_write(path, "wb") as handle:
             handle.write(self.model_bytes)
 
+    def report(self, X: Any, y: Any, *, plots: bool = True, **kwargs: Any) -> Any:
+        """The clinical report of the new file on ``X, y``, with calibration before and after.
+
+        Parameters
+        ----------
+        X, y
+            The rows the recalibration was fitted on (as given to :func:`skmed.recalibrate`).
+        plots : bool, default=True
+            Draw the figures, the before/after calibration plot among them.
+        **kwargs
+            Passed to :func:`skmed.evaluate` (``groups``, ``n_bootstraps``, ``random_state``,
+            ``title``).
+
+        Returns
+        -------
+        skmed.report.ClinicalReport
+            Its ``recalibration`` holds the file's record and, per reported class, calibration
+            intercept, slope and Brier score before and after on these rows (apparent: judge
+            the update on other rows of the site).
+        """
+        from skmed._evaluation import evaluate
+        from skmed.calibration import assess_calibration
+
+        kwargs.setdefault("title", "Recalibration report")
+        report = evaluate(self.model_bytes, X, y, plots=plots, **kwargs)
+        classes = self.runtime.classes_
+        labels, _ = site_labels(self.runtime, X, y)
+        columns = [1] if len(classes) == 2 else range(len(classes))
+        if len(classes) == 2 and self.runtime.decision.pos_label is not None:
+            columns = [classes.tolist().index(self.runtime.decision.pos_label)]
+        for key, proba in (("before", self.proba_before), ("after", self.proba_after)):
+            report.recalibration[key] = {
+                str(classes[k]): _calibration(assess_calibration(labels == classes[k], proba[:, k]))
+                for k in columns
+            }
+        if plots and report.figures:
+            from skmed.plotting import plot_calibration
+
+            def draw(axes: Any) -> None:
+                for ax, proba, title in zip(
+                    axes, (self.proba_before, self.proba_after), ("Before", "After")
+                ):
+                    plot_calibration(labels, proba, classes=classes, ax=ax)
+                    ax.set_title(f"{title} recalibration ({self.recalibration.method})")
+
+            report.add_figure(
+                "recalibration",
+                draw,
+                ncols=2,
+                caption="Calibration before and after recalibration (the fitting rows)",
+            )
+        return report
+
+
+def _calibration(assessment: Any) -> dict[str, float]:
+    return {k: float(getattr(assessment, k)) for k in ("intercept", "slope", "brier")}
+
 
 def _fit_multinomial(
     design: np.ndarray, offset: np.ndarray, y: np.ndarray, n_classes: int

@@ -60,6 +60,8 @@ SECTIONS: dict[str, str] = {
     "metrics": "Performance metrics",
     "calibration": "Calibration",
     "subgroups": "Subgroup performance",
+    "comparison": "Model comparison on the same patients",
+    "recalibration": "Recalibration",
     "explanations": "Interpretability",
     "figures": "Figures",
 }
@@ -79,6 +81,7 @@ _METRIC_LABELS = {
     "brier": "Brier score",
     "calibration_intercept": "Calibration intercept",
     "calibration_slope": "Calibration slope",
+    "net_benefit": "Net benefit",
 }
 
 _SUBGROUP_METRICS = ("sensitivity", "specificity", "ppv", "npv", "roc_auc", "brier")
@@ -224,6 +227,14 @@ class ClinicalReport:
     #: :meth:`skmed.drift.DriftReport.to_dict` of these rows against the model's training
     #: summary (``skmed.evaluate``), if computed.
     drift: dict[str, Any] | None = None
+    #: :meth:`skmed.metrics.ModelComparison.to_dict` of several models on these rows
+    #: (``skmed.evaluate`` with several files), if computed.
+    comparison: dict[str, Any] | None = None
+    #: The file's recalibration record and, from ``skmed recalibrate``, the calibration before
+    #: and after on the fitting rows.
+    recalibration: dict[str, Any] | None = None
+    #: Captions of figures added with :meth:`add_figure`.
+    figure_captions: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ JSON
 
@@ -245,6 +256,8 @@ class ClinicalReport:
                 "notes": self.notes,
                 "importance": self.importance,
                 "drift": self.drift,
+                "comparison": self.comparison,
+                "recalibration": self.recalibration,
                 "explanations": [
                     {
                         "class": jsonable(e.class_),
@@ -316,6 +329,8 @@ class ClinicalReport:
             "metrics": self._html_metrics(),
             "calibration": self._html_calibration(),
             "subgroups": self._html_subgroups(),
+            "comparison": self._html_comparison(),
+            "recalibration": self._html_recalibration(),
             "explanations": self._html_explanations(),
             "figures": self._html_figures(),
         }
@@ -326,6 +341,17 @@ class ClinicalReport:
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
+
+    def add_figure(
+        self, name: str, draw: Any, *, ncols: int = 1, caption: str | None = None
+    ) -> None:
+        """Draw ``draw(axes)`` on a new figure of ``ncols`` panels and add it to the report.
+
+        ``axes`` is one matplotlib Axes, or a list of them when ``ncols > 1``.
+        """
+        self.figures[name] = _figure_png(draw, ncols=ncols)
+        if caption is not None:
+            self.figure_captions[name] = caption
 
     def _metric_lookup(self) -> dict[tuple[str, str], tuple[float, float, float]]:
         return {
@@ -462,8 +488,104 @@ class ClinicalReport:
         )
         return (
             summary + "<table><tr><th>Column</th><th>Missing (training &rarr; here)</th>"
-            f"<th>SMD</th><th>Flags</th></tr>{''.join(rows)}</table>"
+            f"<th>SMD</th><th>Flags</th></tr>{''.join(rows)}</table>" + self._html_outcome()
         )
+
+    def _html_outcome(self) -> str:
+        e = html.escape
+        drift = self.drift or {}
+        if drift.get("outcome_note"):
+            return f"<p>{e(drift['outcome_note'])}</p>"
+        if not drift.get("outcome"):
+            return ""
+        rows = "".join(
+            f"<tr><td>{e(str(o['class']))}</td><td>{o['share_reference']:.1%}</td>"
+            f"<td>{o['share_new']:.1%}</td>"
+            f"<td>{'flagged' if o['flagged'] else '&mdash;'}</td></tr>"
+            for o in drift["outcome"]
+        )
+        return (
+            "<h3>Outcome rate</h3><p>Each class's share here against the training prevalence "
+            "stored in the model; a changed rate shifts every risk (recalibration in the large "
+            "corrects it).</p><table><tr><th>Class</th><th>Training</th><th>Here</th>"
+            f"<th>Flag</th></tr>{rows}</table>"
+        )
+
+    def _html_comparison(self) -> str:
+        e = html.escape
+        c = self.comparison
+        if c is None:
+            return (
+                "<p>One model evaluated (compare several on the same patients with "
+                "<code>skmed evaluate a.onnx b.onnx data.csv</code>).</p>"
+            )
+        metrics = list(dict.fromkeys(r["metric"] for r in c["metrics"]))
+        look = {(r["model"], r["metric"]): r for r in c["metrics"]}
+        head = "".join(f"<th>{_METRIC_LABELS.get(m, m)}</th>" for m in metrics)
+        keys = ("estimate", "ci_lower", "ci_upper")
+        rows = "".join(
+            f"<tr><th>{e(name)}</th>"
+            + "".join(f"<td>{_fmt_ci(*(look[(name, m)][k] for k in keys))}</td>" for m in metrics)
+            + "</tr>"
+            for name in c["models"]
+        )
+        diffs = "".join(
+            f"<tr><th>{e(d['model'])}</th><td>{_METRIC_LABELS.get(d['metric'], d['metric'])}</td>"
+            f"<td>{_fmt_ci(d['difference'], d['ci_lower'], d['ci_upper'])}</td>"
+            f"<td>{'' if d['better'] is None else ('better' if d['better'] else 'worse')}</td></tr>"
+            for d in c["differences"]
+        )
+        settings = c["settings"]
+        threshold = (
+            f" Net benefit at the threshold probability {settings['threshold']:.3g} (the "
+            "reference's operating threshold)."
+            if settings.get("threshold") is not None
+            else " Several classes: macro (one-vs-rest) averages."
+        )
+        sentences = "".join(f"<li>{e(t)}</li>" for t in c["sentences"])
+        return (
+            f"<p>Reference: <strong>{e(c['reference'])}</strong>. Every model is scored on the "
+            f"same {settings['n_samples']} patients and the same {settings['n_bootstraps']} "
+            f"bootstrap replicates, so a difference's interval is paired.{threshold}</p>"
+            f"<ul>{sentences}</ul>"
+            f"<table><tr><th>Model</th>{head}</tr>{rows}</table>"
+            "<h3>Differences from the reference</h3><table><tr><th>Model</th><th>Metric</th>"
+            f"<th>Difference (95% CI)</th><th>Verdict</th></tr>{diffs}</table>"
+        )
+
+    def _html_recalibration(self) -> str:
+        e = html.escape
+        r = self.recalibration
+        if not r:
+            return "<p>The model's risks were not recalibrated.</p>"
+        record = r.get("record") or {}
+        rows = [
+            f"<tr><th>Method</th><td>{e(str(record.get('method')))}</td></tr>",
+            f"<tr><th>Fitted on</th><td>{record.get('n_rows')} rows, classes "
+            f"{e(json.dumps(record.get('class_counts')))}, {e(str(record.get('date')))}</td></tr>",
+            f"<tr><th>Parent file (SHA-256)</th><td><code>{e(str(record.get('parent_sha256')))}"
+            "</code></td></tr>",
+        ]
+        if record.get("intercept") is not None:
+            rows.append(
+                f"<tr><th>Update</th><td>logit p' = {record['intercept']:+.3f} + "
+                f"{record['slope']:.3f} &times; logit p</td></tr>"
+            )
+        out = f"<table>{''.join(rows)}</table>"
+        if r.get("before") and r.get("after"):
+            cells = "".join(
+                f"<tr><th>{e(label)}</th><td>{e(str(cls))}</td>"
+                f"<td>{_fmt(values['intercept'])}</td><td>{_fmt(values['slope'])}</td>"
+                f"<td>{_fmt(values['brier'])}</td></tr>"
+                for k, label in (("before", "Before"), ("after", "After"))
+                for cls, values in r[k].items()
+            )
+            out += (
+                "<p>Calibration on the rows the update was fitted on (apparent: judge it on "
+                "other rows of the site).</p><table><tr><th></th><th>Class</th><th>Intercept</th>"
+                f"<th>Slope</th><th>Brier</th></tr>{cells}</table>"
+            )
+        return out
 
     def _html_operating_point(self) -> str:
         e = html.escape
@@ -595,7 +717,7 @@ class ClinicalReport:
             return "<p>No figures (matplotlib is not installed: pip install 'skmed[plot]').</p>"
         out = []
         for name, data in self.figures.items():
-            caption = _FIGURE_CAPTIONS.get(name, name)
+            caption = self.figure_captions.get(name) or _FIGURE_CAPTIONS.get(name, name)
             if name.startswith("waterfall_"):
                 caption = f"Patient {int(name.split('_')[1]) + 1}: contributions to the score"
             out.append(
@@ -628,13 +750,13 @@ figure img{max-width:460px;border:1px solid #ddd}figcaption{font-size:.9em;color
 """
 
 
-def _figure_png(draw) -> str:
+def _figure_png(draw, ncols: int = 1) -> str:
     """Run ``draw(ax)`` on a fresh (non-pyplot) figure and return the PNG as base64."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(5.0, 4.5), layout="constrained")
-    ax = fig.subplots()
-    draw(ax)
+    fig = Figure(figsize=(5.0 * ncols, 4.5), layout="constrained")
+    ax = fig.subplots(1, ncols)
+    draw(list(ax) if ncols > 1 else ax)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     return base64.b64encode(buf.getvalue()).decode("ascii")

@@ -112,3 +112,73 @@ def test_cli(exported, tmp_path, capsys):
     assert main([*argv[:3], "--target", "nope", "--report", str(html)]) == 1
     assert "--target 'nope' is not a column" in capsys.readouterr().err
     assert not html.exists()
+
+
+@pytest.fixture(scope="module")
+def two_files(exported, tmp_path_factory):
+    """The exported model, and a second one trained on another sample (with class counts)."""
+    from sklearn.base import clone
+
+    model, _ = fit_models()["mixed"]
+    X, y = mixed_frame(600, seed=3)
+    other = clone(model).fit(X, y)
+    path = tmp_path_factory.mktemp("evaluate2") / "other.onnx"
+    to_onnx(other, X.head(20), path=path, reference_data=X, reference_target=y)
+    return exported, path
+
+
+def test_several_models_are_compared_on_the_same_rows(two_files):
+    first, second = two_files
+    X, y = _site()
+    report = evaluate([first, second], X, y, n_bootstraps=200, plots=False)
+    comparison = report.comparison
+    assert comparison["models"] == ["mixed.onnx", "other.onnx"]
+    assert comparison["settings"]["threshold"] == 0.5 and comparison["settings"]["n_samples"] == 300
+    # each model's figures are those of its own evaluation (same seed, same replicates)
+    alone = evaluate(second, X, y, n_bootstraps=200, plots=False).metrics
+    alone = alone.set_index("metric").loc["roc_auc", ["estimate", "ci_lower", "ci_upper"]]
+    mine = [r for r in comparison["metrics"] if r["model"] == "other.onnx"]
+    auc = next(r for r in mine if r["metric"] == "roc_auc")
+    np.testing.assert_allclose(
+        [auc["estimate"], auc["ci_lower"], auc["ci_upper"]], alone.to_numpy(float), rtol=1e-12
+    )
+    diff = next(d for d in comparison["differences"] if d["metric"] == "roc_auc")
+    first_auc = report.metrics.set_index("metric").loc["roc_auc", "estimate"]
+    assert diff["difference"] == pytest.approx(auc["estimate"] - first_auc, abs=1e-12)
+    assert {d["metric"] for d in comparison["differences"]} == {"roc_auc", "brier", "net_benefit"}
+    page = report.to_html()
+    assert "Differences from the reference" in page and "other.onnx minus mixed.onnx" in page
+    # a dict names them; models with other classes are refused by name
+    named = evaluate({"A": first, "B": second}, X, y, n_bootstraps=20, plots=False)
+    assert named.comparison["models"] == ["A", "B"]
+    multiclass, Xi = fit_models()["multiclass"]
+    iris = to_onnx(multiclass, Xi.head(5))
+    with pytest.raises(ValueError, match=r"Model 'model 2' predicts the classes \['setosa'"):
+        evaluate([first, iris.SerializeToString()], X, y, plots=False)
+
+
+def test_outcome_rate_against_the_training_prevalence(two_files):
+    first, second = two_files
+    X, y = _site(n=600, seed=12)
+    same = evaluate(second, X, y, n_bootstraps=20, plots=False).drift
+    assert same["outcome_flagged"] == [] and len(same["outcome"]) == 2
+    # keep every sepsis row and a third of the others: the site's rate roughly doubles
+    rows = np.flatnonzero((y == "sepsis") | (np.arange(len(y)) % 3 == 0))
+    shifted = evaluate(second, X.iloc[rows], y[rows], n_bootstraps=20, plots=False)
+    assert shifted.drift["outcome_flagged"] == ["no sepsis", "sepsis"]
+    assert "Outcome rate" in shifted.to_html()
+    # the first file was exported without labels: a note, not an error
+    note = evaluate(first, X, y, n_bootstraps=20, plots=False).drift["outcome_note"]
+    assert "no training class counts" in note
+
+
+def test_cli_with_two_models(two_files, tmp_path, capsys):
+    first, second = two_files
+    X, y = _site()
+    X.assign(outcome=y).to_csv(tmp_path / "site.csv", index=False)
+    argv = ["evaluate", str(first), str(second), str(tmp_path / "site.csv")]
+    assert main([*argv, "--target", "outcome", "--bootstraps", "50"]) == 0
+    printed = capsys.readouterr().out
+    assert "Compared: other.onnx minus mixed.onnx: ROC AUC" in printed
+    assert main(["drift", str(second), str(tmp_path / "site.csv"), "--target", "outcome"]) == 0
+    assert "outcome sepsis:" in capsys.readouterr().out

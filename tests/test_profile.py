@@ -152,3 +152,27 @@ def test_the_file_holds_no_training_row(tmp_path):
     for value in X[["bmi", "lactate"]].stack().tolist():
         text = repr(float(value))
         assert text in aggregates or text not in profile_text, text
+
+
+def test_training_class_counts(mixed):
+    model, X, _ = mixed
+    _, y = mixed_frame(len(X), seed=0)
+    runtime = OnnxClassifier(
+        to_onnx(model, X.head(20), reference_data=X, reference_target=y).SerializeToString()
+    )
+    labels, counts = np.unique(y, return_counts=True)
+    assert runtime.input_profile.outcome == {
+        "n": len(y),
+        "counts": {str(k): int(c) for k, c in zip(labels, counts)},
+    }
+    # a class held by fewer than MIN_COUNT rows is not counted
+    rare = np.where(np.arange(len(y)) < MIN_COUNT - 1, "sepsis", "no sepsis")
+    small = to_onnx(model, X.head(20), reference_data=X, reference_target=rare)
+    profile = OnnxClassifier(small.SerializeToString()).input_profile
+    assert profile.outcome["counts"] == {"no sepsis": len(y) - MIN_COUNT + 1}
+    with pytest.raises(ValueError, match="reference_target has 5 labels but reference_data has"):
+        to_onnx(model, X.head(20), reference_data=X, reference_target=y[:5])
+    with pytest.raises(ValueError, match=r"reference_target holds \['flu'\], which the model"):
+        to_onnx(model, X.head(20), reference_data=X, reference_target=np.full(len(X), "flu"))
+    with pytest.raises(ValueError, match="reference_target needs reference_data"):
+        to_onnx(model, X.head(20), reference_data=None, reference_target=y)

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from serve_models import fit_models, mixed_frame, symptom_frame
 
-from skmed import recalibrate, to_onnx
+from skmed import evaluate, recalibrate, to_onnx
 from skmed.cli import main
 from skmed.metrics import calibration_intercept_slope, clinical_metrics
 from skmed.recalibration import fit_recalibration
@@ -193,6 +193,33 @@ def test_cli_writes_a_new_file_that_skmed_predict_runs(models, tmp_path, capsys)
     assert main(["predict", str(out), str(rows), "--out", str(predictions)]) == 0
     got = pd.read_csv(predictions)[["proba_no sepsis", "proba_sepsis"]].to_numpy()
     np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_report_shows_calibration_before_and_after(models, tmp_path, capsys):
+    X, y = site(800, seed=14)
+    data = _csv(tmp_path, X, y)
+    out, html, js = tmp_path / "site.onnx", tmp_path / "r.html", tmp_path / "r.json"
+    code = main(
+        ["recalibrate", str(models["mixed"]), str(data), "--target", "outcome",
+         "--method", "intercept", "--out", str(out), "--report", str(html),
+         "--report-json", str(js)]
+    )  # fmt: skip
+    assert code == 0 and "HTML report" in capsys.readouterr().out
+    saved = json.loads(js.read_text())
+    before, after = saved["recalibration"]["before"], saved["recalibration"]["after"]
+    assert before["sepsis"]["intercept"] > 0.3  # the site's risks were underestimated
+    assert abs(after["sepsis"]["intercept"]) < 1e-4  # on the fitting rows, by construction
+    assert saved["recalibration"]["record"]["method"] == "intercept"
+    assert "recalibration" in saved["figures"]
+    page = html.read_text()
+    assert 'id="fig-recalibration"' in page and "logit p&#x27; =" not in page
+    assert "logit p' = " in page and "Before" in page
+    # evaluating the new file later shows where its risks come from
+    later = evaluate(out, X, y, n_bootstraps=20, plots=False)
+    assert (
+        later.recalibration["record"]["parent_sha256"]
+        == hashlib.sha256(models["mixed"].read_bytes()).hexdigest()
+    )
 
 
 def test_cli_errors_write_nothing(models, tmp_path, capsys):

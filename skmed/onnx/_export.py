@@ -66,6 +66,7 @@ def to_onnx(
     target_opset: int | None = None,
     metadata: dict[str, Any] | None = None,
     reference_data: Any = "sample",
+    reference_target: Any = None,
     check: bool = True,
 ) -> onnx.ModelProto:
     """Export a fitted model, with its preprocessing, as one ONNX graph.
@@ -96,6 +97,11 @@ def to_onnx(
         digits, never a row (see :doc:`/serving`). ``"sample"`` summarises ``X_sample``; None
         stores what the pipeline does with each column (its categories, whether it imputes)
         but no summary of the data.
+    reference_target : array-like of shape (n_reference,), default=None
+        The labels of the ``reference_data`` rows (``skmed train`` passes its training labels):
+        stored as rows per class, a class with fewer than 10 rows left out, so that
+        :func:`skmed.drift.check_drift` can compare a site's outcome rate with the training
+        prevalence.
     check : bool, default=True
         Run the exported graph with onnxruntime on ``X_sample`` and raise if its probabilities
         or labels differ from ``model``'s.
@@ -123,9 +129,11 @@ def to_onnx(
     _check_steps(steps)
     steps = _adapt_steps(steps, schema)
     reference = _reference(reference_data, X_sample)
+    target = _reference_target(reference_target, reference, model)
     onx, schema = _convert(steps, head, schema, target_opset)
     if schema.layout == "columns":
-        user_metadata["input_profile"] = build_profile(steps, schema, reference).to_json()
+        profile = build_profile(steps, schema, reference, target)
+        user_metadata["input_profile"] = profile.to_json()
     _set_metadata(onx, model, head, schema, user_metadata)
     if check:
         _check_parity(onx, model, X_sample, head)
@@ -306,6 +314,29 @@ def _loads(onx: onnx.ModelProto) -> str | None:
 
 
 # ---------------------------------------------------------------------- metadata
+
+
+def _reference_target(reference_target: Any, reference: Any, model: Any) -> list[Any] | None:
+    """The reference rows' labels as a list, checked against the rows and the model's classes."""
+    if reference_target is None:
+        return None
+    if reference is None:
+        raise ValueError("reference_target needs reference_data: the labels of those rows.")
+    labels = np.asarray(getattr(reference_target, "to_numpy", lambda: reference_target)())
+    labels = labels.reshape(-1).tolist()
+    if len(labels) != len(reference):
+        raise ValueError(
+            f"reference_target has {len(labels)} labels but reference_data has "
+            f"{len(reference)} rows."
+        )
+    known = {str(c) for c in getattr(model, "classes_", [])}
+    unknown = sorted({str(v) for v in labels} - known) if known else []
+    if unknown:
+        raise ValueError(
+            f"reference_target holds {unknown[:5]}, which the model does not predict; its "
+            f"classes are {sorted(known)}."
+        )
+    return labels
 
 
 def _reference(reference_data: Any, X_sample: Any) -> Any:

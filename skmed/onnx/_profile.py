@@ -18,6 +18,7 @@ from skmed._profile import (
     InputProfile,
     summarise_categories,
     summarise_numeric,
+    summarise_outcome,
 )
 from skmed._schema import Schema, is_frame
 from skmed._sklearn_utils import column_positions
@@ -26,7 +27,9 @@ _IMPUTERS = ("SimpleImputer", "IterativeImputer", "KNNImputer")
 _ENCODERS = ("OneHotEncoder", "OrdinalEncoder")
 
 
-def build_profile(steps: list[tuple[str, Any]], schema: Schema, reference: Any) -> InputProfile:
+def build_profile(
+    steps: list[tuple[str, Any]], schema: Schema, reference: Any, target: Any = None
+) -> InputProfile:
     """The profile of a ``"columns"``-layout model's inputs.
 
     Parameters
@@ -37,6 +40,8 @@ def build_profile(steps: list[tuple[str, Any]], schema: Schema, reference: Any) 
         The graph inputs.
     reference : pandas.DataFrame or None
         Rows to summarise; None stores no summary.
+    target : list or None
+        The reference rows' labels (checked by the caller), summarised as class counts.
     """
     rules = _column_rules(steps, schema)
     columns = []
@@ -46,7 +51,8 @@ def build_profile(steps: list[tuple[str, Any]], schema: Schema, reference: Any) 
             rule["missing_allowed"] = False
         summary = _summary(reference, spec.name, rule["role"]) if reference is not None else {}
         columns.append(ColumnProfile(name=spec.name, **rule, **summary))
-    return InputProfile(tuple(columns))
+    outcome = summarise_outcome(target) if target is not None else None
+    return InputProfile(tuple(columns), outcome)
 
 
 def _default_rule(kind: str, steps: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -1,0 +1,252 @@
+"""Several models' predictions on the same patients: paired bootstrap differences.
+
+Every model is scored on the same bootstrap replicates (the same rows drawn, within each true
+class), so the interval of a difference reflects how the models differ on these patients, not
+the sampling error of each estimate on its own (which would be far wider and mostly shared).
+Re-exported by :mod:`skmed.metrics` as :func:`~skmed.metrics.compare_models`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skmed._bootstrap import BinaryProblem, stratified_weights
+from skmed._json import jsonable
+
+#: Metrics compared between models, in table order (net benefit for two classes only).
+COMPARED = ("roc_auc", "brier", "net_benefit")
+#: Metrics reported per model (not differenced).
+_PER_MODEL = (*COMPARED, "calibration_intercept", "calibration_slope")
+#: Which direction is better, for the sentence.
+_HIGHER_IS_BETTER = {"roc_auc": True, "brier": False, "net_benefit": True}
+_LABELS = {
+    "roc_auc": "ROC AUC",
+    "brier": "Brier score",
+    "net_benefit": "net benefit",
+    "calibration_intercept": "calibration intercept",
+    "calibration_slope": "calibration slope",
+}
+
+
+@dataclass
+class ModelComparison:
+    """What :func:`compare_models` found.
+
+    Attributes
+    ----------
+    models : list of str
+        Names, the reference first.
+    metrics : pandas.DataFrame
+        Columns ``model``, ``metric``, ``estimate``, ``ci_lower``, ``ci_upper``.
+    differences : pandas.DataFrame
+        Columns ``model``, ``metric``, ``difference`` (model minus reference), ``ci_lower``,
+        ``ci_upper``, ``better`` (True / False when the interval excludes 0 in the model's / the
+        reference's favour, None when it holds 0).
+    settings : dict
+        ``threshold`` (net benefit's threshold probability, None for several classes),
+        ``pos_label``, ``n_samples``, ``n_bootstraps``, ``confidence_level``, ``random_state``.
+    """
+
+    models: list[str]
+    metrics: pd.DataFrame
+    differences: pd.DataFrame
+    settings: dict[str, Any]
+
+    @property
+    def reference(self) -> str:
+        """The model the others are compared with."""
+        return self.models[0]
+
+    def sentences(self) -> list[str]:
+        """One plain sentence per compared model."""
+        out = []
+        for name in self.models[1:]:
+            rows = self.differences[self.differences["model"] == name]
+            parts: list[str] = []
+            better: list[str] = []
+            worse: list[str] = []
+            for r in rows.to_dict(orient="records"):
+                label = _LABELS[r["metric"]]
+                parts.append(
+                    f"{label} {r['difference']:+.3f} ({r['ci_lower']:+.3f} to {r['ci_upper']:+.3f})"
+                )
+                if r["better"] is not None:
+                    (better if r["better"] else worse).append(label)
+            verdicts = [
+                f"{word} than {self.reference} on {_join(labels)}"
+                for word, labels in (("better", better), ("worse", worse))
+                if labels
+            ]
+            verdict = (
+                f"{name} is " + " and ".join(verdicts)
+                if verdicts
+                else f"no difference from {self.reference} is established on these patients"
+            )
+            out.append(f"{name} minus {self.reference}: " + ", ".join(parts) + f"; {verdict}.")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready content."""
+        return {
+            "models": self.models,
+            "reference": self.reference,
+            "settings": self.settings,
+            "metrics": jsonable(self.metrics.to_dict(orient="records")),
+            "differences": jsonable(self.differences.to_dict(orient="records")),
+            "sentences": self.sentences(),
+        }
+
+
+def compare_models(
+    y_true: Any,
+    probas: Mapping[str, Any] | list[Any],
+    *,
+    classes: Any = None,
+    threshold: float | None = None,
+    pos_label: Any = None,
+    n_bootstraps: int = 1000,
+    confidence_level: float = 0.95,
+    random_state: Any = 0,
+) -> ModelComparison:
+    """Compare models' probabilities on the same patients, with paired bootstrap intervals.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    probas : dict of str to array-like, or list of array-like
+        Each model's ``predict_proba`` on the same rows, one column per class in ``classes``;
+        the first is the reference the others are compared with (a list is named
+        ``model 1``, ``model 2``, ...).
+    classes : array-like, default=None
+        Label of each column; default the sorted labels of ``y_true``.
+    threshold : float in (0, 1), default=None
+        Two classes: the threshold probability of the net benefit (each model treats the
+        patients whose risk reaches it); None means 0.5. Must be None for several classes,
+        which are compared on macro (one-vs-rest) AUC and Brier score.
+    pos_label : label, default=None
+        Two classes: the positive class; ``None`` means ``classes[1]``.
+    n_bootstraps : int, default=1000
+        Replicates, drawn within each true class and shared by all models.
+    confidence_level : float in (0, 1), default=0.95
+    random_state : int, numpy Generator or None, default=0
+
+    Returns
+    -------
+    ModelComparison
+
+    Raises
+    ------
+    ValueError
+        Fewer than two models, names that repeat, a matrix that does not fit ``y_true`` and
+        ``classes``, or a threshold with several classes (the message names the model).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmed.metrics import compare_models
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 400)
+    >>> sharp = np.clip(0.5 * y + rng.uniform(0, 0.5, 400), 0, 1)
+    >>> vague = np.clip(0.2 * y + rng.uniform(0, 0.8, 400), 0, 1)
+    >>> result = compare_models(y, {"vague": vague, "sharp": sharp}, n_bootstraps=200)
+    >>> bool(result.differences.set_index("metric").loc["roc_auc", "better"])
+    True
+    """
+    from skmed.metrics import _check_bootstrap_args, _check_inputs, _check_threshold, _problems
+
+    _check_bootstrap_args(n_bootstraps, confidence_level)
+    if not isinstance(probas, Mapping):
+        probas = {f"model {i + 1}": p for i, p in enumerate(probas)}
+    names = [str(k) for k in probas]
+    if len(names) < 2:
+        raise ValueError(f"compare_models needs at least two models; got {len(names)}.")
+    if len(set(names)) < len(names):
+        raise ValueError(f"The models' names repeat: {names}; give each a distinct name.")
+    checked = []
+    for name, proba in zip(names, probas.values()):
+        try:
+            checked.append(_check_inputs(y_true, proba, classes, pos_label))
+        except ValueError as exc:
+            raise ValueError(f"Model {name!r}: {exc}") from None
+    first = checked[0]
+    thr = _check_threshold(threshold, first)
+    if thr is not None and not 0.0 < thr < 1.0:
+        raise ValueError(f"threshold must be in (0, 1) for the net benefit; got {thr!r}.")
+    metrics = [m for m in _PER_MODEL if first.binary or m != "net_benefit"]
+    problems = [[prob for _, prob in _problems(c, thr)] for c in checked]
+    n = first.y_idx.size
+    point = np.stack([_scores(p, np.ones((1, n)), thr, metrics)[0] for p in problems])
+    reps = np.full((n_bootstraps, len(names), len(metrics)), np.nan)
+    rng = np.random.default_rng(random_state)
+    start = 0
+    for W in stratified_weights(first.y_idx, n_bootstraps, rng):
+        for j, p in enumerate(problems):
+            reps[start : start + W.shape[0], j] = _scores(p, W, thr, metrics)
+        start += W.shape[0]
+    alpha = (1.0 - confidence_level) / 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN replicates -> NaN interval
+        lo, hi = np.nanquantile(reps, [alpha, 1 - alpha], axis=0)
+        diff = reps - reps[:, :1]
+        d_lo, d_hi = np.nanquantile(diff, [alpha, 1 - alpha], axis=0)
+    rows, drows = [], []
+    compared = [m for m in COMPARED if m in metrics]
+    for j, name in enumerate(names):
+        for i, m in enumerate(metrics):
+            rows.append((name, m, point[j, i], lo[j, i], hi[j, i]))
+        if j == 0:
+            continue
+        for m in compared:
+            i = metrics.index(m)
+            low, high = d_lo[j, i], d_hi[j, i]
+            better = None
+            if low > 0 or high < 0:
+                better = bool((low > 0) == _HIGHER_IS_BETTER[m])
+            drows.append((name, m, point[j, i] - point[0, i], low, high, better))
+    return ModelComparison(
+        models=names,
+        metrics=pd.DataFrame(rows, columns=["model", "metric", "estimate", "ci_lower", "ci_upper"]),
+        differences=pd.DataFrame(
+            drows, columns=["model", "metric", "difference", "ci_lower", "ci_upper", "better"]
+        ),
+        settings={
+            "threshold": thr,
+            "pos_label": jsonable(first.classes[first.pos]) if first.binary else None,
+            "classes": [jsonable(c) for c in first.classes],
+            "n_samples": int(n),
+            "n_bootstraps": int(n_bootstraps),
+            "confidence_level": float(confidence_level),
+            "random_state": (
+                random_state if isinstance(random_state, (int, type(None))) else "custom"
+            ),
+        },
+    )
+
+
+def _scores(
+    problems: list[BinaryProblem], W: np.ndarray, threshold: float | None, metrics: list[str]
+) -> np.ndarray:
+    """``metrics`` for each row of weights ``W``: shape (B, len(metrics)); macro for classes."""
+    per_class = []
+    for problem in problems:
+        values = problem.metrics(W)
+        if threshold is not None:
+            # treat when the risk reaches the threshold probability (Vickers & Elkin, 2006)
+            tp = W @ (problem.y & problem.pred).astype(np.float64)
+            fp = W @ (~problem.y & problem.pred).astype(np.float64)
+            values["net_benefit"] = (tp - fp * threshold / (1 - threshold)) / W.sum(axis=1)
+        per_class.append(np.column_stack([values[m] for m in metrics]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(np.stack(per_class), axis=0)
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
