@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from skmed._baseline import baseline_comparison, sample_size_check
 from skmed._io import describe_names
 from skmed._json import jsonable
 from skmed.pipeline import ColumnTypes, default_param_grid, make_clinical_pipeline, prepare_features
@@ -217,6 +218,25 @@ def train_evaluate_export(
         random_state=random_state,
     )
     seconds["evaluation"] = time.perf_counter() - start
+
+    say("baseline and sample size")
+    start = time.perf_counter()
+    binary = n_classes == 2
+    report.comparison = baseline_comparison(
+        pipeline,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        proba,
+        threshold=report.operating_point["threshold"] if binary else None,
+        pos_label=report.operating_point.get("pos_label") if binary else None,
+        n_bootstraps=n_bootstraps,
+        random_state=random_state,
+    )
+    report.sample_size = sample_size_check(pipeline, X_train, y_test, proba, len(y_train))
+    report.notes.extend(report.sample_size["warnings"])
+    seconds["baseline and sample size"] = time.perf_counter() - start
 
     say("ONNX export")
     start = time.perf_counter()

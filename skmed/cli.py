@@ -63,6 +63,17 @@ def _fmt_ci(values: tuple[float, float, float]) -> str:
     return f"{est:.3f} (95% CI {lo:.3f}-{hi:.3f})"
 
 
+def _evidence_lines(report: Any) -> list[str]:
+    """The baseline comparison's verdict and the sample-size sentence."""
+    lines = []
+    if report.comparison is not None:
+        lines.append(f"Against logistic regression: {report.comparison['verdict']}")
+        lines += [f"  {s}" for s in report.comparison["sentences"]]
+    if report.sample_size is not None:
+        lines.append(f"Sample size: {report.sample_size['sentence']}")
+    return lines
+
+
 def _summary_lines(result: Any, files: dict[str, str]) -> list[str]:
     head = result.headline()
     ct = result.column_types
@@ -84,6 +95,7 @@ def _summary_lines(result: Any, files: dict[str, str]) -> list[str]:
         f"Balanced accuracy (held out): {_fmt_ci(head['balanced_accuracy'])}",
         f"ROC AUC (held out, {'binary' if len(result.classes) == 2 else 'macro one-vs-rest'}): "
         f"{_fmt_ci(head['roc_auc'])}",
+        *_evidence_lines(result.report),
         f"ONNX parity: max abs probability difference {result.parity_max_abs_diff:.2e}, "
         f"labels agree on {result.parity_label_agreement:.1%} of held-out rows",
     ]
@@ -131,7 +143,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         check_output_path(path)
     start = time.perf_counter()
     stages = _Stages(
-        ["data", "training", "evaluation", "ONNX export", "parity check", "writing files"],
+        [
+            "data",
+            "training",
+            "evaluation",
+            "baseline and sample size",
+            "ONNX export",
+            "parity check",
+            "writing files",
+        ],
         enabled=not args.quiet,
     )
     stages("data")
@@ -220,6 +240,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             *(["grid search"] if args.grid else []),
             "training",
             "evaluation",
+            "baseline and sample size",
             "ONNX export",
             "parity check",
             "writing files",

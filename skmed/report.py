@@ -55,6 +55,7 @@ SECTIONS: dict[str, str] = {
     "summary": "Summary",
     "model-card": "Model card",
     "data": "Data",
+    "sample-size": "Sample size",
     "drift": "Data drift",
     "operating-point": "Operating point",
     "metrics": "Performance metrics",
@@ -233,6 +234,8 @@ class ClinicalReport:
     #: The file's recalibration record and, from ``skmed recalibrate``, the calibration before
     #: and after on the fitting rows.
     recalibration: dict[str, Any] | None = None
+    #: :meth:`skmed.sample_size.SampleSizeCheck.to_dict` of the development data, if computed.
+    sample_size: dict[str, Any] | None = None
     #: Captions of figures added with :meth:`add_figure`.
     figure_captions: dict[str, str] = field(default_factory=dict)
 
@@ -258,6 +261,7 @@ class ClinicalReport:
                 "drift": self.drift,
                 "comparison": self.comparison,
                 "recalibration": self.recalibration,
+                "sample_size": self.sample_size,
                 "explanations": [
                     {
                         "class": jsonable(e.class_),
@@ -324,6 +328,7 @@ class ClinicalReport:
             "summary": self._html_summary(),
             "model-card": self._html_model_card(),
             "data": self._html_data(),
+            "sample-size": self._html_sample_size(),
             "drift": self._html_drift(),
             "operating-point": self._html_operating_point(),
             "metrics": self._html_metrics(),
@@ -463,6 +468,33 @@ class ClinicalReport:
             out += "<p>No missing values in the features.</p>"
         return out
 
+    def _html_sample_size(self) -> str:
+        e = html.escape
+        check = self.sample_size
+        if check is None:
+            return "<p>Not assessed (skmed train assesses the development data).</p>"
+        rows = "".join(
+            f"<tr><th>{e(label)}</th><td>{s['prevalence']:.1%}</td><td>{s['r2_cs']:.3f} "
+            f"<span class='meta'>({e(s['r2_source'])})</span></td>"
+            + "".join(
+                f"<td>{s['criteria'][k]['n']}</td>"
+                for k in ("shrinkage", "optimism", "overall_risk")
+            )
+            + f"<td><strong>{s['n']}</strong></td></tr>"
+            for label, s in check["per_class"].items()
+        )
+        cls = "" if check["enough"] else ' class="notes"'
+        return (
+            f"<p{cls}>{e(check['sentence'])}</p>"
+            "<table><tr><th>Class (one-vs-rest)</th><th>Prevalence</th>"
+            "<th>Anticipated Cox-Snell R&sup2;</th><th>Shrinkage &ge; 0.9</th>"
+            "<th>Optimism in R&sup2; &le; 0.05</th><th>Overall risk &plusmn; 0.05</th>"
+            f"<th>Minimum</th></tr>{rows}</table>"
+            "<p class='meta'>Riley et al., BMJ 2020;368:m441 (as the R package pmsampsize). "
+            "Candidate parameters are the pipeline's encoded features; the network has more "
+            "weights than that, so these are lower bounds.</p>"
+        )
+
     def _html_drift(self) -> str:
         e = html.escape
         if self.drift is None:
@@ -543,10 +575,12 @@ class ClinicalReport:
             else " Several classes: macro (one-vs-rest) averages."
         )
         sentences = "".join(f"<li>{e(t)}</li>" for t in c["sentences"])
+        verdict = f"<p><strong>{e(c['verdict'])}</strong></p>" if c.get("verdict") else ""
         return (
-            f"<p>Reference: <strong>{e(c['reference'])}</strong>. Every model is scored on the "
-            f"same {settings['n_samples']} patients and the same {settings['n_bootstraps']} "
-            f"bootstrap replicates, so a difference's interval is paired.{threshold}</p>"
+            f"{verdict}<p>Reference: <strong>{e(c['reference'])}</strong>. Every model is "
+            f"scored on the same {settings['n_samples']} patients and the same "
+            f"{settings['n_bootstraps']} bootstrap replicates, so a difference's interval is "
+            f"paired.{threshold}</p>"
             f"<ul>{sentences}</ul>"
             f"<table><tr><th>Model</th>{head}</tr>{rows}</table>"
             "<h3>Differences from the reference</h3><table><tr><th>Model</th><th>Metric</th>"

@@ -128,6 +128,16 @@ def test_train_writes_model_and_report(trained):
     assert len(parity) == 1
     diff = float(re.search(r"largest probability difference (\S+),", parity[0]).group(1))
     assert diff <= 1e-4
+    # the logistic-regression baseline on the same rows, and the sample size, in both outputs
+    comparison = report["comparison"]
+    assert comparison["models"] == ["LogisticRegression", "MedicalMLPClassifier"]
+    assert comparison["settings"]["n_samples"] == 100 and comparison["verdict"]
+    assert f"Against logistic regression: {comparison['verdict']}" in out
+    size = report["sample_size"]
+    assert size["n_samples"] == 300 and size["n_parameters"] > 20
+    assert f"Sample size: {size['sentence']}" in out
+    assert size["enough"] is False and any("Riley et al." in n for n in report["notes"])
+    assert "Shrinkage &ge; 0.9" in html and comparison["verdict"] in html
     model = OnnxClassifier(d / "model.onnx")
     assert model.classes_.tolist() == sorted(load_diagnosis(n_samples=10).target_names)
     names = model.feature_names_in_.tolist()
@@ -278,7 +288,8 @@ def test_demo(tmp_path):
         check=0,
     )
     out = proc.stdout
-    for stage in ("[1/6] data", "[2/6] training", "[4/6] ONNX export", "[5/6] parity check"):
+    stages = ("[1/7] data", "[2/7] training", "[4/7] baseline and sample size", "[6/7] parity")
+    for stage in stages:
         assert stage in out
     assert "Rows: 300 (225 training, 75 held out)" in out
     assert re.search(r"Balanced accuracy \(held out\): [01]\.\d+ \(95% CI", out)
