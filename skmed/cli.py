@@ -63,6 +63,17 @@ def _fmt_ci(values: tuple[float, float, float]) -> str:
     return f"{est:.3f} (95% CI {lo:.3f}-{hi:.3f})"
 
 
+#: What skmed demo and skmed train report doing, after reading the data (and a grid search).
+_TRAINING_STAGES = (
+    "training",
+    "evaluation",
+    "baseline and sample size",
+    "ONNX export",
+    "parity check",
+    "writing files",
+)
+
+
 def _evidence_lines(report: Any) -> list[str]:
     """The baseline comparison's verdict and the sample-size sentence."""
     lines = []
@@ -142,18 +153,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for path in files.values():
         check_output_path(path)
     start = time.perf_counter()
-    stages = _Stages(
-        [
-            "data",
-            "training",
-            "evaluation",
-            "baseline and sample size",
-            "ONNX export",
-            "parity check",
-            "writing files",
-        ],
-        enabled=not args.quiet,
-    )
+    stages = _Stages(["data", *_TRAINING_STAGES], enabled=not args.quiet)
     stages("data")
     bunch = load_diagnosis(
         n_samples=args.n_samples, random_state=args.seed, include_symptom_text=True
@@ -236,16 +236,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CommandError(f"--group column(s) {unknown} are not feature columns.")
 
     stages = _Stages(
-        [
-            *(["grid search"] if args.grid else []),
-            "training",
-            "evaluation",
-            "baseline and sample size",
-            "ONNX export",
-            "parity check",
-            "writing files",
-        ],
-        enabled=not args.quiet,
+        [*(["grid search"] if args.grid else []), *_TRAINING_STAGES], enabled=not args.quiet
     )
     if not args.quiet:
         print(
