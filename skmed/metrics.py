@@ -38,6 +38,8 @@ __all__ = [
     "calibration_intercept_slope",
     "clinical_metrics",
     "compare_models",
+    "fairness_gaps",
+    "FairnessGaps",
     "likelihood_ratios",
     "net_benefit",
     "npv_score",
@@ -879,3 +881,4 @@ def roc_curve_ci(
 
 # Several models on the same patients (paired bootstrap); implemented in its own module.
 from skmed._comparison import ModelComparison, compare_models  # noqa: E402
+from skmed._fairness import FairnessGaps, fairness_gaps  # noqa: E402

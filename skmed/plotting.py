@@ -222,7 +222,11 @@ def plot_calibration(
     ax: Any = None,
     name: str | None = None,
 ) -> Any:
-    """Reliability diagram, annotated with calibration intercept, slope and Brier score.
+    """Reliability diagram with the flexible calibration curve, annotated with the figures.
+
+    Binned observed rates are drawn as points, the restricted-cubic-spline calibration curve
+    (:func:`skmed.calibration.flexible_calibration`) as a line, with its 95% band for up to
+    two curves; the box gives calibration intercept, slope, Brier score and ICI.
 
     Parameters
     ----------
@@ -268,9 +272,16 @@ def plot_calibration(
             )
         )
         a = assess_calibration(y_k, p_k, pos_label=True, n_bins=n_bins, strategy=strategy)
+        displays[-1].line_.set_linestyle("none")  # binned points; the smooth curve is the line
+        flex = a.flexible
+        if flex is not None and np.isfinite(flex.ici):
+            ax.plot(flex.grid, flex.observed, color=f"C{i}", linewidth=1.6)
+            if len(curves) <= 2:
+                ax.fill_between(flex.grid, flex.lower, flex.upper, color=f"C{i}", alpha=0.18)
         prefix = f"{label}: " if len(curves) > 1 else ""
+        ici = f", ICI {flex.ici:.3f}" if flex is not None and np.isfinite(flex.ici) else ""
         lines.append(
-            f"{prefix}intercept {a.intercept:.2f}, slope {a.slope:.2f}, Brier {a.brier:.3f}"
+            f"{prefix}intercept {a.intercept:.2f}, slope {a.slope:.2f}, Brier {a.brier:.3f}{ici}"
         )
     ax.text(
         0.02,

@@ -45,7 +45,13 @@ import pandas as pd
 
 from skmed._json import jsonable
 from skmed.calibration import assess_calibration
-from skmed.metrics import _binary_counts, _check_inputs, clinical_metrics, subgroup_metrics
+from skmed.metrics import (
+    _binary_counts,
+    _check_inputs,
+    clinical_metrics,
+    fairness_gaps,
+    subgroup_metrics,
+)
 from skmed.thresholds import describe_operating_point
 
 __all__ = ["ClinicalReport", "ModelCard", "build_report", "SECTIONS"]
@@ -61,6 +67,7 @@ SECTIONS: dict[str, str] = {
     "metrics": "Performance metrics",
     "calibration": "Calibration",
     "subgroups": "Subgroup performance",
+    "fairness": "Fairness: gaps between groups",
     "comparison": "Model comparison on the same patients",
     "recalibration": "Recalibration",
     "explanations": "Interpretability",
@@ -68,6 +75,7 @@ SECTIONS: dict[str, str] = {
 }
 
 _NOT_PROVIDED = "Not provided."
+_FLAG = ' class="flag"'
 
 _METRIC_LABELS = {
     "sensitivity": "Sensitivity",
@@ -236,6 +244,8 @@ class ClinicalReport:
     recalibration: dict[str, Any] | None = None
     #: :meth:`skmed.sample_size.SampleSizeCheck.to_dict` of the development data, if computed.
     sample_size: dict[str, Any] | None = None
+    #: :meth:`skmed.metrics.FairnessGaps.to_dict` (two classes, with groups), if computed.
+    fairness: dict[str, Any] | None = None
     #: Captions of figures added with :meth:`add_figure`.
     figure_captions: dict[str, str] = field(default_factory=dict)
 
@@ -262,6 +272,7 @@ class ClinicalReport:
                 "comparison": self.comparison,
                 "recalibration": self.recalibration,
                 "sample_size": self.sample_size,
+                "fairness": self.fairness,
                 "explanations": [
                     {
                         "class": jsonable(e.class_),
@@ -334,6 +345,7 @@ class ClinicalReport:
             "metrics": self._html_metrics(),
             "calibration": self._html_calibration(),
             "subgroups": self._html_subgroups(),
+            "fairness": self._html_fairness(),
             "comparison": self._html_comparison(),
             "recalibration": self._html_recalibration(),
             "explanations": self._html_explanations(),
@@ -668,9 +680,15 @@ class ClinicalReport:
             verdict = (
                 "; ".join(cal["warnings"]) if cal["warnings"] else "No calibration problem found."
             )
+            flex = cal.get("flexible") or {}
+            smooth = (
+                f", ICI {_fmt(flex['ici'])}, E50 {_fmt(flex['e50'])}, E90 {_fmt(flex['e90'])}"
+                if flex.get("ici") is not None
+                else ""
+            )
             out.append(
                 f"<h3>{e(str(label))}</h3><p>Intercept {_fmt(cal['intercept'])}, slope "
-                f"{_fmt(cal['slope'])}, Brier {_fmt(cal['brier'])}. {e(verdict)}</p>"
+                f"{_fmt(cal['slope'])}, Brier {_fmt(cal['brier'])}{smooth}. {e(verdict)}</p>"
             )
             curve = cal["curve"]
             rows = "".join(
@@ -720,6 +738,37 @@ class ClinicalReport:
             f"<table><tr><th>Group</th><th>n</th>{head}<th>Flag</th></tr>{''.join(rows)}</table>"
         )
 
+    def _html_fairness(self) -> str:
+        e = html.escape
+        f = self.fairness
+        if f is None:
+            return (
+                "<p>Not computed (needs grouping variables and two classes; compare one class "
+                "against the rest with <code>skmed.metrics.fairness_gaps</code>).</p>"
+            )
+        labels = {
+            "sensitivity": "Sensitivity",
+            "false_positive_rate": "False-positive rate",
+            "ppv": "PPV",
+            "calibration_intercept": "Calibration-in-the-large",
+        }
+        rows = "".join(
+            f"<tr><th>{e(str(d['variable']))}: {e(str(d['level']))} vs "
+            f"{e(str(d['reference']))}</th><td>{labels[d['metric']]}</td>"
+            f"<td{_FLAG if d['ci_lower'] > 0 or d['ci_upper'] < 0 else ''}>"
+            f"{_fmt_ci(d['difference'], d['ci_lower'], d['ci_upper'])}</td></tr>"
+            for d in f["differences"]
+        )
+        warn = "".join(f"<li>{e(w)}</li>" for w in f["warnings"])
+        return (
+            "<p>Each group against the largest (reference) group at the operating threshold; "
+            "a difference whose interval excludes 0 is highlighted. Small groups are left out "
+            "of the comparison.</p>"
+            + (f'<div class="notes"><ul>{warn}</ul></div>' if warn else "")
+            + "<table><tr><th>Groups</th><th>Metric</th><th>Difference (95% CI)</th></tr>"
+            f"{rows}</table>"
+        )
+
     def _html_explanations(self) -> str:
         e = html.escape
         if self.importance is None and not self.explanations:
@@ -764,7 +813,7 @@ class ClinicalReport:
 _FIGURE_CAPTIONS = {
     "roc": "ROC curve with bootstrap confidence band",
     "precision_recall": "Precision-recall curve",
-    "calibration": "Calibration (reliability) curve",
+    "calibration": "Calibration: binned rates, flexible curve with 95% band",
     "confusion_matrix": "Confusion matrix at the operating point",
     "decision_curve": "Decision curve (net benefit)",
     "training": "Training curves",
@@ -974,6 +1023,9 @@ def build_report(
         if len(small):
             names = ", ".join(f"{v}={lvl}" for v, lvl in small.itertuples(index=False))
             notes.append(f"Subgroups too small to estimate reliably: {names}.")
+    fairness = None
+    if groups is not None and checked.binary:
+        fairness = fairness_gaps(y_arr, proba, groups, X=X, min_size=min_group_size, **common)
     summary = _data_summary(checked, X)
 
     operating_point: dict[str, Any] = {"threshold": threshold, "source": source}
@@ -1039,6 +1091,7 @@ def build_report(
         notes=notes,
         importance=importance,
         explanations=explanations,
+        fairness=fairness.to_dict() if fairness is not None else None,
         settings={
             "n_bootstraps": int(n_bootstraps),
             "confidence_level": float(confidence_level),
