@@ -2,10 +2,11 @@
 sample size.
 
 A clinician's first question about a network is whether it beats a logistic regression on the
-same predictors. :func:`baseline_comparison` fits one with the same (cloned) preprocessing on
-the same training rows and compares both on the same held-out rows with paired bootstrap
-differences (:func:`skmed.metrics.compare_models`); :func:`sample_size_check` applies Riley et
-al.'s criteria (:mod:`skmed.sample_size`) to the pipeline's encoded features.
+same predictors. :func:`baseline_pipeline` builds one with the same (cloned) preprocessing,
+fitted on the same rows as the network, and :func:`baseline_comparison` compares both on the same
+held-out rows with paired bootstrap differences (:func:`skmed.metrics.compare_models`);
+:func:`sample_size_check` applies Riley et al.'s criteria (:mod:`skmed.sample_size`) to the
+pipeline's encoded features.
 """
 
 from __future__ import annotations
@@ -17,39 +18,37 @@ BASELINE = "LogisticRegression"
 NETWORK = "MedicalMLPClassifier"
 
 
+def baseline_pipeline(pipeline: Any) -> Any:
+    """An unfitted logistic regression behind a clone of ``pipeline``'s preprocessing."""
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    steps = [*clone(pipeline[:-1]).steps, ("classifier", LogisticRegression(max_iter=5000))]
+    return Pipeline(steps)
+
+
 def baseline_comparison(
-    pipeline: Any,
-    X_train: Any,
-    y_train: Any,
-    X_test: Any,
-    y_test: Any,
+    y: Any,
     proba: Any,
+    baseline_proba: Any,
+    classes: Any,
     *,
     threshold: float | None,
     pos_label: Any,
     n_bootstraps: int,
     random_state: Any,
 ) -> dict[str, Any]:
-    """The network against a logistic regression with the same preprocessing, as a dict.
+    """The network's held-out probabilities against the baseline's on the same rows.
 
-    ``pipeline`` is the fitted Pipeline ending in the network, ``proba`` its held-out
-    probabilities. The dict is :meth:`~skmed.metrics.ModelComparison.to_dict` with a
-    ``verdict`` sentence added.
+    The dict is :meth:`~skmed.metrics.ModelComparison.to_dict` with a ``verdict`` sentence
+    added; ``baseline_proba`` has its columns in the order of ``classes``.
     """
-    from sklearn.base import clone
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-
     from skmed.metrics import compare_models
 
-    baseline = Pipeline([*clone(pipeline[:-1]).steps, ("classifier", LogisticRegression())])
-    baseline.set_params(classifier__max_iter=5000)
-    baseline.fit(X_train, y_train)
-    classes = pipeline.classes_
-    order = [baseline.classes_.tolist().index(c) for c in classes.tolist()]
     comparison = compare_models(
-        y_test,
-        {BASELINE: baseline.predict_proba(X_test)[:, order], NETWORK: proba},
+        y,
+        {BASELINE: baseline_proba, NETWORK: proba},
         classes=classes,
         threshold=threshold,
         pos_label=pos_label,

@@ -14,10 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from skmed._baseline import baseline_comparison, sample_size_check
+from skmed._baseline import baseline_comparison, baseline_pipeline, sample_size_check
 from skmed._io import describe_names
 from skmed._json import jsonable
 from skmed.pipeline import ColumnTypes, default_param_grid, make_clinical_pipeline, prepare_features
+
+#: The internal validations ``skmed train --validation`` offers.
+VALIDATIONS = ("holdout", "bootstrap", "cv")
 
 #: Fewest rows a class needs: 2 for the stratified held-out split, more for early stopping.
 MIN_ROWS_PER_CLASS = 4
@@ -37,6 +40,7 @@ class TrainingResult:
     report: Any
     parity_max_abs_diff: float
     parity_label_agreement: float
+    validation: str = "holdout"
     best_params: dict[str, Any] | None = None
     cv_score: float | None = None
     epochs_run: int | None = None
@@ -125,15 +129,26 @@ def train_evaluate_export(
     title: str = "Clinical evaluation report",
     model_card: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    validation: str = "holdout",
+    refits: int = 100,
+    n_jobs: int | None = None,
+    explain_patients: int = 0,
+    refit_progress: Callable[[int, int], None] | None = None,
 ) -> TrainingResult:
-    """Fit the clinical pipeline on a stratified split, evaluate, export and check the export.
+    """Fit the clinical pipeline, validate it, export it and check the export.
 
     The classifier uses the default recipe with ``class_weight="balanced"`` read as decision
     costs (calibrated risks; ``predict`` weighs them by the inverse class frequencies) and
-    early stopping. With ``grid=True``,
-    :func:`~skmed.pipeline.default_param_grid` is searched with 3-fold stratified
-    cross-validation on the training rows (balanced accuracy), then the best candidate is
-    refitted on all training rows.
+    early stopping. With ``grid=True``, :func:`~skmed.pipeline.default_param_grid` is searched
+    with 3-fold stratified cross-validation on the training rows (balanced accuracy), then the
+    best candidate is refitted.
+
+    ``validation="holdout"`` fits on a stratified split and reports on the held-out rows;
+    ``"bootstrap"`` and ``"cv"`` fit the final model on all rows and validate the whole
+    pipeline with :func:`skmed.validation.internal_validation` (``refits`` bootstrap refits, or
+    5 x 5-fold CV), reporting on the out-of-bag / out-of-fold predictions. Either way the
+    report compares the network with a logistic regression on the same predictors, validated
+    the same way, and checks the sample size.
 
     Parameters
     ----------
@@ -147,6 +162,15 @@ def train_evaluate_export(
         Name of the label, stored in the model's metadata.
     progress : callable, default=None
         Called with the name of each stage as it starts.
+    validation : {"holdout", "bootstrap", "cv"}, default="holdout"
+    refits : int, default=100
+        Bootstrap refits for ``validation="bootstrap"``.
+    n_jobs : int, default=None
+        Parallel refits (joblib).
+    explain_patients : int, default=0
+        Example patients explained in the report (their feature values are then shown).
+    refit_progress : callable, default=None
+        Called with ``(done, total)`` after every refit of the network.
 
     Returns
     -------
@@ -158,19 +182,25 @@ def train_evaluate_export(
     from skmed.onnx import check_parity, to_onnx
     from skmed.report import build_report
 
+    if validation not in VALIDATIONS:
+        raise ValueError(f"validation must be one of {list(VALIDATIONS)}; got {validation!r}.")
     say = progress or (lambda stage: None)
     seconds: dict[str, float] = {}
     X = prepare_features(X, column_types)
     n_classes = int(y.nunique())
-    n_test = test_size if test_size >= 1 else int(np.ceil(test_size * len(y)))
-    if n_test < n_classes or len(y) - n_test < 2 * n_classes:
-        raise ValueError(
-            f"{len(y)} rows are too few to hold out {n_test} for testing with {n_classes} "
-            "classes; use more data or change --test-size."
+    holdout = validation == "holdout"
+    if holdout:
+        n_test = test_size if test_size >= 1 else int(np.ceil(test_size * len(y)))
+        if n_test < n_classes or len(y) - n_test < 2 * n_classes:
+            raise ValueError(
+                f"{len(y)} rows are too few to hold out {n_test} for testing with {n_classes} "
+                "classes; use more data or change --test-size."
+            )
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=test_size, stratify=y, random_state=random_state
         )
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, stratify=y, random_state=random_state
-    )
+    else:
+        X_train, y_train = X, y
     params: dict[str, Any] = dict(
         class_weight="balanced",
         early_stopping=True,
@@ -191,6 +221,7 @@ def train_evaluate_export(
             refit=False,
             error_score="raise",
             verbose=1 if verbose else 0,
+            n_jobs=n_jobs,
         )
         search.fit(X_train, y_train)
         best_params = dict(search.best_params_)
@@ -200,12 +231,34 @@ def train_evaluate_export(
 
     say("training")
     start = time.perf_counter()
-    pipeline.fit(X_train, y_train)
+    baseline = baseline_pipeline(pipeline)
+    internal = None
+    if holdout:
+        pipeline.fit(X_train, y_train)
+        proba = pipeline.predict_proba(X_test)
+        baseline_proba = baseline.fit(X_train, y_train).predict_proba(X_test)
+    else:
+        from skmed.validation import internal_validation
+
+        pipeline.set_params(classifier__verbose=0)
+        options: dict[str, Any] = dict(method=validation, n_bootstraps=refits, n_jobs=n_jobs)
+        internal = internal_validation(
+            pipeline, X, y, random_state=random_state, progress=refit_progress, **options
+        )
+        pipeline = internal.estimator
+        lr = internal_validation(baseline, X, y, random_state=random_state, **options)
+        baseline = lr.estimator
+        # rows that some refit left out, for both models (nearly all of them)
+        seen = ~np.isnan(internal.held_out_proba[:, 0]) & ~np.isnan(lr.held_out_proba[:, 0])
+        X_test, y_test = X[seen], y[seen]
+        proba, baseline_proba = internal.held_out_proba[seen], lr.held_out_proba[seen]
     seconds["training"] = time.perf_counter() - start
 
     say("evaluation")
     start = time.perf_counter()
-    proba = pipeline.predict_proba(X_test)
+    importance, explanations = _interpretation(
+        pipeline, X_train, X_test, y_test, proba, explain_patients, random_state
+    )
     report = build_report(
         y_test,
         proba,
@@ -216,24 +269,36 @@ def train_evaluate_export(
         model_card=model_card,
         n_bootstraps=n_bootstraps,
         random_state=random_state,
+        importance=importance,
+        explanations=explanations,
     )
+    if internal is not None:
+        report.validation = internal.to_dict()
+        report.notes.append(
+            f"The final model is fitted on all {len(y)} rows; figures and intervals use the "
+            f"{'out-of-bag' if validation == 'bootstrap' else 'out-of-fold'} predictions of "
+            f"{len(y_test)} rows."
+        )
     seconds["evaluation"] = time.perf_counter() - start
 
     say("baseline and sample size")
     start = time.perf_counter()
     binary = n_classes == 2
+    order = [baseline.classes_.tolist().index(c) for c in pipeline.classes_.tolist()]
     report.comparison = baseline_comparison(
-        pipeline,
-        X_train,
-        y_train,
-        X_test,
         y_test,
         proba,
+        baseline_proba[:, order],
+        pipeline.classes_,
         threshold=report.operating_point["threshold"] if binary else None,
         pos_label=report.operating_point.get("pos_label") if binary else None,
         n_bootstraps=n_bootstraps,
         random_state=random_state,
     )
+    if report.figures:
+        from skmed.plotting import plot_model_comparison
+
+        report.add_figure("comparison", lambda ax: plot_model_comparison(report.comparison, ax=ax))
     report.sample_size = sample_size_check(pipeline, X_train, y_test, proba, len(y_train))
     report.notes.extend(report.sample_size["warnings"])
     seconds["baseline and sample size"] = time.perf_counter() - start
@@ -247,7 +312,8 @@ def train_evaluate_export(
         "categorical_features": column_types.categorical,
         "text_features": column_types.text,
         "n_train": int(len(y_train)),
-        "n_test": int(len(y_test)),
+        "n_test": int(len(y_test)) if holdout else 0,
+        "validation": validation,
         "class_weight": "balanced",
         "hidden_layer_sizes": [int(s) for s in np.atleast_1d(classifier.hidden_layer_sizes)],
     }
@@ -272,7 +338,8 @@ def train_evaluate_export(
     parity = check_parity(onnx_bytes, pipeline, X_test)
     diff, agreement = parity["max_abs_diff"], parity["label_agreement"]
     report.notes.append(
-        f"ONNX export checked on the {len(y_test)} held-out rows with skmed.runtime: largest "
+        f"ONNX export checked on the {len(y_test)} {'held-out ' if holdout else ''}rows with "
+        "skmed.runtime: largest "
         f"probability difference {diff:.2e}, predicted labels identical for "
         f"{agreement:.2%} of rows."
     )
@@ -285,6 +352,7 @@ def train_evaluate_export(
         n_rows=int(len(y)),
         n_train=int(len(y_train)),
         n_test=int(len(y_test)),
+        validation=validation,
         onnx_bytes=onnx_bytes,
         report=report,
         parity_max_abs_diff=diff,
@@ -294,3 +362,33 @@ def train_evaluate_export(
         epochs_run=int(classifier.n_iter_),
         seconds=seconds,
     )
+
+
+def _interpretation(
+    pipeline: Any,
+    X_train: Any,
+    X_test: Any,
+    y_test: Any,
+    proba: Any,
+    n_patients: int,
+    random_state: int,
+) -> tuple[Any, list[Any]]:
+    """Permutation importance on the evaluated rows and ``n_patients`` example explanations.
+
+    The examples are the most confidently predicted patients of distinct predicted classes
+    (then the next most confident), explained against the average training patient.
+    """
+    import numpy as np
+
+    from skmed.explain import column_importance, explain_patient
+
+    importance = column_importance(pipeline, X_test, y_test, n_repeats=5, random_state=random_state)
+    order = np.argsort(-proba.max(axis=1), kind="stable")
+    predicted = proba.argmax(axis=1)
+    chosen: list[int] = []
+    for i in order:  # one per predicted class first
+        if len(chosen) < n_patients and predicted[i] not in predicted[chosen]:
+            chosen.append(int(i))
+    chosen += [int(i) for i in order if i not in chosen][: n_patients - len(chosen)]
+    explanations = [explain_patient(pipeline, X_test.iloc[[i]], baseline=X_train) for i in chosen]
+    return importance, explanations

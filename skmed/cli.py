@@ -63,6 +63,23 @@ def _fmt_ci(values: tuple[float, float, float]) -> str:
     return f"{est:.3f} (95% CI {lo:.3f}-{hi:.3f})"
 
 
+#: Below this many rows, ``skmed train --validation auto`` validates by 5 x 5-fold CV: a
+#: hold-out of a quarter of a few hundred patients wastes data and gives a noisy estimate, and
+#: for the network CV came closer to the truth than the optimism bootstrap
+#: (benchmarks/bench_validation.py; docs/evaluation.md).
+AUTO_CV_ROWS = 1000
+
+
+def _refit_progress(validation: str) -> Any:
+    """A callback printing the refits done, every tenth of the way (a line each, log-friendly)."""
+
+    def report(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 10) == 0:
+            print(f"      {validation} refits: {done}/{total}", flush=True)
+
+    return report
+
+
 #: What skmed demo and skmed train report doing, after reading the data (and a grid search).
 _TRAINING_STAGES = (
     "training",
@@ -89,8 +106,14 @@ def _summary_lines(result: Any, files: dict[str, str]) -> list[str]:
     head = result.headline()
     ct = result.column_types
     classes = ", ".join(str(c) for c in result.classes)
+    rows = (
+        f"Rows: {result.n_rows} ({result.n_train} training, {result.n_test} held out)"
+        if result.validation == "holdout"
+        else f"Rows: {result.n_rows} (all for the final model; {result.validation} validation, "
+        f"{result.n_test} rows with held-out predictions)"
+    )
     lines = [
-        f"Rows: {result.n_rows} ({result.n_train} training, {result.n_test} held out)",
+        rows,
         f"Features: {len(ct.numeric)} numeric, {len(ct.categorical)} categorical, "
         f"{len(ct.text)} symptom-list"
         + (f" (left out, no values: {', '.join(ct.empty)})" if ct.empty else ""),
@@ -104,6 +127,7 @@ def _summary_lines(result: Any, files: dict[str, str]) -> list[str]:
     lines += [
         f"Epochs trained: {result.epochs_run} (early stopping, balanced class weights)",
         f"Balanced accuracy (held out): {_fmt_ci(head['balanced_accuracy'])}",
+        *([result.report.validation["sentence"]] if result.report.validation is not None else []),
         f"ROC AUC (held out, {'binary' if len(result.classes) == 2 else 'macro one-vs-rest'}): "
         f"{_fmt_ci(head['roc_auc'])}",
         *_evidence_lines(result.report),
@@ -174,6 +198,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         n_bootstraps=args.bootstraps,
         groups=["sex"],
+        explain_patients=args.explain_patients,
         title="skmed demo: assisted diagnosis (synthetic data)",
         model_card={
             "model_name": "skmed demo diagnosis MLP",
@@ -225,6 +250,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{describe_names(frame.columns)}."
         )
     X, y, n_dropped = check_target(frame.drop(columns=drop), args.target, source=repr(args.data))
+    validation = args.validation
+    if validation == "auto":
+        validation = "cv" if len(y) < AUTO_CV_ROWS else "holdout"
     from skmed.privacy import check_no_identifiers
 
     keep = [c.strip() for c in (args.keep or "").split(",") if c.strip()]
@@ -268,8 +296,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         title=f"Clinical evaluation report: {args.target}",
         model_card={
             "outcome": f"{args.target} ({', '.join(map(str, sorted(y.unique(), key=str)))})",
-            "data": f"{args.data}: {len(y)} rows; stratified hold-out of "
-            f"{args.test_size:.0%} for evaluation.",
+            "data": f"{args.data}: {len(y)} rows; "
+            + (
+                f"stratified hold-out of {args.test_size:.0%} for evaluation."
+                if validation == "holdout"
+                else f"all rows for the final model; internal validation by {validation}."
+            ),
             "predictors": f"numeric: {', '.join(types.numeric) or 'none'}; categorical: "
             f"{', '.join(types.categorical) or 'none'}; symptom lists: "
             f"{', '.join(types.text) or 'none'}. Missing values imputed (median / most "
@@ -279,6 +311,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             + ".",
         },
         progress=stages,
+        validation=validation,
+        refits=args.refits,
+        n_jobs=args.n_jobs,
+        explain_patients=args.explain_patients,
+        refit_progress=None if args.quiet else _refit_progress(validation),
     )
     stages("writing files")
     _write_results(result, files)
@@ -446,6 +483,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="bootstrap replicates for confidence intervals (default: 1000)",
     )
     training.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    training.add_argument(
+        "--explain-patients",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="explain N example held-out patients in the report (their feature values are "
+        "then shown; default: 0 for train, 2 for demo)",
+    )
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="skmed: train, evaluate, export and run clinical MLP classifiers.",
@@ -487,7 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of synthetic patients (default: 2000)",
     )
     demo.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=cmd_demo, explain_patients=2)
 
     # train
     train = sub.add_parser(
@@ -560,6 +605,29 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.25,
         metavar="FRACTION",
         help="share of rows held out for evaluation (default: 0.25)",
+    )
+    train.add_argument(
+        "--validation",
+        choices=["auto", "holdout", "bootstrap", "cv"],
+        default="auto",
+        help="holdout: fit on a stratified split, report on the rest; bootstrap: fit on all "
+        "rows, optimism-corrected bootstrap of the whole pipeline; cv: fit on all rows, "
+        f"5 x 5-fold cross-validation; auto: cv below {AUTO_CV_ROWS} rows, "
+        "else holdout (default: auto)",
+    )
+    train.add_argument(
+        "--refits",
+        type=positive_int,
+        default=100,
+        metavar="N",
+        help="bootstrap refits of the whole pipeline for --validation bootstrap (default: 100)",
+    )
+    train.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="parallel refits and grid-search fits (joblib; -1: every core)",
     )
     train.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     train.set_defaults(func=cmd_train)

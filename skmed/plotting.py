@@ -22,6 +22,7 @@ __all__ = [
     "plot_calibration",
     "plot_confusion_matrix",
     "plot_decision_curve",
+    "plot_model_comparison",
     "plot_precision_recall",
     "plot_roc",
     "plot_training_history",
@@ -353,7 +354,12 @@ def plot_confusion_matrix(
         ax=ax,
         colorbar=False,
         cmap="Blues",
+        xticks_rotation=35 if max(map(len, labels)) > 6 else "horizontal",
     )
+    if max(map(len, labels)) > 6:  # long class names: slanted, anchored at their cell
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+            tick.set_rotation_mode("anchor")
     title = "Confusion matrix"
     if checked.binary:
         title += f" at threshold {thr:.3g}"
@@ -451,6 +457,64 @@ def plot_training_history(model_or_history: Any, *, ax: Any = None) -> Figure:
     ax.set_title("Training curves")
     ax.legend(fontsize="small")
     return ax.figure
+
+
+def plot_model_comparison(comparison: Any, *, ax: Any = None) -> Any:
+    """Forest plot of the paired differences of :func:`skmed.metrics.compare_models`.
+
+    One row per compared model and metric: the difference from the reference with its
+    interval, a line at 0, and which side is better (for the Brier score, lower is better).
+
+    Parameters
+    ----------
+    comparison : ModelComparison or its ``to_dict()``
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    _require_matplotlib()
+    data = comparison.to_dict() if hasattr(comparison, "to_dict") else comparison
+    ax = _axes(ax)
+    rows = data["differences"]
+    names = {"roc_auc": "ROC AUC", "brier": "Brier score", "net_benefit": "Net benefit"}
+    several = len(data["models"]) > 2
+    labels = [
+        names.get(r["metric"], r["metric"]) + (f"\n{r['model']}" if several else "") for r in rows
+    ]
+    y = np.arange(len(rows))[::-1]
+    for yi, r in zip(y, rows):
+        lower_better = r["metric"] == "brier"
+        good = r["better"] is True
+        color = "C2" if good else "C3" if r["better"] is False else "0.4"
+        ax.errorbar(
+            r["difference"],
+            yi,
+            xerr=[[r["difference"] - r["ci_lower"]], [r["ci_upper"] - r["difference"]]],
+            fmt="o",
+            color=color,
+            capsize=4,
+        )
+        hint = " (lower is better)" if lower_better else ""
+        ax.annotate(
+            f"{r['difference']:+.3f}{hint}",
+            (r["difference"], yi),
+            textcoords="offset points",
+            xytext=(0, 7),
+            ha="center",
+            fontsize="small",
+        )
+    ax.axvline(0.0, color="0.3", linewidth=1, linestyle=":")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
+    ax.set_yticks(y, labels)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    compared = data["models"][1] if not several else "each model"
+    ax.set_xlabel(f"{compared} minus {data['reference']}")
+    ax.set_title("Paired differences (95% CI)")
+    return ax
 
 
 def plot_decision_curve(

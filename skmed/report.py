@@ -244,6 +244,9 @@ class ClinicalReport:
     recalibration: dict[str, Any] | None = None
     #: :meth:`skmed.sample_size.SampleSizeCheck.to_dict` of the development data, if computed.
     sample_size: dict[str, Any] | None = None
+    #: :meth:`skmed.validation.InternalValidation.to_dict`, when the whole pipeline was
+    #: validated by bootstrap or cross-validation (``skmed train --validation``).
+    validation: dict[str, Any] | None = None
     #: :meth:`skmed.metrics.FairnessGaps.to_dict` (two classes, with groups), if computed.
     fairness: dict[str, Any] | None = None
     #: Captions of figures added with :meth:`add_figure`.
@@ -272,6 +275,7 @@ class ClinicalReport:
                 "comparison": self.comparison,
                 "recalibration": self.recalibration,
                 "sample_size": self.sample_size,
+                "validation": self.validation,
                 "fairness": self.fairness,
                 "explanations": [
                     {
@@ -351,8 +355,15 @@ class ClinicalReport:
             "explanations": self._html_explanations(),
             "figures": self._html_figures(),
         }
+        toc = "".join(
+            f'<li><a href="#{sid}">{e(heading)}</a></li>'
+            for sid, heading in SECTIONS.items()
+            if sid != "summary"
+        )
         for sid, heading in SECTIONS.items():
             parts.append(f'<section id="{sid}"><h2>{e(heading)}</h2>{body[sid]}</section>')
+            if sid == "summary":
+                parts.append(f'<nav id="contents"><h2>Details</h2><ol>{toc}</ol></nav>')
         parts.append("</body></html>")
         text = "\n".join(parts)
         if path is not None:
@@ -376,34 +387,82 @@ class ClinicalReport:
             for r in self.metrics.to_dict(orient="records")
         }
 
-    def _html_summary(self) -> str:
-        e = html.escape
-        ds = self.data_summary
-        look = self._metric_lookup()
-        key = (
+    def _headline_key(self) -> str:
+        return (
             str(self.operating_point.get("pos_label"))
             if self.operating_point.get("threshold") is not None
             else "macro"
         )
-        items = [
-            f"{ds['n_samples']} patients, classes: "
-            + ", ".join(f"{e(str(k))} ({v})" for k, v in ds["class_counts"].items()),
-        ]
-        for m in ("roc_auc", "sensitivity", "specificity", "calibration_slope"):
+
+    def _html_summary(self) -> str:
+        e = html.escape
+        ds = self.data_summary
+        look = self._metric_lookup()
+        key = self._headline_key()
+        use = self.model_card.intended_use or _NOT_PROVIDED
+        out = [f'<p class="lead"><strong>Intended use:</strong> {e(use)}</p>']
+        cards = []
+        names = ("roc_auc", "sensitivity", "specificity", "ppv", "calibration_slope")
+        for m in names if key != "macro" else ("roc_auc", "sensitivity", "calibration_slope"):
             if (key, m) in look:
-                items.append(f"{_METRIC_LABELS[m]} ({e(key)}): {_fmt_ci(*look[(key, m)])}")
-        items.append(f"Operating point: {e(self.operating_point['source'])}")
-        notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
-        out = "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+                est, lo, hi = look[(key, m)]
+                label = _METRIC_LABELS[m] + (" (macro)" if key == "macro" else "")
+                cards.append(
+                    f'<div class="card"><div class="label">{e(label)}</div>'
+                    f'<div class="value">{_fmt(est)}</div>'
+                    f'<div class="ci">{_fmt(lo)}&ndash;{_fmt(hi)}</div></div>'
+                )
+        ici = self._ici()
+        if ici is not None:
+            cards.append(
+                '<div class="card"><div class="label">ICI (calibration error)</div>'
+                f'<div class="value">{_fmt(ici)}</div><div class="ci">0 is ideal</div></div>'
+            )
+        out.append(f'<div class="cards">{"".join(cards)}</div>')
         conf = self.settings.get("confidence_level", 0.95)
-        out += (
-            f"<p>Intervals are {conf:.0%} percentile intervals from "
-            f"{self.settings.get('n_bootstraps')} stratified bootstrap replicates "
-            f"(seed {e(str(self.settings.get('random_state')))}).</p>"
+        out.append(
+            f'<p class="meta">{ds["n_samples"]} patients ('
+            + ", ".join(f"{e(str(k))} {v}" for k, v in ds["class_counts"].items())
+            + f"); {e(self.operating_point['source'])}; {conf:.0%} intervals from "
+            f"{self.settings.get('n_bootstraps')} stratified bootstrap replicates.</p>"
         )
-        if notes:
-            out += f'<div class="notes"><strong>Notes</strong><ul>{notes}</ul></div>'
-        return out
+        if self.validation:
+            out.append(f"<p>{e(self.validation['sentence'])}</p>")
+        if self.comparison and self.comparison.get("verdict"):
+            out.append(f'<p class="verdict">{e(self.comparison["verdict"])}</p>')
+        if self.notes:
+            items = "".join(f"<li>{e(n)}</li>" for n in self.notes)
+            out.append(
+                f'<details class="notes"><summary>Notes ({len(self.notes)})</summary>'
+                f"<ul>{items}</ul></details>"
+            )
+        keys = [k for k in _KEY_FIGURES if k in self.figures]
+        if keys:
+            out.append(
+                '<div class="key-figures">'
+                + "".join(self._figure_html(k) for k in keys[:4])
+                + "</div>"
+            )
+        return "".join(out)
+
+    def _ici(self) -> float | None:
+        values = [
+            float((c.get("flexible") or {})["ici"])
+            for c in self.calibration.values()
+            if (c.get("flexible") or {}).get("ici") is not None
+        ]
+        return float(np.mean(values)) if values else None
+
+    def _figure_html(self, name: str) -> str:
+        e = html.escape
+        caption = self.figure_captions.get(name) or _FIGURE_CAPTIONS.get(name, name)
+        if name.startswith("waterfall_"):
+            caption = f"Patient {int(name.split('_')[1]) + 1}: contributions to the score"
+        return (
+            f'<figure id="fig-{e(name)}"><img alt="{e(caption)}" '
+            f'src="data:image/png;base64,{self.figures[name]}"><figcaption>{e(caption)}'
+            "</figcaption></figure>"
+        )
 
     def _html_model_card(self) -> str:
         e = html.escape
@@ -531,8 +590,10 @@ class ClinicalReport:
             "stored in the model (thresholds: skmed.drift).</p>"
         )
         return (
-            summary + "<table><tr><th>Column</th><th>Missing (training &rarr; here)</th>"
-            f"<th>SMD</th><th>Flags</th></tr>{''.join(rows)}</table>" + self._html_outcome()
+            summary + f"<details><summary>Every column ({len(rows)})</summary>"
+            "<table><tr><th>Column</th><th>Missing (training &rarr; here)</th>"
+            f"<th>SMD</th><th>Flags</th></tr>{''.join(rows)}</table></details>"
+            + self._html_outcome()
         )
 
     def _html_outcome(self) -> str:
@@ -698,8 +759,9 @@ class ClinicalReport:
                 for r in curve
             )
             out.append(
+                f"<details><summary>Binned rates ({len(curve)} bins)</summary>"
                 "<table><tr><th>Bin</th><th>Mean predicted</th><th>Observed</th><th>n</th></tr>"
-                f"{rows}</table>"
+                f"{rows}</table></details>"
             )
         out.append(
             "<p class='meta'>Miscalibration can be corrected with scikit-learn's "
@@ -735,7 +797,9 @@ class ClinicalReport:
         return (
             "<p>Groups flagged as too small get point estimates only; do not draw conclusions "
             "from them.</p>"
+            f"<details><summary>Every group ({len(rows)} rows)</summary>"
             f"<table><tr><th>Group</th><th>n</th>{head}<th>Flag</th></tr>{''.join(rows)}</table>"
+            "</details>"
         )
 
     def _html_fairness(self) -> str:
@@ -765,8 +829,9 @@ class ClinicalReport:
             "a difference whose interval excludes 0 is highlighted. Small groups are left out "
             "of the comparison.</p>"
             + (f'<div class="notes"><ul>{warn}</ul></div>' if warn else "")
-            + "<table><tr><th>Groups</th><th>Metric</th><th>Difference (95% CI)</th></tr>"
-            f"{rows}</table>"
+            + f"<details open><summary>Differences ({len(f['differences'])})</summary>"
+            "<table><tr><th>Groups</th><th>Metric</th><th>Difference (95% CI)</th></tr>"
+            f"{rows}</table></details>"
         )
 
     def _html_explanations(self) -> str:
@@ -785,8 +850,9 @@ class ClinicalReport:
             )
             out.append(
                 f"<p>Permutation importance of each input column ({level:.0%} interval): the "
-                "drop in the score when the column is shuffled.</p>"
-                f"<table><tr><th>Column</th><th>Importance</th></tr>{rows}</table>"
+                "drop in the score when the column is shuffled (figure below).</p>"
+                "<details><summary>Every column</summary>"
+                f"<table><tr><th>Column</th><th>Importance</th></tr>{rows}</table></details>"
             )
         for ex in self.explanations:
             out.append(
@@ -795,20 +861,17 @@ class ClinicalReport:
         return "".join(out)
 
     def _html_figures(self) -> str:
-        e = html.escape
         if not self.figures:
             return "<p>No figures (matplotlib is not installed: pip install 'skmed[plot]').</p>"
-        out = []
-        for name, data in self.figures.items():
-            caption = self.figure_captions.get(name) or _FIGURE_CAPTIONS.get(name, name)
-            if name.startswith("waterfall_"):
-                caption = f"Patient {int(name.split('_')[1]) + 1}: contributions to the score"
-            out.append(
-                f'<figure id="fig-{e(name)}"><img alt="{e(caption)}" '
-                f'src="data:image/png;base64,{data}"><figcaption>{e(caption)}</figcaption></figure>'
-            )
-        return "".join(out)
+        shown = set([k for k in _KEY_FIGURES if k in self.figures][:4])
+        rest = [name for name in self.figures if name not in shown]
+        if not rest:
+            return "<p>All figures are in the summary.</p>"
+        return '<div class="figures">' + "".join(self._figure_html(n) for n in rest) + "</div>"
 
+
+#: Figures shown on the first screen, in order (the first four present).
+_KEY_FIGURES = ("roc", "calibration", "decision_curve", "comparison", "confusion_matrix")
 
 _FIGURE_CAPTIONS = {
     "roc": "ROC curve with bootstrap confidence band",
@@ -818,18 +881,36 @@ _FIGURE_CAPTIONS = {
     "decision_curve": "Decision curve (net benefit)",
     "training": "Training curves",
     "importance": "Permutation importance of the input columns",
+    "comparison": "The network against logistic regression: paired differences, 95% CI",
 }
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1000px;
-margin:2em auto;padding:0 1em;color:#222;line-height:1.4}
-h1{border-bottom:2px solid #345;padding-bottom:.2em}h2{color:#345;margin-top:1.6em}
-table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .6em;
-text-align:left;vertical-align:top}th{background:#f3f5f7}
-td.missing{color:#a33;font-style:italic}tr.small td{color:#777}td.flag{color:#a33}
-.meta{color:#666;font-size:.9em}.notes{background:#fff7e0;border:1px solid #e5c100;
-padding:.4em .8em}figure{display:inline-block;margin:.5em;vertical-align:top}
-figure img{max-width:460px;border:1px solid #ddd}figcaption{font-size:.9em;color:#555}
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1200px;
+margin:1.2em auto;padding:0 1em;color:#222;line-height:1.4;overflow-wrap:anywhere}
+h1{border-bottom:2px solid #345;padding-bottom:.2em;margin:.2em 0}h2{color:#345;margin-top:1.4em}
+table{border-collapse:collapse;margin:.6em 0;max-width:100%;display:block;overflow-x:auto}
+th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
+th{background:#f3f5f7}td.missing{color:#a33;font-style:italic}tr.small td{color:#777}
+td.flag{color:#a33;font-weight:600}.meta{color:#666;font-size:.9em}
+.notes{background:#fff7e0;border:1px solid #e5c100;padding:.4em .8em;margin:.5em 0}
+.lead{font-size:1.05em;margin:.4em 0}.verdict{font-weight:600;color:#234}
+.cards{display:flex;flex-wrap:wrap;gap:.6em;margin:.6em 0}
+.card{border:1px solid #cdd5de;border-radius:6px;padding:.35em .8em;min-width:9em;
+background:#f8fafc}
+.card .label{font-size:.8em;color:#456}.card .value{font-size:1.5em;font-weight:600}
+.card .ci{font-size:.8em;color:#666}
+.key-figures{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:.5em}
+.key-figures figure,.figures figure{margin:0}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:.8em}
+figure img{width:100%;height:auto;border:1px solid #ddd}
+figcaption{font-size:.85em;color:#555}
+nav#contents ol{columns:3;margin:.3em 0}details{margin:.5em 0}
+details>summary{cursor:pointer;color:#345;font-weight:600}
+@media (max-width:900px){.key-figures{grid-template-columns:repeat(2,minmax(0,1fr))}}
+@media print{body{max-width:none;margin:0;font-size:10pt}nav#contents{display:none}
+details::details-content{content-visibility:visible;display:block;height:auto}
+section{break-inside:auto}figure,table,.card{break-inside:avoid}h2{break-after:avoid}
+.key-figures{grid-template-columns:repeat(2,minmax(0,1fr))}}
 """
 
 

@@ -17,7 +17,7 @@ from skmed.datasets import load_diagnosis
 from skmed.report import SECTIONS
 from skmed.runtime import OnnxClassifier
 
-FAST_TRAIN = ["--epochs", "15", "--bootstraps", "100"]
+FAST_TRAIN = ["--epochs", "15", "--bootstraps", "100", "--validation", "holdout"]
 
 
 def run_skmed(*args, cwd=None, env=None, check=None):
@@ -144,6 +144,35 @@ def test_train_writes_model_and_report(trained):
     assert "patient_id" not in names and "diagnosis" not in names and len(names) == 23
     assert model.metadata["target"] == "diagnosis"
     assert no_leftovers(d)
+
+
+@pytest.mark.parametrize("validation", ["auto", "bootstrap"])
+def test_train_validates_on_all_rows(workdir, tmp_path, validation):
+    """Below 1,000 rows `auto` is 5 x 5-fold CV; both fit the final model on every row."""
+    out = tmp_path / f"{validation}.onnx"
+    report_json = tmp_path / f"{validation}.json"
+    proc = run_skmed(
+        "train", "train.csv", "--target", "diagnosis", "--drop", "patient_id",
+        "--out", str(out), "--report", str(tmp_path / "r.html"), "--report-json",
+        str(report_json), "--epochs", "15", "--bootstraps", "50", "--validation", validation,
+        "--refits", "6", "--explain-patients", "2", cwd=workdir, check=0,
+    )  # fmt: skip
+    method = "cv" if validation == "auto" else "bootstrap"
+    total = 25 if method == "cv" else 6
+    assert f"{method} refits: {total}/{total}" in proc.stdout
+    assert "Rows: 400 (all for the final model; " in proc.stdout
+    report = json.loads(report_json.read_text())
+    assert report["validation"]["method"] == method and report["validation"]["n_fits"] == total
+    table = report["validation"]["table"]
+    if method == "cv":
+        assert report["data_summary"]["n_samples"] == 400  # every row predicted out of fold
+        assert set(table["roc_auc"]) == {"mean", "sd"}
+    else:
+        assert table["roc_auc"]["corrected"] <= table["roc_auc"]["apparent"]
+    assert report["validation"]["sentence"] in proc.stdout
+    assert OnnxClassifier(out).metadata["n_train"] == "400"
+    assert len(report["explanations"]) == 2 and report["importance"]
+    assert "comparison" in report["figures"] and report["comparison"]["verdict"]
 
 
 def test_train_quiet_binary_numeric_target(tmp_path):

@@ -341,3 +341,23 @@ def test_cli_predict_dask_equals_single_process(client, exported, tmp_path):
     assert "Traceback" not in proc.stderr and "'sixty' is not a number" in proc.stderr
     assert not (tmp_path / "bad_out.csv").exists()
     assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
+
+
+@pytest.mark.slow
+def test_internal_validation_on_dask_equals_local(client, diagnosis):
+    from threadpoolctl import threadpool_limits
+
+    from skmed._backend import intra_op_threads
+    from skmed.distributed import dask_search_context
+    from skmed.pipeline import make_clinical_pipeline
+    from skmed.validation import internal_validation
+
+    X, y, types = diagnosis
+    pipe = make_clinical_pipeline(types, random_state=0, **FAST)
+    options = dict(method="cv", n_splits=3, n_repeats=2, random_state=0)
+    with intra_op_threads(1), threadpool_limits(1):
+        local = internal_validation(pipe, X, y, n_jobs=1, **options)
+    with dask_search_context(client):
+        remote = internal_validation(pipe, X, y, **options)
+    np.testing.assert_array_equal(remote.table.to_numpy(), local.table.to_numpy())
+    np.testing.assert_array_equal(remote.held_out_proba, local.held_out_proba)

@@ -1,7 +1,6 @@
 """The web form of ``skmed serve`` in a real browser: headless Chromium driven by Selenium.
 
-Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them and sets
-``SKMED_REQUIRE_BROWSER=1``, so CI fails rather than skips when they are missing). With
+Needs Debian's ``chromium`` and ``chromium-driver`` (see ``browser.py``). With
 ``SKMED_WRITE_SCREENSHOTS=1`` the screenshot also replaces the one in the docs.
 """
 
@@ -18,6 +17,7 @@ pytestmark = pytest.mark.slow
 
 pytest.importorskip("starlette")
 
+from browser import start_chromium  # noqa: E402
 from serve_models import write_models  # noqa: E402
 from serve_process import Server  # noqa: E402
 
@@ -26,48 +26,9 @@ from skmed.runtime import OnnxClassifier  # noqa: E402
 DOCS_SCREENSHOT = Path(__file__).parents[1] / "docs" / "_static" / "serve-form.png"
 
 
-def _browser_or_skip():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        driver = None
-    if chromium and driver:
-        return chromium, driver
-    reason = (
-        "headless Chromium, chromedriver and selenium are needed "
-        "(apt-get install chromium chromium-driver)"
-    )
-    if os.environ.get("SKMED_REQUIRE_BROWSER") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def browser(tmp_path):
-    chromium, driver = _browser_or_skip()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1100,640",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(flag)
-    session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    session.set_page_load_timeout(60)
+    session = start_chromium(tmp_path / "chromium-profile", 1100, 640)
     yield session
     session.quit()
 
