@@ -1,6 +1,6 @@
 """
-The evidence a reviewer asks for: validation, the baseline, calibration, fairness, sample size
-=============================================================================================
+The evidence a reviewer asks for first
+======================================
 
 Before a clinical prediction model is trusted, TRIPOD+AI and PROBAST ask: is the performance
 estimate optimistic on this few patients? Is the network better than a logistic regression on

@@ -33,7 +33,10 @@ def missing_mask(values: Any) -> np.ndarray:
     """Boolean array, True where ``values`` (any 1-D sequence, Series or array) is missing."""
     if hasattr(values, "to_numpy"):
         values = values.to_numpy(dtype=object)
-    array = np.asarray(values)
+    # a list of text and NaN must stay objects: numpy would turn NaN into the text "nan"
+    array = np.asarray(values, dtype=object if isinstance(values, (list, tuple)) else None)
+    if array.dtype.kind == "O" and array.size and all(type(v) is float for v in array.flat):
+        array = array.astype(np.float64)
     if array.dtype.kind == "f":
         return np.isnan(array)
     if array.dtype.kind in "mM":

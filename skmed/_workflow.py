@@ -10,7 +10,8 @@ at the end, atomically, or none of them.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +135,8 @@ def train_evaluate_export(
     n_jobs: int | None = None,
     explain_patients: int = 0,
     refit_progress: Callable[[int, int], None] | None = None,
+    impute: str = "median",
+    allow_patient_rows: bool = False,
 ) -> TrainingResult:
     """Fit the clinical pipeline, validate it, export it and check the export.
 
@@ -171,6 +174,11 @@ def train_evaluate_export(
         Example patients explained in the report (their feature values are then shown).
     refit_progress : callable, default=None
         Called with ``(done, total)`` after every refit of the network.
+    impute : {"median", "iterative", "knn"}, default="median"
+        Imputation of the numeric columns (:func:`~skmed.pipeline.make_clinical_pipeline`),
+        with a missing-value indicator for each column that has gaps.
+    allow_patient_rows : bool, default=False
+        Needed with ``impute="knn"``: the exported graph then holds the training rows.
 
     Returns
     -------
@@ -184,6 +192,12 @@ def train_evaluate_export(
 
     if validation not in VALIDATIONS:
         raise ValueError(f"validation must be one of {list(VALIDATIONS)}; got {validation!r}.")
+    if impute == "knn" and not allow_patient_rows:
+        raise ValueError(
+            "impute='knn' keeps the training rows in the exported model (KNNImputer imputes "
+            "from them): that is patient data in the file. Choose 'median' or 'iterative', or "
+            "allow it explicitly (skmed train --allow-patient-rows)."
+        )
     say = progress or (lambda stage: None)
     seconds: dict[str, float] = {}
     X = prepare_features(X, column_types)
@@ -207,6 +221,7 @@ def train_evaluate_export(
         epochs=epochs,
         random_state=random_state,
         verbose=verbose,
+        impute=impute,
     )
     pipeline = make_clinical_pipeline(column_types, **params)
     best_params = cv_score = None
@@ -233,10 +248,13 @@ def train_evaluate_export(
     start = time.perf_counter()
     baseline = baseline_pipeline(pipeline)
     internal = None
+    training_notes: list[str] = []
     if holdout:
-        pipeline.fit(X_train, y_train)
+        with _convergence_notes(training_notes):
+            pipeline.fit(X_train, y_train)
+            baseline.fit(X_train, y_train)
         proba = pipeline.predict_proba(X_test)
-        baseline_proba = baseline.fit(X_train, y_train).predict_proba(X_test)
+        baseline_proba = baseline.predict_proba(X_test)
     else:
         from skmed.validation import internal_validation
 
@@ -272,6 +290,7 @@ def train_evaluate_export(
         importance=importance,
         explanations=explanations,
     )
+    report.notes.extend(training_notes)
     if internal is not None:
         report.validation = internal.to_dict()
         report.notes.append(
@@ -314,6 +333,7 @@ def train_evaluate_export(
         "n_train": int(len(y_train)),
         "n_test": int(len(y_test)) if holdout else 0,
         "validation": validation,
+        "impute": impute,
         "class_weight": "balanced",
         "hidden_layer_sizes": [int(s) for s in np.atleast_1d(classifier.hidden_layer_sizes)],
     }
@@ -323,13 +343,19 @@ def train_evaluate_export(
         # carried in the file, so a server's form and a later evaluation can show it
         metadata["model_card"] = {k: str(v) for k, v in model_card.items() if v}
     # the training rows are summarised in aggregate only (rounded quantiles, counts of >= 10)
-    onx = to_onnx(
-        pipeline,
-        X_train.head(200),
-        metadata=metadata,
-        reference_data=X_train,
-        reference_target=y_train,
-    )
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        onx = to_onnx(
+            pipeline,
+            X_train.head(200),
+            metadata=metadata,
+            reference_data=X_train,
+            reference_target=y_train,
+            allow_patient_rows=allow_patient_rows,
+        )
+    report.notes.extend(str(w.message) for w in caught if "patient data" in str(w.message))
     onnx_bytes = onx.SerializeToString()
     seconds["ONNX export"] = time.perf_counter() - start
 
@@ -362,6 +388,23 @@ def train_evaluate_export(
         epochs_run=int(classifier.n_iter_),
         seconds=seconds,
     )
+
+
+@contextmanager
+def _convergence_notes(notes: list[str]) -> Iterator[None]:
+    """Turn scikit-learn's convergence warnings during fit into report notes (once each)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning) and str(w.message) not in notes:
+            notes.append(f"While fitting: {w.message}")
+        elif not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _interpretation(

@@ -80,6 +80,15 @@ def _refit_progress(validation: str) -> Any:
     return report
 
 
+#: How the model card describes ``--impute``.
+_IMPUTE_TEXT = {
+    "median": "numeric columns by the training median",
+    "iterative": "numeric columns by chained regressions on the others (IterativeImputer)",
+    "knn": "numeric columns by the 5 nearest training patients (KNNImputer; the model file "
+    "holds the training rows)",
+}
+
+
 #: What skmed demo and skmed train report doing, after reading the data (and a grid search).
 _TRAINING_STAGES = (
     "training",
@@ -208,7 +217,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "pneumonia, heart failure, anaemia).",
             "data": f"skmed.datasets.load_diagnosis(n_samples={args.n_samples}, "
             f"random_state={args.seed}); stratified 75/25 split.",
-            "development": "Median / mode imputation, scaling, one-hot encoding; "
+            "development": "Median / mode imputation with missing-value indicators, scaling, "
+            "one-hot encoding; "
             "MedicalMLPClassifier with balanced class weights and early stopping.",
         },
         progress=stages,
@@ -304,8 +314,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             ),
             "predictors": f"numeric: {', '.join(types.numeric) or 'none'}; categorical: "
             f"{', '.join(types.categorical) or 'none'}; symptom lists: "
-            f"{', '.join(types.text) or 'none'}. Missing values imputed (median / most "
-            "frequent).",
+            f"{', '.join(types.text) or 'none'}. Missing values: {_IMPUTE_TEXT[args.impute]}, "
+            "with a missing-value indicator for each numeric column that has gaps; categories "
+            "by the most frequent.",
             "development": "MedicalMLPClassifier with balanced class weights and early stopping"
             + ("; hyperparameters by 3-fold grid search" if args.grid else "")
             + ".",
@@ -316,6 +327,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs,
         explain_patients=args.explain_patients,
         refit_progress=None if args.quiet else _refit_progress(validation),
+        impute=args.impute,
+        allow_patient_rows=args.allow_patient_rows,
     )
     stages("writing files")
     _write_results(result, files)
@@ -614,6 +627,20 @@ def build_parser() -> argparse.ArgumentParser:
         "rows, optimism-corrected bootstrap of the whole pipeline; cv: fit on all rows, "
         f"5 x 5-fold cross-validation; auto: cv below {AUTO_CV_ROWS} rows, "
         "else holdout (default: auto)",
+    )
+    train.add_argument(
+        "--impute",
+        choices=["median", "iterative", "knn"],
+        default="median",
+        help="imputation of numeric columns, each with a missing-value indicator where it has "
+        "gaps: median, iterative (chained BayesianRidge regressions) or knn (5 nearest "
+        "patients; needs --allow-patient-rows) (default: median)",
+    )
+    train.add_argument(
+        "--allow-patient-rows",
+        action="store_true",
+        help="let the model file hold training rows (needed by --impute knn, whose graph "
+        "imputes from them)",
     )
     train.add_argument(
         "--refits",

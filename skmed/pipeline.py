@@ -183,8 +183,17 @@ def prepare_features(frame: Any, columns: ColumnTypes | Mapping[str, Any] | None
     return out
 
 
+#: How :func:`make_clinical_pipeline` (and ``skmed train --impute``) imputes numeric columns.
+IMPUTERS = ("median", "iterative", "knn")
+
+
 def make_clinical_pipeline(
-    columns: Any, *, add_indicator: bool = False, **classifier_params: Any
+    columns: Any,
+    *,
+    impute: str = "median",
+    add_indicator: bool = True,
+    random_state: Any = None,
+    **classifier_params: Any,
 ) -> Any:
     """Build the preprocessing + MedicalMLPClassifier pipeline for a mixed clinical table.
 
@@ -193,13 +202,21 @@ def make_clinical_pipeline(
     columns : pandas.DataFrame, ColumnTypes or dict
         A frame of the features (types inferred), or the column lists as :class:`ColumnTypes`
         or ``{"numeric": [...], "categorical": [...]}``.
-    add_indicator : bool, default=False
-        Add a missing-value indicator per numeric column with missing values
-        (``SimpleImputer(add_indicator=True)``). Off by default: skl2onnx cannot yet export it,
-        so such a pipeline does not go through :func:`skmed.to_onnx`.
+    impute : {"median", "iterative", "knn"}, default="median"
+        How numeric columns are imputed: the training median (``SimpleImputer``), chained
+        regressions on the other numeric columns (``IterativeImputer``: ``BayesianRidge``,
+        median start, up to 10 rounds), or the mean of the 5 nearest training patients
+        (``KNNImputer`` after scaling). All export to ONNX; a ``KNNImputer``'s graph holds the
+        training rows, so :func:`skmed.to_onnx` needs ``allow_patient_rows=True`` for it.
+    add_indicator : bool, default=True
+        Add a missing-value indicator for each numeric column that had missing values in fit
+        (``SimpleImputer(add_indicator=True)``): whether a lab was ordered is often as
+        predictive as its value. :func:`skmed.to_onnx` exports it.
+    random_state : int, default=None
+        Seed of the classifier (and of ``IterativeImputer``).
     **classifier_params
         Parameters of :class:`~skmed.MedicalMLPClassifier` (e.g. ``class_weight="balanced"``,
-        ``early_stopping=True``, ``random_state=0``).
+        ``early_stopping=True``).
 
     Returns
     -------
@@ -219,13 +236,30 @@ def make_clinical_pipeline(
     if not types.features:
         raise ValueError("the pipeline needs at least one numeric, categorical or text column.")
     transformers = []
+    if impute not in IMPUTERS:
+        raise ValueError(f"impute must be one of {list(IMPUTERS)}; got {impute!r}.")
     if types.numeric:
-        numeric = Pipeline(
-            [
+        if impute == "median":
+            steps = [
                 ("impute", SimpleImputer(strategy="median", add_indicator=add_indicator)),
                 ("scale", StandardScaler()),
             ]
-        )
+        elif impute == "iterative":
+            from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+            from sklearn.impute import IterativeImputer
+
+            imputer = IterativeImputer(
+                initial_strategy="median", add_indicator=add_indicator, random_state=random_state
+            )
+            steps = [("impute", imputer), ("scale", StandardScaler())]
+        else:  # distances need comparable scales: scale first (the scaler ignores NaN)
+            from sklearn.impute import KNNImputer
+
+            steps = [
+                ("scale", StandardScaler()),
+                ("impute", KNNImputer(add_indicator=add_indicator)),
+            ]
+        numeric = Pipeline(steps)
         transformers.append(("numeric", numeric, list(types.numeric)))
     if types.categorical:
         categorical = Pipeline(
@@ -240,7 +274,7 @@ def make_clinical_pipeline(
     return Pipeline(
         [
             ("preprocess", ColumnTransformer(transformers)),
-            ("classifier", MedicalMLPClassifier(**classifier_params)),
+            ("classifier", MedicalMLPClassifier(random_state=random_state, **classifier_params)),
         ]
     )
 

@@ -40,7 +40,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from skmed._missing import is_missing
+from skmed._missing import is_missing, missing_mask
 
 __all__ = ["DEFAULT_SEPARATORS", "WHITESPACE", "SymptomEncoder", "looks_like_symptom_list"]
 
@@ -251,7 +251,12 @@ class SymptomEncoder(TransformerMixin, BaseEstimator):
 
     def _validate(self, X: Any, reset: bool) -> np.ndarray:
         return validate_data(
-            self, X, dtype=object, ensure_all_finite=False, reset=reset, accept_sparse=False
+            self,
+            _one_text_column(X),
+            dtype=object,
+            ensure_all_finite=False,
+            reset=reset,
+            accept_sparse=False,
         )
 
     def _column_names(self) -> list[str]:
@@ -348,6 +353,32 @@ class SymptomEncoder(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = True
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def _one_text_column(X: Any) -> Any:
+    """A 1-D column of text (a Series, an array or a list of strings), as one 2-D column.
+
+    That is what a ColumnTransformer passes for a string column selector, as for scikit-learn's
+    text vectorizers; a Series keeps its name as the feature name. Anything else (2-D input, or
+    1-D numbers, which scikit-learn's checks expect to be refused) is returned unchanged.
+    """
+    if hasattr(X, "to_frame") and getattr(X, "ndim", 2) == 1:
+        values = X.tolist()
+        return X.to_frame() if _all_text(values) else X
+    if isinstance(X, (list, tuple)) and not any(
+        isinstance(v, (list, tuple, np.ndarray)) for v in X
+    ):
+        return np.asarray(X, dtype=object).reshape(-1, 1) if _all_text(list(X)) else X
+    if isinstance(X, np.ndarray) and X.ndim == 1 and _all_text(X.tolist()):
+        return X.astype(object).reshape(-1, 1)
+    return X
+
+
+def _all_text(values: list[Any]) -> bool:
+    """Every value is text or missing (and at least one value is text, or there are none)."""
+    missing = missing_mask(values)
+    present = [v for v, m in zip(values, missing) if not m]
+    return all(isinstance(v, str) for v in present)
 
 
 def looks_like_symptom_list(

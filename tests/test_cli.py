@@ -175,6 +175,41 @@ def test_train_validates_on_all_rows(workdir, tmp_path, validation):
     assert "comparison" in report["figures"] and report["comparison"]["verdict"]
 
 
+@pytest.mark.parametrize("impute", ["median", "iterative", "knn"])
+def test_train_imputes_with_indicators_and_the_file_matches_the_pipeline(workdir, tmp_path, impute):
+    """What `skmed train --impute` runs: on rows with gaps (a column complete in training
+    missing now, all-missing rows) the exported file gives the pipeline's probabilities."""
+    from skmed._workflow import check_target, train_evaluate_export
+    from skmed.pipeline import infer_column_types
+
+    frame = pd.read_csv(workdir / "train.csv").drop(columns=["patient_id"])
+    X, y, _ = check_target(frame, "diagnosis")
+    types = infer_column_types(X)
+    result = train_evaluate_export(
+        X, y, types, epochs=10, n_bootstraps=20, impute=impute,
+        allow_patient_rows=impute == "knn",
+    )  # fmt: skip
+    numeric = result.pipeline[0].named_transformers_["numeric"]
+    assert any(getattr(step, "add_indicator", False) for _, step in numeric.steps)
+    gaps = X.head(40).copy()
+    gaps.loc[gaps.index[:4], "age"] = np.nan  # complete in training
+    gaps.loc[gaps.index[4:6], types.numeric] = np.nan
+    model = OnnxClassifier(result.onnx_bytes)
+    gap = np.abs(model.predict_proba(gaps) - result.pipeline.predict_proba(gaps)).max()
+    assert gap <= 1e-5
+    assert (model.predict(gaps) == result.pipeline.predict(gaps)).all()
+    assert model.metadata["impute"] == impute
+    assert ("patient_rows" in model.metadata) == (impute == "knn")
+    if impute == "knn":
+        assert any("treat it as patient data" in n for n in result.report.notes)
+        refused = run_skmed(
+            "train", "train.csv", "--target", "diagnosis", "--drop", "patient_id", "--out",
+            str(tmp_path / "knn.onnx"), "--impute", "knn", *FAST_TRAIN, cwd=workdir,
+        )  # fmt: skip
+        assert_one_line_error(refused, "keeps the training rows", "--allow-patient-rows")
+        assert not (tmp_path / "knn.onnx").exists()
+
+
 def test_train_quiet_binary_numeric_target(tmp_path):
     rng = np.random.default_rng(0)
     n = 200

@@ -38,3 +38,15 @@ def test_importing_it_loads_no_pandas():
     code = "import sys, skmed._missing; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_missing_mask_of_a_list_of_text_and_nan():
+    # numpy alone would read this list as text, NaN becoming the string "nan"
+    assert missing_mask(["fever", float("nan"), "cough", None]).tolist() == [
+        False,
+        True,
+        False,
+        True,
+    ]
+    assert missing_mask([1.0, float("nan")]).tolist() == [False, True]
+    assert missing_mask(("a", "nan")).tolist() == [False, False]

@@ -189,3 +189,37 @@ def test_old_opset_is_refused():
     pipe, X = _tiny_pipeline()
     with pytest.raises(ValueError, match="opset >= 20"):
         to_onnx(pipe, X, target_opset=18)
+
+
+@pytest.mark.parametrize("selector", ["symptoms", ["symptoms"]])
+def test_a_string_column_selector_fits_predicts_and_exports(selector):
+    """("sym", SymptomEncoder(), "symptoms") passes a 1-D column, as for CountVectorizer."""
+    X, y = load_diagnosis(n_samples=400, include_symptom_text=True, return_X_y=True)
+    X = X[["symptoms", "sex", "age"]]
+    prep = ColumnTransformer(
+        [
+            ("sym", SymptomEncoder(), selector),
+            ("sex", OneHotEncoder(handle_unknown="ignore"), ["sex"]),
+            ("age", StandardScaler(), ["age"]),
+        ]
+    )
+    model = make_pipeline(
+        prep, MedicalMLPClassifier(hidden_layer_sizes=(8,), epochs=10, random_state=0)
+    )
+    model.fit(X, y)
+    encoder = model[0].named_transformers_["sym"]
+    assert encoder.feature_names_in_.tolist() == ["symptoms"]
+    runtime = OnnxClassifier(to_onnx(model, X.head(20)).SerializeToString())
+    assert np.abs(runtime.predict_proba(X) - model.predict_proba(X)).max() <= 1e-5
+    assert (runtime.predict(X) == model.predict(X)).all()
+
+
+def test_one_dimensional_inputs_equal_the_two_dimensional_form():
+    X, _ = load_diagnosis(n_samples=200, include_symptom_text=True, return_X_y=True)
+    column = X["symptoms"]
+    want = SymptomEncoder().fit(X[["symptoms"]]).transform(X[["symptoms"]])
+    for one_d in (column, column.tolist(), column.to_numpy(dtype=object)):
+        got = SymptomEncoder().fit(one_d).transform(one_d)
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
+        SymptomEncoder().fit(np.arange(5.0))  # numbers are not a text column

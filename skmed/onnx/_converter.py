@@ -72,6 +72,14 @@ def register() -> None:
     from skmed.onnx._symptoms import register_symptom_encoder
 
     register_symptom_encoder()
+    # issue 19: missing data (SimpleImputer with indicators, MissingIndicator), see _imputers.py
+    from skmed.onnx._imputers import register_imputers
+    from skmed.onnx._iterative import register_iterative_imputer
+    from skmed.onnx._knn import register_knn_imputer
+
+    register_imputers()
+    register_iterative_imputer()
+    register_knn_imputer()
 
 
 def as_head(model: Any) -> ExportHead:

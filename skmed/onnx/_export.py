@@ -51,7 +51,8 @@ CHECK_TOLERANCE = 1e-4
 
 _SUPPORTED_PREPROCESSING = (
     "preprocessing that skl2onnx converts (e.g. ColumnTransformer, Pipeline, FeatureUnion, "
-    "SimpleImputer, StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler, OneHotEncoder, "
+    "SimpleImputer (with add_indicator), MissingIndicator, StandardScaler, MinMaxScaler, "
+    "RobustScaler, MaxAbsScaler, OneHotEncoder, "
     "OrdinalEncoder, PolynomialFeatures, PCA, VarianceThreshold, FunctionTransformer without a "
     "func), samplers of an imbalanced-learn Pipeline (left out of the graph), and as last step a "
     + SUPPORTED_LAST_STEPS
@@ -67,6 +68,7 @@ def to_onnx(
     metadata: dict[str, Any] | None = None,
     reference_data: Any = "sample",
     reference_target: Any = None,
+    allow_patient_rows: bool = False,
     check: bool = True,
 ) -> onnx.ModelProto:
     """Export a fitted model, with its preprocessing, as one ONNX graph.
@@ -102,6 +104,11 @@ def to_onnx(
         stored as rows per class, a class with fewer than 10 rows left out, so that
         :func:`skmed.drift.check_drift` can compare a site's outcome rate with the training
         prevalence.
+    allow_patient_rows : bool, default=False
+        A ``KNNImputer`` imputes from its training rows, so its graph holds every one of them
+        (its columns): patient data inside the model file. It is refused unless this is True;
+        then a warning is issued and the file's ``patient_rows`` metadata says which step holds
+        how many rows.
     check : bool, default=True
         Run the exported graph with onnxruntime on ``X_sample`` and raise if its probabilities
         or labels differ from ``model``'s.
@@ -126,7 +133,9 @@ def to_onnx(
     user_metadata = _user_metadata(metadata)
     steps, head = split_model(model)
     schema = schema_from_sample(X_sample)
-    _check_steps(steps)
+    holding = _check_steps(steps)
+    if holding:
+        _allow_patient_rows(holding, allow_patient_rows, user_metadata)
     steps = _adapt_steps(steps, schema)
     reference = _reference(reference_data, X_sample)
     target = _reference_target(reference_target, reference, model)
@@ -145,10 +154,15 @@ def to_onnx(
 # ---------------------------------------------------------------------- checks
 
 
-def _check_steps(steps: Steps, prefix: str = "") -> None:
-    """Raise a ValueError naming the first step skl2onnx cannot convert."""
+def _check_steps(steps: Steps, prefix: str = "") -> list[tuple[str, int]]:
+    """Raise a ValueError naming the first step skl2onnx cannot convert.
+
+    Returns the steps whose graph would hold training rows (``KNNImputer``), with the number
+    of rows each holds.
+    """
     from skl2onnx._supported_operators import sklearn_operator_name_map
 
+    holding: list[tuple[str, int]] = []
     for name, step in steps:
         if step is None or isinstance(step, str):
             continue
@@ -160,12 +174,14 @@ def _check_steps(steps: Steps, prefix: str = "") -> None:
                 "only be steps of the outer imbalanced-learn Pipeline."
             )
         if kind == "Pipeline":
-            _check_steps(list(step.steps), f"{label}.")
+            holding += _check_steps(list(step.steps), f"{label}.")
         elif kind == "ColumnTransformer":
             transformers = getattr(step, "transformers_", step.transformers)
-            _check_steps([(n, t) for n, t, _ in transformers], f"{label}.")
+            holding += _check_steps([(n, t) for n, t, _ in transformers], f"{label}.")
         elif kind == "FeatureUnion":
-            _check_steps(list(step.transformer_list), f"{label}.")
+            holding += _check_steps(list(step.transformer_list), f"{label}.")
+        elif kind == "KNNImputer":
+            holding.append((label, int(step._fit_X.shape[0])))
         elif kind == "FunctionTransformer" and step.func is not None:
             func = getattr(step.func, "__name__", repr(step.func))
             raise ValueError(
@@ -178,6 +194,29 @@ def _check_steps(steps: Steps, prefix: str = "") -> None:
                 f"Step {label!r} ({kind}) cannot be exported to ONNX: skl2onnx has no converter "
                 f"for it. skmed.to_onnx supports {_SUPPORTED_PREPROCESSING}."
             )
+    return holding
+
+
+def _allow_patient_rows(
+    holding: list[tuple[str, int]], allowed: bool, metadata: dict[str, Any]
+) -> None:
+    """Refuse training rows in the graph unless ``allowed``; then warn and record them."""
+    listing = ", ".join(f"{label!r} ({rows} rows)" for label, rows in holding)
+    if not allowed:
+        raise ValueError(
+            f"Step(s) {listing} (KNNImputer) impute from their training rows, so the graph "
+            "would hold those patients' values: patient data in the model file. Use "
+            "SimpleImputer or IterativeImputer, or pass allow_patient_rows=True if the file "
+            "stays where the training data may be."
+        )
+    import warnings
+
+    warnings.warn(
+        f"The ONNX file holds the training rows of {listing}: treat it as patient data.",
+        UserWarning,
+        stacklevel=3,
+    )
+    metadata["patient_rows"] = json.dumps([{"step": s, "rows": r} for s, r in holding])
 
 
 def _adapt_steps(steps: Steps, schema: Schema) -> Steps:
@@ -217,7 +256,11 @@ def _adapt(step: Any, input_kinds: list[str], kinds: dict[str, str]) -> None:
             _adapt(transformer, [kinds[c] for c in selected if c in kinds], kinds)
             fitted.append((name, transformer, columns))
         step.transformers_ = fitted
-    elif kind == "SimpleImputer" and input_kinds and set(input_kinds) == {"string"}:
+    elif (
+        kind in ("SimpleImputer", "MissingIndicator")
+        and input_kinds
+        and set(input_kinds) == {"string"}
+    ):
         missing = step.missing_values
         if missing is None or (isinstance(missing, float) and math.isnan(missing)):
             step.missing_values = MISSING_TEXT

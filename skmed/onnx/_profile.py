@@ -76,8 +76,21 @@ def _column_rules(steps: list[tuple[str, Any]], schema: Schema) -> dict[str, dic
     for _, transformer, selection in first.transformers_:
         selected = [names[i] for i in column_positions(selection, names)]
         for j, name in enumerate(selected):
-            rules[name] = _rule(transformer, j, kinds.get(name, "double"))
+            rule = _rule(transformer, j, kinds.get(name, "double"))
+            if rule["role"] == "unused":
+                continue
+            earlier = rules[name]
+            if earlier["role"] != "unused":  # several transformers read the column
+                rule = _merge(earlier, rule, type(transformer).__name__ == "MissingIndicator")
+            rules[name] = rule
     return rules
+
+
+def _merge(first: dict[str, Any], second: dict[str, Any], indicator: bool) -> dict[str, Any]:
+    """One column read by two transformers: missing only if both take it; the encoder's role
+    (not the indicator's, when ``second`` is a MissingIndicator)."""
+    rule, other = (first, second) if indicator else (second, first)
+    return {**rule, "missing_allowed": rule["missing_allowed"] and other["missing_allowed"]}
 
 
 def _rule(transformer: Any, j: int, kind: str) -> dict[str, Any]:
@@ -86,6 +99,20 @@ def _rule(transformer: Any, j: int, kind: str) -> dict[str, Any]:
         if transformer == "drop":
             return {"role": "unused"}
         return {"role": "boolean" if kind == "bool" else "numeric", "missing_allowed": False}
+    if type(transformer).__name__ == "MissingIndicator":
+        # scikit-learn refuses missing values new to a column it did not flag in fit
+        flagged = j in set(np.asarray(transformer.features_).tolist())
+        role = "boolean" if kind == "bool" else "category" if kind == "string" else "numeric"
+        return {"role": role, "missing_allowed": flagged or not transformer.error_on_new}
+    if type(transformer).__name__ == "FeatureUnion":  # every part reads the column
+        rule: dict[str, Any] | None = None
+        for _, part in transformer.transformer_list:
+            if isinstance(part, str):
+                continue
+            this = _rule(part, j, kind)
+            indicator = type(part).__name__ == "MissingIndicator"
+            rule = this if rule is None else _merge(rule, this, indicator)
+        return rule or {"role": "unused"}
     chain = list(transformer.steps) if type(transformer).__name__ == "Pipeline" else []
     chain = [step for _, step in chain] or [transformer]
     imputed = False
