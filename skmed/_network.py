@@ -240,6 +240,37 @@ def describe_keras(model: Any) -> Network:
     return steps
 
 
+def block_groups(kernel: np.ndarray) -> int:
+    """The most equal diagonal blocks ``kernel`` splits into with zeros elsewhere (1: dense).
+
+    The default classifier's members sit side by side in one network, so its deeper kernels
+    are block-diagonal; computed densely, most of their multiplications are by zero.
+    """
+    rows, cols = kernel.shape
+    for groups in range(min(rows, cols), 1, -1):
+        if rows % groups or cols % groups:
+            continue
+        a, b = rows // groups, cols // groups
+        blocks = kernel.reshape(groups, a, groups, b)
+        off = ~np.eye(groups, dtype=bool)
+        if not np.any(blocks.transpose(0, 2, 1, 3)[off]):
+            return groups
+    return 1
+
+
+def diagonal_blocks(kernel: np.ndarray, groups: int) -> np.ndarray:
+    """The ``groups`` diagonal blocks of ``kernel``, stacked: shape ``(groups, a, b)``."""
+    rows, cols = kernel.shape
+    a, b = rows // groups, cols // groups
+    return np.stack([kernel[i * a : (i + 1) * a, i * b : (i + 1) * b] for i in range(groups)])
+
+
+def _blocks(kernel: np.ndarray) -> np.ndarray:
+    """``kernel``, or its diagonal blocks stacked when it is block-diagonal."""
+    groups = block_groups(kernel)
+    return kernel if groups == 1 else diagonal_blocks(kernel, groups)
+
+
 def forward(network: Network, X: np.ndarray, block_rows: int = 8192) -> np.ndarray:
     """Run the network on ``X`` with numpy; return the last step's output.
 
@@ -258,13 +289,20 @@ def forward(network: Network, X: np.ndarray, block_rows: int = 8192) -> np.ndarr
         for s in network
     ]
     *hidden, (kernel, bias, activation) = steps
+    # block-diagonal kernels (members side by side) as stacked blocks: no products with zeros
+    hidden = [(_blocks(k), b, a) for k, b, a in hidden]
     skip = network[-1].get("skip")
     skip = None if skip is None else skip.astype(dtype, copy=False)
     out = np.empty((X.shape[0], bias.size))
     for start in range(0, X.shape[0], block_rows):
         x = h = np.asarray(X[start : start + block_rows], dtype=dtype)
         for k, b, a in hidden:
-            h = h @ k  # a new array: the in-place steps below never touch X
+            if k.ndim == 3:  # (groups, a, b): one product per member's block
+                n, (groups, width, _) = h.shape[0], k.shape
+                h = np.matmul(h.reshape(n, groups, width).transpose(1, 0, 2), k)
+                h = h.transpose(1, 0, 2).reshape(n, -1)
+            else:
+                h = h @ k  # a new array: the in-place steps below never touch X
             h += b
             h = _apply(a, h)
         # the output transposed (classes x rows): the softmax then reduces over long contiguous

@@ -409,7 +409,7 @@ def _convert_column(values: Any, spec: InputSpec) -> np.ndarray:
                 )
         array = np.array([np.nan if is_missing(v) else v for v in values])
     if spec.kind in ("double", "float"):
-        return array.astype(KIND_DTYPES[spec.kind])
+        return array.astype(KIND_DTYPES[spec.kind], copy=False)
     if spec.kind == "bool":
         _refuse_missing(array, spec, "a boolean")
         if array.dtype.kind != "b":

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from skmed.cli import main
 from skmed.datasets import load_diagnosis
 from skmed.report import SECTIONS
 from skmed.runtime import OnnxClassifier
@@ -195,9 +196,16 @@ def test_train_imputes_with_indicators_and_the_file_matches_the_pipeline(workdir
     gaps.loc[gaps.index[:4], "age"] = np.nan  # complete in training
     gaps.loc[gaps.index[4:6], types.numeric] = np.nan
     model = OnnxClassifier(result.onnx_bytes)
-    gap = np.abs(model.predict_proba(gaps) - result.pipeline.predict_proba(gaps)).max()
-    assert gap <= 1e-5
+    expected = result.pipeline.predict_proba(gaps)
+    assert np.abs(model.predict_proba(gaps) - expected).max() <= 1e-5
     assert (model.predict(gaps) == result.pipeline.predict(gaps)).all()
+    # and through `skmed predict` on a CSV (missing cells written empty)
+    (tmp_path / "m.onnx").write_bytes(result.onnx_bytes)
+    gaps.to_csv(tmp_path / "gaps.csv", index=False)
+    assert main(["predict", str(tmp_path / "m.onnx"), str(tmp_path / "gaps.csv"), "--out",
+                 str(tmp_path / "p.csv")]) == 0  # fmt: skip
+    written = pd.read_csv(tmp_path / "p.csv")[[f"proba_{c}" for c in model.classes_]]
+    np.testing.assert_allclose(written.to_numpy(), expected, atol=1e-5)
     assert model.metadata["impute"] == impute
     assert ("patient_rows" in model.metadata) == (impute == "knn")
     if impute == "knn":

@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import make_pipeline, make_union
@@ -219,14 +220,38 @@ def test_iterative_imputer(classes, imputer):
     assert gap <= 1e-5
 
 
-def test_iterative_imputer_with_ridge_and_refusals():
+@pytest.mark.parametrize("estimator", ["ridge", "tree", "neighbours"])
+def test_iterative_imputer_with_other_regressors(estimator):
+    """Linear ones as MatMul + Add; any other that skl2onnx converts, its graph copied in."""
     from sklearn.linear_model import Ridge
     from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.tree import DecisionTreeRegressor
 
+    regressor = {
+        "ridge": Ridge(alpha=3.0),
+        "tree": DecisionTreeRegressor(max_depth=4, random_state=0),
+        "neighbours": KNeighborsRegressor(n_neighbors=4),
+    }[estimator]
     X, y = _frame()
-    _check(_iterative_model(X, y, estimator=Ridge(alpha=3.0), max_iter=3), X, _new_rows(X))
-    with pytest.raises(ValueError, match="KNeighborsRegressor is not linear"):
-        to_onnx(_iterative_model(X, y, estimator=KNeighborsRegressor(), max_iter=2), X.head(9))
+    _check(_iterative_model(X, y, estimator=regressor, max_iter=3), X, _new_rows(X))
+
+
+class _MeanRegressor(BaseEstimator, RegressorMixin):
+    """A regressor skl2onnx does not know."""
+
+    def fit(self, X, y):
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+def test_iterative_imputer_refusals():
+    X, y = _frame()
+    model = _iterative_model(X, y, estimator=_MeanRegressor(), max_iter=2)
+    with pytest.raises(ValueError, match="estimator _MeanRegressor cannot be exported"):
+        to_onnx(model, X.head(9))
     with pytest.raises(ValueError, match="sample_posterior=True"):
         to_onnx(_iterative_model(X, y, sample_posterior=True, max_iter=2), X.head(9))
 

@@ -279,7 +279,9 @@ def test_outputs_label_and_plain_probability_matrix(exported):
 
 def test_batchnorm_dropout_model_has_no_dropout_or_batchnorm(exported):
     ops = [node.op_type for node in exported["breast-batchnorm-dropout"].graph.node]
-    assert ops.count("Gemm") == 3 and "Tanh" in ops
+    # one dense step per layer: a Gemm, or for the members' block-diagonal middle layer a
+    # batched MatMul between two Transposes
+    assert ops.count("Gemm") + ops.count("Transpose") // 2 == 3 and "Tanh" in ops
     assert "BatchNormalization" not in ops and "Dropout" not in ops
 
 
@@ -613,3 +615,30 @@ def test_node_example(fitted, tmp_path):
     result = json.loads(out.stdout)
     assert np.max(np.abs(np.array(result["probabilities"]) - model.predict_proba(X))) <= TOL
     np.testing.assert_array_equal(np.array(result["label"]), model.predict(X))
+
+
+def test_side_by_side_members_are_computed_blockwise():
+    """The default network's deeper kernel is block-diagonal (its members side by side): numpy
+    and the graph multiply the blocks only, with the dense product's result."""
+    from sklearn.datasets import load_breast_cancer
+
+    from skmed._network import block_groups, forward
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = make_pipeline(StandardScaler(), MedicalMLPClassifier(random_state=0, epochs=10))
+    model.fit(X, y)
+    network = model[-1].network_
+    assert [block_groups(s["kernel"]) for s in network] == [1, 5, 1]
+    Z = model[0].transform(X)
+    h = Z
+    for step in network[:-1]:  # the dense product, written out
+        h = np.maximum(h @ step["kernel"].astype(np.float64) + step["bias"], 0.0)
+    logits = h @ network[-1]["kernel"] + network[-1]["bias"] + Z @ network[-1]["skip"]
+    dense = np.exp(logits - logits.max(axis=1, keepdims=True))
+    dense /= dense.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(forward(network, Z), dense, rtol=0, atol=1e-12)
+    onx = to_onnx(model, X[:20])
+    ops = [n.op_type for n in onx.graph.node]
+    assert ops.count("Gemm") == 2 and "Transpose" in ops  # the middle layer as block products
+    proba = OnnxClassifier(onx.SerializeToString()).predict_proba(X)
+    assert np.abs(proba - model.predict_proba(X)).max() <= 1e-6

@@ -30,7 +30,7 @@ from skl2onnx.common.data_types import (
     StringTensorType,
 )
 
-from skmed._network import _SELU_ALPHA, _SELU_SCALE, Network
+from skmed._network import _SELU_ALPHA, _SELU_SCALE, Network, block_groups, diagonal_blocks
 from skmed.onnx._wrappers import (
     CalibratedProba,
     Calibration,
@@ -230,14 +230,30 @@ def _write_proba(g: _Graph, node: ProbaNode, x: str) -> str:
 def _write_network(g: _Graph, network: Network, x: str) -> str:
     out = x
     for step in network:
-        kernel = g.const("kernel", step["kernel"].astype(np.float64))
+        groups = block_groups(step["kernel"])
         bias = g.const("bias", step["bias"].astype(np.float64))
-        out = g.op("Gemm", [out, kernel, bias])
+        if groups > 1:
+            out = g.op("Add", [_write_block_diagonal(g, step["kernel"], groups, out), bias])
+        else:
+            kernel = g.const("kernel", step["kernel"].astype(np.float64))
+            out = g.op("Gemm", [out, kernel, bias])
         if "skip" in step:  # the linear path: input -> logits, beside the hidden layers
             skip = g.const("linear_path", step["skip"].astype(np.float64))
             out = g.op("Add", [out, g.op("MatMul", [x, skip])])
         out = _write_activation(g, step["activation"], out)
     return out
+
+
+def _write_block_diagonal(g: _Graph, kernel: np.ndarray, groups: int, x: str) -> str:
+    """``x @ kernel`` for a block-diagonal kernel, one batched MatMul over the blocks."""
+    rows, cols = kernel.shape
+    a = rows // groups
+    blocks = diagonal_blocks(kernel, groups)
+    split = g.op("Reshape", [x, g.const("groups_in", np.array([-1, groups, a]))])
+    by_group = g.op("Transpose", [split], perm=[1, 0, 2])
+    product = g.op("MatMul", [by_group, g.const("blocks", blocks.astype(np.float64))])
+    by_row = g.op("Transpose", [product], perm=[1, 0, 2])
+    return g.op("Reshape", [by_row, g.const("groups_out", np.array([-1, cols]))])
 
 
 def _write_activation(g: _Graph, name: str, x: str) -> str:

@@ -8,10 +8,12 @@ missing -- then the indicator columns. As in scikit-learn, a batch in which ever
 missing keeps the initial imputation. Features are kept as separate ``[N, 1]`` columns, so an
 update is a ``Where`` and the neighbours a ``Concat``.
 
-The estimators must be linear (``predict(X) = X @ coef_ + intercept_``: ``BayesianRidge``, the
-default, ``LinearRegression``, ``Ridge``, ``ARDRegression``, ``Lasso``, ...); each is checked
-against its own ``predict`` before it is written. ``sample_posterior=True`` draws random
-imputations and has no deterministic graph: it is refused.
+A linear estimator (``predict(X) = X @ coef_ + intercept_``, checked against its own
+``predict``: ``BayesianRidge``, the default, ``Ridge``, ``LinearRegression``, ...) is written as
+``MatMul`` + ``Add``; any other regressor skl2onnx converts (trees, forests, k-nearest
+neighbours, ...) is converted alone by skl2onnx in float64 and its graph copied in.
+``sample_posterior=True`` draws random imputations and has no deterministic graph: it is
+refused.
 """
 
 from __future__ import annotations
@@ -49,6 +51,16 @@ def register_iterative_imputer() -> None:
     )
 
 
+def _is_linear(estimator: Any, n_inputs: int) -> bool:
+    """Whether ``predict(X) == X @ coef_ + intercept_`` (checked on random rows)."""
+    coef = np.asarray(getattr(estimator, "coef_", np.array([])), dtype=np.float64)
+    if coef.ndim != 1 or coef.size != n_inputs:
+        return False
+    X = np.random.default_rng(0).normal(size=(7, n_inputs))
+    expected = X @ coef + float(np.ravel(getattr(estimator, "intercept_", 0.0))[0])
+    return bool(np.allclose(estimator.predict(X), expected, rtol=1e-9, atol=1e-9))
+
+
 def _check(imputer: IterativeImputer) -> None:
     """Raise a ValueError naming what cannot be written as a graph."""
     if imputer.sample_posterior:
@@ -56,22 +68,6 @@ def _check(imputer: IterativeImputer) -> None:
             "IterativeImputer(sample_posterior=True) draws random imputations and cannot be "
             "exported; use sample_posterior=False (the default)."
         )
-    width = len(imputer.initial_imputer_.statistics_)
-    probe = np.random.default_rng(0).normal(size=(7, width))
-    for step in imputer.imputation_sequence_:
-        estimator = step.estimator
-        coef = np.asarray(getattr(estimator, "coef_", np.array([])), dtype=np.float64)
-        linear = coef.ndim == 1 and coef.size == len(step.neighbor_feat_idx)
-        if linear:
-            X = probe[:, step.neighbor_feat_idx]
-            expected = X @ coef + float(np.ravel(getattr(estimator, "intercept_", 0.0))[0])
-            linear = np.allclose(estimator.predict(X), expected, rtol=1e-9, atol=1e-9)
-        if not linear:
-            raise ValueError(
-                f"IterativeImputer's estimator {type(estimator).__name__} is not linear "
-                "(predict = X @ coef_ + intercept_) and cannot be exported; use BayesianRidge "
-                "(the default), Ridge or LinearRegression."
-            )
 
 
 def calculate_iterative_imputer_shape(operator: Operator) -> None:
@@ -139,9 +135,12 @@ def _rounds(
         else:
             inputs = scope.get_unique_variable_name("neighbours")
             container.add_node("Concat", [columns[int(k)] for k in neighbours], [inputs], axis=1)
-        coef = np.asarray(estimator.coef_, dtype=np.float64).reshape(-1, 1)
-        intercept = float(np.ravel(estimator.intercept_)[0])
-        predicted = _linear(scope, container, inputs, coef, intercept, initial)
+        if _is_linear(estimator, len(neighbours)):
+            coef = np.asarray(estimator.coef_, dtype=np.float64).reshape(-1, 1)
+            intercept = float(np.ravel(estimator.intercept_)[0])
+            predicted = _linear(scope, container, inputs, coef, intercept, initial)
+        else:
+            predicted = _inline_regressor(scope, container, estimator, inputs, len(neighbours))
         clipped = _clip(scope, container, predicted, float(low[j]), float(high[j]), initial)
         updated = scope.get_unique_variable_name(f"feature_{j}")
         container.add_node("Where", [missing[j], clipped, columns[j]], [updated])
@@ -149,6 +148,59 @@ def _rounds(
     out = scope.get_unique_variable_name("rounds")
     container.add_node("Concat", columns, [out], axis=1)
     return out
+
+
+def _inline_regressor(
+    scope: Scope, container: ModelComponentContainer, estimator: Any, inputs: str, width: int
+) -> str:
+    """Any regressor skl2onnx converts: its own graph, converted alone and copied in.
+
+    The sub-graph takes float64 (as the imputer's graph does) and its tensor names are made
+    unique in this graph; its output is shaped ``[N, 1]``.
+    """
+    from onnx import helper, numpy_helper
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import DoubleTensorType
+
+    name = type(estimator).__name__
+    try:
+        sub = convert_sklearn(
+            estimator,
+            initial_types=[("x", DoubleTensorType([None, width]))],
+            target_opset=container.target_opset,
+        )
+    except Exception as exc:  # skl2onnx raises RuntimeError / NameError / TypeError
+        raise ValueError(
+            f"IterativeImputer's estimator {name} cannot be exported: skl2onnx could not convert "
+            f"it ({exc}). Use BayesianRidge (the default) or another regressor skl2onnx converts."
+        ) from None
+    rename = {"x": inputs}
+    for tensor in [*sub.graph.initializer, *sub.graph.node]:
+        for n in [tensor.name] if hasattr(tensor, "dims") else [*tensor.output]:
+            rename.setdefault(n, scope.get_unique_variable_name(f"{name}_{n}"))
+    for init in sub.graph.initializer:
+        array = numpy_helper.to_array(init)
+        container.add_initializer(
+            rename[init.name], init.data_type, list(array.shape), array.ravel().tolist()
+        )
+    domains = {o.domain: o.version for o in sub.opset_import}
+    for node in sub.graph.node:
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        container.add_node(
+            node.op_type,
+            [rename.get(i, i) for i in node.input],
+            [rename[o] for o in node.output],
+            op_domain=node.domain,
+            op_version=domains.get(node.domain),
+            name=scope.get_unique_operator_name(f"{name}_{node.op_type}"),
+            **attrs,
+        )
+    out = rename[sub.graph.output[0].name]
+    shaped = scope.get_unique_variable_name("regressor_column")
+    shape = scope.get_unique_variable_name("column_shape")
+    container.add_initializer(shape, TensorProto.INT64, [2], [-1, 1])
+    container.add_node("Reshape", [out, shape], [shaped])
+    return shaped
 
 
 def _constant(scope: Scope, container: ModelComponentContainer, value: Any, like: str) -> str:

@@ -1,7 +1,9 @@
 """skl2onnx parser, shape calculator and converter for :class:`skmed.preprocessing.SymptomEncoder`.
 
 The graph does what ``SymptomEncoder.transform`` does, with standard operators that onnxruntime
-runs (no onnxruntime-extensions), so the exported model takes the raw text:
+runs (no onnxruntime-extensions), so the exported model takes the raw text. Each distinct text
+of a batch is encoded once (``Unique``) and the rows gathered back: symptom lists repeat
+across patients, and the string work dominated the mixed pipeline's scoring.
 
 * ``StringNormalizer`` (``LOWER``, locale ``"C"``) lowercases the ASCII letters of each cell,
   exactly ``lowercase=True`` (the ``"C"`` locale exists on every platform);
@@ -222,7 +224,9 @@ def _write_column(g: _Writer, encoder: SymptomEncoder, column: int, x: str) -> s
     other = n_known
     width = n_known + 1  # counts are gathered with the "other" column, sliced off if ignored
 
-    text = g.op("Reshape", [x, g.i64([-1])])  # [N]
+    # symptom lists repeat across patients: encode each distinct text once, then gather
+    cells = g.op("Reshape", [x, g.i64([-1])])  # [N]
+    text, _, inverse, _ = g.op("Unique", [cells], n_outputs=4, sorted=0)
     if encoder.lowercase:
         text = g.op(
             "StringNormalizer",
@@ -314,7 +318,7 @@ def _write_column(g: _Writer, encoder: SymptomEncoder, column: int, x: str) -> s
     block = g.op("Min", [counts, g.const("cap", cap, np.float32)])
     if encoder.handle_unknown != "other":
         block = g.op("Slice", [block, g.i64([0]), g.i64([n_known]), g.i64([1])])
-    return block
+    return g.op("Gather", [block, inverse], axis=0)  # back to one row per patient
 
 
 def _tensor_attr(array: np.ndarray) -> Any:
