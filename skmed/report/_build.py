@@ -1,0 +1,325 @@
+"""Building a report: metrics, operating point, calibration, subgroups, fairness, figures."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skmed._json import jsonable
+from skmed.calibration import assess_calibration
+from skmed.metrics import (
+    _binary_counts,
+    _check_inputs,
+    clinical_metrics,
+    fairness_gaps,
+    subgroup_metrics,
+)
+from skmed.report._card import ModelCard
+from skmed.report._format import figure_png
+from skmed.report._report import ClinicalReport
+from skmed.thresholds import describe_operating_point
+
+
+def _model_info(model: Any) -> dict[str, Any]:
+    if model is None:
+        return {}
+    info: dict[str, Any] = {"type": type(model).__name__, "repr": repr(model)[:4000]}
+    try:
+        params = model.get_params(deep=False)
+        info["params"] = {k: repr(v)[:200] for k, v in params.items()}
+    except Exception:  # noqa: BLE001 - not a scikit-learn estimator
+        pass
+    return info
+
+
+def _data_summary(checked, X: Any) -> dict[str, Any]:
+    counts = np.bincount(checked.y_idx, minlength=checked.classes.size)
+    n = int(checked.y_idx.size)
+    summary: dict[str, Any] = {
+        "n_samples": n,
+        "class_counts": {str(c): int(k) for c, k in zip(checked.classes, counts)},
+        "class_prevalence": {str(c): float(k / n) for c, k in zip(checked.classes, counts)},
+    }
+    if X is not None:
+        if hasattr(X, "isna") and hasattr(X, "columns"):
+            summary["n_features"] = int(X.shape[1])
+            summary["feature_names"] = [str(c) for c in X.columns]
+            miss = X.isna().mean()
+            summary["missing_fraction"] = {
+                str(k): float(v) for k, v in miss[miss > 0].sort_values(ascending=False).items()
+            }
+        else:
+            arr = np.asarray(X)
+            if arr.ndim == 2:
+                summary["n_features"] = int(arr.shape[1])
+                if arr.dtype.kind == "f":
+                    miss = np.isnan(arr).mean(axis=0)
+                    summary["missing_fraction"] = {
+                        f"x{i}": float(v) for i, v in enumerate(miss) if v > 0
+                    }
+        if "n_features" in summary and int(np.shape(X)[0]) != n:
+            raise ValueError(f"X has {np.shape(X)[0]} rows but y_true has {n}; they must match.")
+    return summary
+
+
+def build_report(
+    y_true: Any,
+    y_proba: Any,
+    *,
+    classes: Any = None,
+    model: Any = None,
+    X: Any = None,
+    groups: Any = None,
+    threshold: float | None = None,
+    pos_label: Any = None,
+    title: str = "Clinical evaluation report",
+    model_card: ModelCard | dict[str, Any] | None = None,
+    n_bootstraps: int = 1000,
+    confidence_level: float = 0.95,
+    min_group_size: int = 50,
+    plots: bool = True,
+    random_state: Any = 0,
+    importance: pd.DataFrame | None = None,
+    explanations: Any = None,
+) -> ClinicalReport:
+    """Evaluate held-out predictions and assemble a :class:`ClinicalReport`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels of held-out patients.
+    y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        ``model.predict_proba(X)`` on those patients.
+    classes : array-like, default=None
+        Label of each column of ``y_proba``; default ``model.classes_`` if ``model`` is given,
+        else the sorted labels of ``y_true``.
+    model : fitted estimator, default=None
+        Used for the model description, the training curves (``history_`` of a
+        :class:`~skmed.MedicalMLPClassifier`, also inside a Pipeline or threshold wrapper) and
+        the operating threshold of a ``TunedThresholdClassifierCV``/``FixedThresholdClassifier``.
+    X : DataFrame or array-like, default=None
+        Held-out features: summarised (size, missing values) and source of named ``groups``.
+    groups : str, list of str, array-like, Series, DataFrame or dict, default=None
+        Grouping variable(s) for the subgroup table, see
+        :func:`skmed.metrics.subgroup_metrics` (names refer to columns of ``X``).
+    threshold : float, default=None
+        Binary operating threshold. ``None`` takes it from a threshold-wrapper ``model``,
+        else 0.5. Must be ``None`` for multiclass problems.
+    pos_label : label, default=None
+        Binary positive class; default ``classes[1]`` (or the wrapper's ``pos_label``).
+    title : str, default="Clinical evaluation report"
+        Report title.
+    model_card : dict or ModelCard, default=None
+        Model card text (keys of :class:`ModelCard`; other keys are shown as extra fields).
+    n_bootstraps : int, default=1000
+        Bootstrap replicates for the confidence intervals.
+    confidence_level : float, default=0.95
+        Coverage of the intervals.
+    min_group_size : int, default=50
+        Subgroups smaller than this (or with fewer than 10 of any class) are flagged.
+    plots : bool, default=True
+        Draw figures (needs matplotlib; skipped with a note when it is missing).
+    random_state : int, default=0
+        Seed of every bootstrap.
+    importance : DataFrame, default=None
+        :func:`skmed.explain.column_importance` output: shown as a table and a bar chart.
+    explanations : PatientExplanation or list of them, default=None
+        :func:`skmed.explain.explain_patient` outputs: summary sentences and waterfall charts.
+
+    Returns
+    -------
+    ClinicalReport
+        Call ``.to_html(path)`` and ``.to_json(path)``.
+
+    Raises
+    ------
+    ValueError
+        For invalid inputs: probabilities outside [0, 1], a class without samples, a
+        grouping column missing from ``X``, a threshold with a multiclass problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmed.report import build_report
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 300)
+    >>> p = np.clip(0.35 * y + rng.uniform(0, 0.65, 300), 0, 1)
+    >>> report = build_report(y, p, n_bootstraps=100, plots=False)
+    >>> "<section id=\\"metrics\\">" in report.to_html()
+    True
+    """
+    from skmed import __version__
+
+    notes: list[str] = []
+    if classes is None and model is not None and hasattr(model, "classes_"):
+        classes = model.classes_
+    op_info = describe_operating_point(model) if model is not None else None
+    if pos_label is None and model is not None and op_info is not None:
+        pos = getattr(getattr(model, "_curve_scorer", None), "_get_pos_label", lambda: None)()
+        pos_label = pos if pos is not None else getattr(model, "pos_label", None)
+    checked = _check_inputs(y_true, y_proba, classes, pos_label)
+    if checked.binary:
+        if threshold is not None:
+            source = "given by the caller"
+            if op_info is not None and not math.isclose(threshold, op_info["threshold"]):
+                notes.append(
+                    f"threshold={threshold} overrides the model's own threshold "
+                    f"{op_info['threshold']:.4g}."
+                )
+        elif op_info is not None:
+            threshold = op_info["threshold"]
+            source = op_info["source"]
+        else:
+            threshold = 0.5
+            source = "default probability threshold 0.5 (not tuned)"
+    else:
+        if threshold is not None:
+            raise ValueError(
+                "threshold applies to binary problems only; multiclass predictions use the "
+                "most probable class."
+            )
+        source = "most probable class (multiclass)"
+    classes_arr = checked.classes
+    proba = checked.proba
+    y_arr = classes_arr[checked.y_idx]
+    common = dict(
+        classes=classes_arr,
+        threshold=threshold,
+        pos_label=classes_arr[checked.pos] if checked.binary else None,
+        n_bootstraps=n_bootstraps,
+        confidence_level=confidence_level,
+        random_state=random_state,
+    )
+    metrics = clinical_metrics(y_arr, proba, **common)
+    subgroups = None
+    if groups is not None:
+        subgroups = subgroup_metrics(y_arr, proba, groups, X=X, min_size=min_group_size, **common)
+        small = subgroups.loc[subgroups["too_small"], ["variable", "level"]].drop_duplicates()
+        if len(small):
+            names = ", ".join(f"{v}={lvl}" for v, lvl in small.itertuples(index=False))
+            notes.append(f"Subgroups too small to estimate reliably: {names}.")
+    fairness = None
+    if groups is not None and checked.binary:
+        fairness = fairness_gaps(y_arr, proba, groups, X=X, min_size=min_group_size, **common)
+    summary = _data_summary(checked, X)
+
+    operating_point: dict[str, Any] = {"threshold": threshold, "source": source}
+    if checked.binary:
+        pos_label = classes_arr[checked.pos]
+        operating_point["pos_label"] = jsonable(pos_label)
+        rows = metrics.set_index("metric")
+        operating_point["metrics"] = {
+            m: {k: float(rows.loc[m, k]) for k in ("estimate", "ci_lower", "ci_upper")}
+            for m in ("sensitivity", "specificity", "ppv", "npv", "lr_positive", "lr_negative")
+        }
+        p = proba[:, checked.pos]
+        y_pos = checked.y_idx == checked.pos
+        tp, fp, fn, tn = _binary_counts(y_pos, p >= threshold, True)
+        operating_point["confusion"] = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
+        if op_info is not None:
+            operating_point["tuning"] = op_info
+        cal_targets = [(pos_label, y_pos, p)]
+    else:
+        cal_targets = [(c, checked.y_idx == k, proba[:, k]) for k, c in enumerate(classes_arr)]
+    calibration = {}
+    for label, y_k, p_k in cal_targets:
+        a = assess_calibration(y_k, p_k, pos_label=True)
+        calibration[str(label)] = a.to_dict()
+        notes.extend(f"Calibration ({label}): {w}." for w in a.warnings[:-1])
+
+    figures: dict[str, str] = {}
+    if plots:
+        figures = _draw_figures(
+            checked,
+            classes_arr,
+            threshold,
+            model,
+            n_bootstraps,
+            confidence_level,
+            random_state,
+            notes,
+        )
+    if explanations is not None and not isinstance(explanations, (list, tuple)):
+        explanations = [explanations]
+    explanations = list(explanations or [])
+    if figures and (importance is not None or explanations):
+        from skmed import explain
+
+        if importance is not None:
+            figures["importance"] = figure_png(
+                lambda ax: explain.plot_importance(importance, ax=ax)
+            )
+        for i, ex in enumerate(explanations):
+            figures[f"waterfall_{i}"] = figure_png(lambda ax, ex=ex: ex.plot(ax=ax))
+
+    return ClinicalReport(
+        title=title,
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        data_summary=summary,
+        metrics=metrics,
+        operating_point=operating_point,
+        calibration=calibration,
+        subgroups=subgroups,
+        figures=figures,
+        model_card=ModelCard.from_any(model_card),
+        model_info=_model_info(model),
+        notes=notes,
+        importance=importance,
+        explanations=explanations,
+        fairness=fairness.to_dict() if fairness is not None else None,
+        settings={
+            "n_bootstraps": int(n_bootstraps),
+            "confidence_level": float(confidence_level),
+            "random_state": (
+                random_state if isinstance(random_state, (int, type(None))) else "custom"
+            ),
+            "min_group_size": int(min_group_size),
+            "skmed_version": __version__,
+        },
+    )
+
+
+def _draw_figures(
+    checked, classes, threshold, model, n_bootstraps, confidence_level, random_state, notes
+) -> dict[str, str]:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        notes.append("Figures skipped: matplotlib is not installed (pip install 'skmed[plot]').")
+        return {}
+    from skmed import plotting
+
+    y = classes[checked.y_idx]
+    proba = checked.proba
+    pos = classes[checked.pos] if checked.binary else None
+    kw = dict(classes=classes, pos_label=pos)
+    figs = {
+        "roc": lambda ax: plotting.plot_roc(
+            y,
+            proba,
+            **kw,
+            n_bootstraps=min(n_bootstraps, 500),
+            confidence_level=confidence_level,
+            random_state=random_state,
+            ax=ax,
+        ),
+        "precision_recall": lambda ax: plotting.plot_precision_recall(y, proba, **kw, ax=ax),
+        "calibration": lambda ax: plotting.plot_calibration(y, proba, **kw, ax=ax),
+        "confusion_matrix": lambda ax: plotting.plot_confusion_matrix(
+            y, proba, **kw, threshold=threshold if checked.binary else None, ax=ax
+        ),
+    }
+    if checked.binary:
+        figs["decision_curve"] = lambda ax: plotting.plot_decision_curve(y, proba, **kw, ax=ax)
+    if model is not None:
+        try:
+            history = plotting._find_history(model)
+        except ValueError:
+            history = None
+        if history and history.get("loss"):
+            figs["training"] = lambda ax: plotting.plot_training_history(model, ax=ax)
+    return {name: figure_png(draw) for name, draw in figs.items()}

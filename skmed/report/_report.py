@@ -1,0 +1,176 @@
+"""The report object: what :func:`~skmed.report.build_report` computed, and its JSON and HTML."""
+
+from __future__ import annotations
+
+import datetime as _dt  # noqa: F401
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from skmed._json import jsonable
+from skmed.report._card import ModelCard
+from skmed.report._format import clean, figure_png
+from skmed.report._html import performance_sentence, render_html
+
+
+@dataclass
+class ClinicalReport:
+    """Everything :func:`build_report` computed; render with :meth:`ClinicalReport.to_html` /
+    :meth:`ClinicalReport.to_json`.
+
+    Attributes
+    ----------
+    title : str
+    created : str
+        ISO timestamp (UTC).
+    data_summary : dict
+    metrics : pandas.DataFrame
+        :func:`~skmed.metrics.clinical_metrics` output.
+    operating_point : dict
+        ``threshold`` (None for multiclass), ``source``, and the metrics at it.
+    calibration : dict
+        Per reported class, :meth:`skmed.calibration.CalibrationAssessment.to_dict` output.
+    subgroups : pandas.DataFrame or None
+        :func:`~skmed.metrics.subgroup_metrics` output.
+    figures : dict of str to str
+        Figure name -> base64-encoded PNG.
+    model_card : ModelCard
+    model_info : dict
+        Model type and parameters, when ``model`` was given.
+    notes : list of str
+        Warnings raised while building (e.g. plots skipped, small subgroups).
+    """
+
+    title: str
+    created: str
+    data_summary: dict[str, Any]
+    metrics: pd.DataFrame
+    operating_point: dict[str, Any]
+    calibration: dict[str, Any]
+    subgroups: pd.DataFrame | None
+    figures: dict[str, str]
+    model_card: ModelCard
+    model_info: dict[str, Any]
+    notes: list[str]
+    settings: dict[str, Any]
+    #: ``column_importance`` table and per-patient explanations (``skmed.explain``), if given.
+    importance: pd.DataFrame | None = None
+    explanations: list[Any] = field(default_factory=list)
+    #: :meth:`skmed.drift.DriftReport.to_dict` of these rows against the model's training
+    #: summary (``skmed.evaluate``), if computed.
+    drift: dict[str, Any] | None = None
+    #: :meth:`skmed.metrics.ModelComparison.to_dict` of several models on these rows
+    #: (``skmed.evaluate`` with several files), if computed.
+    comparison: dict[str, Any] | None = None
+    #: The file's recalibration record and, from ``skmed recalibrate``, the calibration before
+    #: and after on the fitting rows.
+    recalibration: dict[str, Any] | None = None
+    #: :meth:`skmed.sample_size.SampleSizeCheck.to_dict` of the development data, if computed.
+    sample_size: dict[str, Any] | None = None
+    #: :meth:`skmed.validation.InternalValidation.to_dict`, when the whole pipeline was
+    #: validated by bootstrap or cross-validation (``skmed train --validation``).
+    validation: dict[str, Any] | None = None
+    #: :meth:`skmed.metrics.FairnessGaps.to_dict` (two classes, with groups), if computed.
+    fairness: dict[str, Any] | None = None
+    #: Captions of figures added with :meth:`add_figure`.
+    figure_captions: dict[str, str] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ JSON
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dictionary (NaN and infinities become ``null``)."""
+        return clean(
+            {
+                "title": self.title,
+                "created": self.created,
+                "settings": self.settings,
+                "data_summary": self.data_summary,
+                "metrics": self.metrics,
+                "operating_point": self.operating_point,
+                "calibration": self.calibration,
+                "subgroups": self.subgroups if self.subgroups is not None else None,
+                "figures": {k: {"format": "png", "base64": v} for k, v in self.figures.items()},
+                "model_card": asdict(self.model_card),
+                "model_info": self.model_info,
+                "notes": self.notes,
+                "importance": self.importance,
+                "drift": self.drift,
+                "comparison": self.comparison,
+                "recalibration": self.recalibration,
+                "sample_size": self.sample_size,
+                "validation": self.validation,
+                "fairness": self.fairness,
+                "explanations": [
+                    {
+                        "class": jsonable(e.class_),
+                        "score": e.score,
+                        "baseline_score": e.baseline_score,
+                        "baseline": e.baseline,
+                        "summary": e.summary(),
+                        "attributions": e.attributions.to_dict(),
+                    }
+                    for e in self.explanations
+                ],
+            }
+        )
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """The report as JSON; also written to ``path`` when given.
+
+        Parameters
+        ----------
+        path : str or Path, default=None
+            File to write (UTF-8).
+        indent : int, default=2
+            JSON indentation.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    # ------------------------------------------------------------------ HTML
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """The report as one self-contained HTML page; also written to ``path`` when given.
+
+        Images are inline base64 PNG, styles are inline, and there are no scripts or external
+        links, so the file opens offline and can be attached to an e-mail or a review.
+
+        Parameters
+        ----------
+        path : str or Path, default=None
+            File to write (UTF-8).
+
+        Returns
+        -------
+        str
+            The HTML text.
+        """
+        text = render_html(self)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def add_figure(
+        self, name: str, draw: Any, *, ncols: int = 1, caption: str | None = None
+    ) -> None:
+        """Draw ``draw(axes)`` on a new figure of ``ncols`` panels and add it to the report.
+
+        ``axes`` is one matplotlib Axes, or a list of them when ``ncols > 1``.
+        """
+        self.figures[name] = figure_png(draw, ncols=ncols)
+        if caption is not None:
+            self.figure_captions[name] = caption
+
+    def performance_sentence(self) -> str:
+        """One sentence of the headline metrics with their intervals (model card, CLI)."""
+        return performance_sentence(self)
