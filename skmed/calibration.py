@@ -39,7 +39,8 @@ from scipy.special import expit, logit
 from scipy.stats import norm
 
 from skmed._splines import fit_logistic, knots_at_quantiles, rcs_basis
-from skmed.metrics import _check_inputs, _point_metrics
+from skmed.metrics._checks import check_inputs
+from skmed.metrics._scores import point_metrics
 
 __all__ = [
     "CalibrationAssessment",
@@ -157,7 +158,7 @@ def flexible_calibration(
         raise ValueError(f"n_knots must be 3, 4 or 5; got {n_knots!r}.")
     if not 0.0 < float(confidence_level) < 1.0:
         raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level!r}.")
-    checked = _check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
+    checked = check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
     p = np.clip(checked.proba[:, checked.pos], _CLIP, 1 - _CLIP)
     y = (checked.y_idx == checked.pos).astype(np.float64)
     x = logit(p)
@@ -238,7 +239,7 @@ def reliability_table(
         raise ValueError(f"strategy must be 'quantile' or 'uniform'; got {strategy!r}.")
     if not isinstance(n_bins, int) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
-    checked = _check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
+    checked = check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
     p = checked.proba[:, checked.pos]
     y = (checked.y_idx == checked.pos).astype(np.float64)
     if strategy == "quantile":
@@ -348,7 +349,7 @@ def assess_calibration(
     True
     """
     curve = reliability_table(y_true, y_prob, pos_label=pos_label, n_bins=n_bins, strategy=strategy)
-    vals = _point_metrics(y_true, y_prob, pos_label)
+    vals = point_metrics(y_true, y_prob, pos_label)
     intercept, slope, brier = (
         vals[k] for k in ("calibration_intercept", "calibration_slope", "brier")
     )

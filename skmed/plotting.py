@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from skmed.metrics import _check_inputs, _check_threshold, net_benefit, roc_curve_ci
+from skmed.metrics import net_benefit, roc_curve_ci
+from skmed.metrics._checks import check_inputs, check_threshold
 
 __all__ = [
     "plot_calibration",
@@ -55,7 +56,7 @@ def _axes(ax: Any, figsize: tuple[float, float] = (5.0, 4.5)) -> Any:
 
 def _curves(y_true: Any, y_proba: Any, classes: Any, pos_label: Any) -> list[tuple[Any, Any, Any]]:
     """(label, y_is_class, probability) for the positive class or for each class (OvR)."""
-    checked = _check_inputs(y_true, y_proba, classes, pos_label)
+    checked = check_inputs(y_true, y_proba, classes, pos_label)
     ks = [checked.pos] if checked.binary else list(range(checked.classes.size))
     return [(checked.classes[k], checked.y_idx == k, checked.proba[:, k]) for k in ks]
 
@@ -335,8 +336,8 @@ def plot_confusion_matrix(
     _require_matplotlib()
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    checked = _check_inputs(y_true, y_proba, classes, pos_label)
-    thr = _check_threshold(threshold, checked)
+    checked = check_inputs(y_true, y_proba, classes, pos_label)
+    thr = check_threshold(threshold, checked)
     if checked.binary:
         pos = checked.pos
         assert pos is not None  # _check_inputs sets it for every binary problem
@@ -552,7 +553,7 @@ def plot_decision_curve(
     >>> from skmed.plotting import plot_decision_curve
     >>> fig = plot_decision_curve([0, 1, 1, 0], [0.2, 0.7, 0.6, 0.4])  # doctest: +SKIP
     """
-    checked = _check_inputs(y_true, y_proba, classes, pos_label)
+    checked = check_inputs(y_true, y_proba, classes, pos_label)
     if not checked.binary:
         raise ValueError("Decision curves need a binary outcome; this problem is multiclass.")
     y = checked.y_idx == checked.pos

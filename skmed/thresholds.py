@@ -29,7 +29,7 @@ from scipy.special import expit
 from sklearn.metrics import make_scorer
 from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
 
-from skmed.metrics import _counts
+from skmed.metrics._scores import counts
 
 __all__ = [
     "CLINICAL_RATES",
@@ -70,7 +70,7 @@ def _rates(y_true: np.ndarray, y_pred: np.ndarray, pos_label: Any) -> dict[str, 
     if np.unique(y_pred).size < 2:  # everyone gets the same label: not an operating point
         return None
     # pos_label=None is the larger (second) class, TunedThresholdClassifierCV's default
-    tp, fp, fn, tn = _counts(y_true, y_pred, pos_label)
+    tp, fp, fn, tn = counts(y_true, y_pred, pos_label)
     return {
         "sensitivity": tp / (tp + fn) if tp + fn else np.nan,
         "specificity": tn / (tn + fp) if tn + fp else np.nan,

@@ -19,7 +19,6 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from skmed._bootstrap import BinaryProblem, stratified_weights
 from skmed.calibration import assess_calibration, reliability_table
 from skmed.metrics import (
     METRICS,
@@ -34,6 +33,7 @@ from skmed.metrics import (
     specificity_score,
     subgroup_metrics,
 )
+from skmed.metrics._bootstrap import BinaryProblem, stratified_weights
 
 
 def _binary_data(n=400, seed=0, decimals=2):

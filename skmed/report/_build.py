@@ -11,13 +11,9 @@ import pandas as pd
 
 from skmed._json import jsonable
 from skmed.calibration import assess_calibration
-from skmed.metrics import (
-    _binary_counts,
-    _check_inputs,
-    clinical_metrics,
-    fairness_gaps,
-    subgroup_metrics,
-)
+from skmed.metrics import clinical_metrics, fairness_gaps, subgroup_metrics
+from skmed.metrics._checks import check_inputs
+from skmed.metrics._scores import binary_counts
 from skmed.report._card import ModelCard
 from skmed.report._format import figure_png
 from skmed.report._report import ClinicalReport
@@ -161,7 +157,7 @@ def build_report(
     if pos_label is None and model is not None and op_info is not None:
         pos = getattr(getattr(model, "_curve_scorer", None), "_get_pos_label", lambda: None)()
         pos_label = pos if pos is not None else getattr(model, "pos_label", None)
-    checked = _check_inputs(y_true, y_proba, classes, pos_label)
+    checked = check_inputs(y_true, y_proba, classes, pos_label)
     if checked.binary:
         if threshold is not None:
             source = "given by the caller"
@@ -218,7 +214,7 @@ def build_report(
         }
         p = proba[:, checked.pos]
         y_pos = checked.y_idx == checked.pos
-        tp, fp, fn, tn = _binary_counts(y_pos, p >= threshold, True)
+        tp, fp, fn, tn = binary_counts(y_pos, p >= threshold, True)
         operating_point["confusion"] = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
         if op_info is not None:
             operating_point["tuning"] = op_info

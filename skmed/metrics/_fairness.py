@@ -23,8 +23,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skmed._bootstrap import BinaryProblem, stratified_weights
 from skmed._json import jsonable
+from skmed.metrics._bootstrap import BinaryProblem, stratified_weights
+from skmed.metrics._checks import (
+    check_bootstrap_args,
+    check_inputs,
+    check_threshold,
+    quantiles,
+    resolve_groups,
+)
 
 #: The compared metrics, in table order.
 FAIRNESS_METRICS = ("sensitivity", "false_positive_rate", "ppv", "calibration_intercept")
@@ -88,7 +95,7 @@ class FairnessGaps:
         """
         from fairlearn.metrics import MetricFrame
 
-        from skmed.metrics import ppv_score, sensitivity_score, specificity_score
+        from skmed.metrics._scores import ppv_score, sensitivity_score, specificity_score
 
         variable = variable or self.settings["variables"][0]
         pos = self.settings["pos_label"]
@@ -177,26 +184,18 @@ def fairness_gaps(
     >>> list(gaps.by_group.index.get_level_values("level"))
     ['F', 'M']
     """
-    from skmed.metrics import (
-        _check_bootstrap_args,
-        _check_inputs,
-        _check_threshold,
-        _quantiles,
-        _resolve_groups,
-    )
-
-    _check_bootstrap_args(n_bootstraps, confidence_level)
-    checked = _check_inputs(y_true, y_proba, classes, pos_label)
+    check_bootstrap_args(n_bootstraps, confidence_level)
+    checked = check_inputs(y_true, y_proba, classes, pos_label)
     if not checked.binary:
         raise ValueError(
             "fairness_gaps compares error rates at a decision threshold, so it needs two "
             f"classes; got {checked.classes.tolist()}. Compare one class against the rest."
         )
-    thr = _check_threshold(threshold, checked)
+    thr = check_threshold(threshold, checked)
     p = checked.proba[:, checked.pos]
     y = checked.y_idx == checked.pos
     pred = p >= thr
-    resolved = _resolve_groups(groups, X, y.size)
+    resolved = resolve_groups(groups, X, y.size)
     rng = np.random.default_rng(random_state)
     overall = _values(BinaryProblem(y, p, pred), np.ones((1, y.size)))[0]
     rows, diffs, gaps, notes = [], [], [], []
@@ -240,7 +239,7 @@ def fairness_gaps(
         for lvl in usable:
             if lvl == ref:
                 continue
-            lo, hi = _quantiles(reps[lvl] - reps[ref], confidence_level)
+            lo, hi = quantiles(reps[lvl] - reps[ref], confidence_level)
             for i, metric in enumerate(FAIRNESS_METRICS):
                 diff = point[lvl][i] - point[ref][i]
                 diffs.append((variable, metric, lvl, ref, diff, lo[i], hi[i]))
@@ -248,7 +247,7 @@ def fairness_gaps(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             spread = np.nanmax(stacked, axis=0) - np.nanmin(stacked, axis=0)
-        lo, hi = _quantiles(spread, confidence_level)
+        lo, hi = quantiles(spread, confidence_level)
         values = np.array([point[lvl] for lvl in usable])
         for i, metric in enumerate(FAIRNESS_METRICS):
             top, bottom = (

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skmed._bootstrap import BinaryProblem, stratified_weights
 from skmed._json import jsonable
+from skmed.metrics._bootstrap import BinaryProblem, stratified_weights
+from skmed.metrics._checks import check_bootstrap_args, check_inputs, check_threshold, problems
 
 #: Metrics compared between models, in table order (net benefit for two classes only).
 COMPARED = ("roc_auc", "brier", "net_benefit")
@@ -159,9 +160,8 @@ def compare_models(
     >>> bool(result.differences.set_index("metric").loc["roc_auc", "better"])
     True
     """
-    from skmed.metrics import _check_bootstrap_args, _check_inputs, _check_threshold, _problems
 
-    _check_bootstrap_args(n_bootstraps, confidence_level)
+    check_bootstrap_args(n_bootstraps, confidence_level)
     if not isinstance(probas, Mapping):
         probas = {f"model {i + 1}": p for i, p in enumerate(probas)}
     names = [str(k) for k in probas]
@@ -172,22 +172,22 @@ def compare_models(
     checked = []
     for name, proba in zip(names, probas.values()):
         try:
-            checked.append(_check_inputs(y_true, proba, classes, pos_label))
+            checked.append(check_inputs(y_true, proba, classes, pos_label))
         except ValueError as exc:
             raise ValueError(f"Model {name!r}: {exc}") from None
     first = checked[0]
-    thr = _check_threshold(threshold, first)
+    thr = check_threshold(threshold, first)
     if thr is not None and not 0.0 < thr < 1.0:
         raise ValueError(f"threshold must be in (0, 1) for the net benefit; got {thr!r}.")
     metrics = [m for m in _PER_MODEL if first.binary or m != "net_benefit"]
-    problems = [[prob for _, prob in _problems(c, thr)] for c in checked]
+    per_model = [[prob for _, prob in problems(c, thr)] for c in checked]
     n = first.y_idx.size
-    point = np.stack([_scores(p, np.ones((1, n)), thr, metrics)[0] for p in problems])
+    point = np.stack([_scores(p, np.ones((1, n)), thr, metrics)[0] for p in per_model])
     reps = np.full((n_bootstraps, len(names), len(metrics)), np.nan)
     rng = np.random.default_rng(random_state)
     start = 0
     for W in stratified_weights(first.y_idx, n_bootstraps, rng):
-        for j, p in enumerate(problems):
+        for j, p in enumerate(per_model):
             reps[start : start + W.shape[0], j] = _scores(p, W, thr, metrics)
         start += W.shape[0]
     alpha = (1.0 - confidence_level) / 2

@@ -1,0 +1,252 @@
+"""Clinical metrics with stratified bootstrap intervals: overall and per subgroup."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skmed._json import jsonable
+from skmed.metrics._bootstrap import BINARY_METRICS, stratified_weights
+from skmed.metrics._checks import (
+    COLUMNS,
+    Checked,
+    check_bootstrap_args,
+    check_inputs,
+    check_threshold,
+    problems,
+    quantiles,
+    resolve_groups,
+)
+
+
+def metric_table(
+    checked: Checked,
+    threshold: float | None,
+    n_bootstraps: int,
+    confidence_level: float,
+    random_state: Any,
+) -> pd.DataFrame:
+    binary = problems(checked, threshold)
+    n = checked.y_idx.size
+    names = list(BINARY_METRICS)
+    point = np.stack(
+        [np.array([prob.metrics(np.ones((1, n)))[m][0] for m in names]) for _, prob in binary]
+    )  # (n_problems, n_metrics)
+    lo = np.full_like(point, np.nan)
+    hi = np.full_like(point, np.nan)
+    macro = not checked.binary
+    if n_bootstraps > 0:
+        rng = np.random.default_rng(random_state)
+        reps = np.empty((n_bootstraps, len(binary), len(names)))
+        start = 0
+        for W in stratified_weights(checked.y_idx, n_bootstraps, rng):
+            b = W.shape[0]
+            for j, (_, prob) in enumerate(binary):
+                vals = prob.metrics(W)
+                reps[start : start + b, j, :] = np.column_stack([vals[m] for m in names])
+            start += b
+        lo, hi = quantiles(reps.reshape(n_bootstraps, -1), confidence_level)
+        lo, hi = lo.reshape(point.shape), hi.reshape(point.shape)
+        if macro:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                macro_reps = np.nanmean(np.where(np.isfinite(reps), reps, np.nan), axis=1)
+            macro_lo, macro_hi = quantiles(macro_reps, confidence_level)
+    rows = []
+    for j, (label, _) in enumerate(binary):
+        for i, m in enumerate(names):
+            rows.append((label, m, point[j, i], lo[j, i], hi[j, i]))
+    if macro:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            macro_point = np.nanmean(np.where(np.isfinite(point), point, np.nan), axis=0)
+        for i, m in enumerate(names):
+            ci = (macro_lo[i], macro_hi[i]) if n_bootstraps > 0 else (np.nan, np.nan)
+            rows.append(("macro", m, macro_point[i], *ci))
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table["class"] = table["class"].astype(object)
+    return table
+
+
+def clinical_metrics(
+    y_true: Any,
+    y_proba: Any,
+    *,
+    classes: Any = None,
+    threshold: float | None = None,
+    pos_label: Any = None,
+    n_bootstraps: int = 1000,
+    confidence_level: float = 0.95,
+    random_state: Any = 0,
+) -> pd.DataFrame:
+    """Clinical metrics, each with a stratified bootstrap confidence interval.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities, one column per class in ``classes`` (``predict_proba``
+        output). A 1-D array is the probability of the positive class of a binary problem.
+    classes : array-like of shape (n_classes,), default=None
+        Label of each column of ``y_proba`` (e.g. ``model.classes_``). Defaults to the sorted
+        unique labels of ``y_true``.
+    threshold : float in [0, 1], default=None
+        Binary only: predict the positive class when its probability is ``>= threshold``;
+        ``None`` means 0.5. Multiclass predictions are the most probable class.
+    pos_label : label, default=None
+        Binary only: the positive class; ``None`` means ``classes[1]``.
+    n_bootstraps : int, default=1000
+        Bootstrap replicates; rows are resampled within each true class, so every replicate
+        keeps the observed class counts. ``0`` skips the intervals (NaN).
+    confidence_level : float in (0, 1), default=0.95
+        Coverage of the percentile intervals.
+    random_state : int, numpy Generator or None, default=0
+        Seed of the bootstrap; the same seed gives the same intervals.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Long format with columns ``class``, ``metric``, ``estimate``, ``ci_lower``,
+        ``ci_upper``; one row per metric in :data:`METRICS` for the positive class (binary)
+        or for each class and ``"macro"`` (multiclass). ``table.attrs`` records the threshold,
+        positive label, number of replicates, confidence level and seed. Undefined values
+        (e.g. PPV with no predicted positives) are NaN; a likelihood ratio with a zero
+        denominator is ``inf``.
+
+    Raises
+    ------
+    ValueError
+        If ``y_proba`` is outside [0, 1], a class in ``classes`` has no samples in ``y_true``,
+        ``y_true`` holds labels not in ``classes``, or shapes disagree.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmed.metrics import clinical_metrics
+    >>> y = np.array([0, 0, 0, 1, 1, 1])
+    >>> p = np.array([0.1, 0.4, 0.6, 0.35, 0.8, 0.9])
+    >>> table = clinical_metrics(y, p, n_bootstraps=200, random_state=0)
+    >>> table.set_index("metric").loc["sensitivity", "estimate"]
+    np.float64(0.6666666666666666)
+    """
+    check_bootstrap_args(n_bootstraps, confidence_level)
+    checked = check_inputs(y_true, y_proba, classes, pos_label)
+    thr = check_threshold(threshold, checked)
+    table = metric_table(checked, thr, n_bootstraps, confidence_level, random_state)
+    table.attrs.update(
+        threshold=thr,
+        pos_label=jsonable(checked.classes[checked.pos]) if checked.binary else None,
+        classes=[jsonable(c) for c in checked.classes],
+        n_bootstraps=int(n_bootstraps),
+        confidence_level=float(confidence_level),
+        random_state=random_state if isinstance(random_state, (int, type(None))) else "custom",
+        n_samples=int(checked.y_idx.size),
+    )
+    return table
+
+
+def subgroup_metrics(
+    y_true: Any,
+    y_proba: Any,
+    groups: Any,
+    *,
+    X: Any = None,
+    classes: Any = None,
+    threshold: float | None = None,
+    pos_label: Any = None,
+    min_size: int = 50,
+    min_per_class: int = 10,
+    n_bootstraps: int = 1000,
+    confidence_level: float = 0.95,
+    random_state: Any = 0,
+) -> pd.DataFrame:
+    """:func:`clinical_metrics` for each level of one or more grouping variables.
+
+    Groups that are too small to estimate reliably are flagged (``too_small``) and get point
+    estimates only (where defined) and no confidence interval; a group that lacks a class gets
+    NaN for the metrics that need it.
+
+    Parameters
+    ----------
+    y_true, y_proba, classes, threshold, pos_label, n_bootstraps, confidence_level, random_state
+        As in :func:`clinical_metrics` (computed on the whole data, then per group).
+    groups : str, list of str, array-like, pandas Series, DataFrame or dict
+        Grouping variable(s): a column name of ``X``, or a list of them when ``X`` is given;
+        otherwise an array holding one level per row; a Series
+        (its name names the variable); a DataFrame or dict (one variable per column / key).
+        Missing values form their own level ``"(missing)"``.
+    X : pandas.DataFrame, default=None
+        Frame holding the columns named by ``groups``.
+    min_size : int, default=50
+        Groups with fewer rows are flagged ``too_small``.
+    min_per_class : int, default=10
+        Groups with fewer rows of any class are flagged ``too_small``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``variable``, ``level``, ``n``, ``too_small``, ``note``, then those of
+        :func:`clinical_metrics`; one block of metric rows per (variable, level).
+
+    Raises
+    ------
+    ValueError
+        If a named grouping column is not in ``X``, lengths disagree, or the inputs are
+        invalid as in :func:`clinical_metrics`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmed.metrics import subgroup_metrics
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 400)
+    >>> p = np.clip(0.3 * y + rng.uniform(0, 0.7, 400), 0, 1)
+    >>> sex = np.where(rng.random(400) < 0.5, "F", "M")
+    >>> t = subgroup_metrics(y, p, sex, n_bootstraps=100)
+    >>> sorted(t["level"].unique())
+    ['F', 'M']
+    """
+    check_bootstrap_args(n_bootstraps, confidence_level)
+    checked = check_inputs(y_true, y_proba, classes, pos_label)
+    thr = check_threshold(threshold, checked)
+    variables = resolve_groups(groups, X, checked.y_idx.size)
+    rng = np.random.default_rng(random_state)
+    blocks = []
+    for name, levels in variables.items():
+        for level in sorted(set(levels.tolist()), key=lambda v: (str(type(v)), str(v))):
+            mask = levels == level
+            sub = Checked(checked.y_idx[mask], checked.proba[mask], checked.classes, checked.pos)
+            counts = np.bincount(sub.y_idx, minlength=checked.classes.size)
+            notes = []
+            if mask.sum() < min_size:
+                notes.append(f"n={int(mask.sum())} < {min_size}")
+            low = [
+                f"{jsonable(c)}: {k}" for c, k in zip(checked.classes, counts) if k < min_per_class
+            ]
+            if low:
+                notes.append(f"fewer than {min_per_class} of class ({', '.join(low)})")
+            too_small = bool(notes)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                table = metric_table(
+                    sub, thr, 0 if too_small else n_bootstraps, confidence_level, rng
+                )
+            table.insert(0, "note", "; ".join(notes))
+            table.insert(0, "too_small", too_small)
+            table.insert(0, "n", int(mask.sum()))
+            table.insert(0, "level", jsonable(level))
+            table.insert(0, "variable", name)
+            blocks.append(table)
+    out = pd.concat(blocks, ignore_index=True)
+    out.attrs.update(
+        threshold=thr,
+        min_size=min_size,
+        min_per_class=min_per_class,
+        n_bootstraps=int(n_bootstraps),
+        confidence_level=float(confidence_level),
+    )
+    return out
