@@ -9,7 +9,7 @@ import argparse
 import os
 from typing import Any
 
-from skmed._cli_args import CommandError, non_negative_int, positive_int
+from skmed.cli._args import CommandError, non_negative_int, positive_int
 
 
 def add_site_commands(sub: Any, common: argparse.ArgumentParser, raw: Any) -> None:

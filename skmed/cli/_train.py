@@ -1,0 +1,193 @@
+"""skmed demo and skmed train."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from skmed.cli._args import CommandError
+from skmed.cli._output import (
+    AUTO_CV_ROWS,
+    IMPUTE_TEXT,
+    TRAINING_STAGES,
+    Stages,
+    refit_progress,
+    summary_lines,
+    write_results,
+)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from skmed._io import check_output_path
+    from skmed.datasets import load_diagnosis
+    from skmed.pipeline import ColumnTypes
+
+    out_dir = args.out_dir
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(
+            f"cannot create the output directory {out_dir!r}: {exc.strerror}."
+        ) from None
+    files = {
+        "model": os.path.join(out_dir, "model.onnx"),
+        "report": os.path.join(out_dir, "report.html"),
+        "report_json": os.path.join(out_dir, "report.json"),
+    }
+    for path in files.values():
+        check_output_path(path)
+    start = time.perf_counter()
+    stages = Stages(["data", *TRAINING_STAGES], enabled=not args.quiet)
+    stages("data")
+    bunch = load_diagnosis(
+        n_samples=args.n_samples, random_state=args.seed, include_symptom_text=True
+    )
+    types = ColumnTypes(
+        numeric=[*bunch.numeric_features, *bunch.binary_features],
+        categorical=list(bunch.categorical_features),
+        text=list(bunch.text_features),
+    )
+    from skmed._workflow import train_evaluate_export
+
+    result = train_evaluate_export(
+        bunch.data,
+        bunch.target,
+        types,
+        target="diagnosis",
+        random_state=args.seed,
+        epochs=args.epochs,
+        n_bootstraps=args.bootstraps,
+        groups=["sex"],
+        explain_patients=args.explain_patients,
+        title="skmed demo: assisted diagnosis (synthetic data)",
+        model_card={
+            "model_name": "skmed demo diagnosis MLP",
+            "intended_use": "Demonstration of the skmed workflow only. Synthetic data: "
+            "NOT for clinical use.",
+            "outcome": "Diagnosis among five classes (healthy, viral infection, bacterial "
+            "pneumonia, heart failure, anaemia).",
+            "data": f"skmed.datasets.load_diagnosis(n_samples={args.n_samples}, "
+            f"random_state={args.seed}); stratified 75/25 split.",
+            "development": "Median / mode imputation with missing-value indicators, scaling, "
+            "one-hot encoding; "
+            "MedicalMLPClassifier with balanced class weights and early stopping.",
+        },
+        progress=stages,
+    )
+    stages("writing files")
+    write_results(result, files)
+    stages.done()
+    print()
+    print(f"skmed demo finished in {time.perf_counter() - start:.1f} s")
+    for line in summary_lines(result, files):
+        print(line)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from skmed._io import check_output_path, describe_names, read_csv
+
+    files = {"model": check_output_path(args.out, "model")}
+    if args.report:
+        files["report"] = check_output_path(args.report, "report")
+    if args.report_json:
+        files["report_json"] = check_output_path(args.report_json, "report")
+    if len(set(files.values())) != len(files):
+        raise CommandError("the model and report paths must differ.")
+    if not 0 < args.test_size < 1:
+        raise CommandError(f"--test-size must be between 0 and 1; got {args.test_size}.")
+
+    frame = read_csv(args.data)
+    drop = [c.strip() for c in (args.drop or "").split(",") if c.strip()]
+    from skmed._workflow import check_target
+    from skmed.pipeline import infer_column_types
+
+    if args.target in drop:
+        raise CommandError(f"--drop names the target column {args.target!r}.")
+    missing = [c for c in drop if c not in frame.columns]
+    if missing:
+        raise CommandError(
+            f"--drop names column(s) {missing} not in {args.data!r}; its columns are "
+            f"{describe_names(frame.columns)}."
+        )
+    X, y, n_dropped = check_target(frame.drop(columns=drop), args.target, source=repr(args.data))
+    validation = args.validation
+    if validation == "auto":
+        validation = "cv" if len(y) < AUTO_CV_ROWS else "holdout"
+    from skmed.privacy import check_no_identifiers
+
+    keep = [c.strip() for c in (args.keep or "").split(",") if c.strip()]
+    scan = check_no_identifiers(X, keep=keep)  # ValueError -> one-line "skmed: error: ..."
+    types = infer_column_types(X)
+    groups = args.group or []
+    unknown = [g for g in groups if g not in types.features]
+    if unknown:
+        raise CommandError(f"--group column(s) {unknown} are not feature columns.")
+
+    stages = Stages(
+        [*(["grid search"] if args.grid else []), *TRAINING_STAGES], enabled=not args.quiet
+    )
+    if not args.quiet:
+        print(
+            f"Read {len(frame)} rows from {args.data}: target {args.target!r} with "
+            f"{y.nunique()} classes; {len(types.numeric)} numeric, {len(types.categorical)} "
+            f"categorical and {len(types.text)} symptom-list feature columns."
+        )
+        if n_dropped:
+            print(f"Left out {n_dropped} rows with no {args.target!r} value.")
+        if types.empty:
+            print(f"Left out columns without any value: {types.empty}.")
+        if scan.flagged_columns:
+            print(f"Training on flagged identifier columns kept by --keep: {scan.flagged_columns}.")
+    from skmed._workflow import train_evaluate_export
+
+    start = time.perf_counter()
+    result = train_evaluate_export(
+        X,
+        y,
+        types,
+        target=args.target,
+        test_size=args.test_size,
+        random_state=args.seed,
+        epochs=args.epochs,
+        grid=args.grid,
+        verbose=0 if args.quiet else 1,
+        n_bootstraps=args.bootstraps,
+        groups=groups,
+        title=f"Clinical evaluation report: {args.target}",
+        model_card={
+            "outcome": f"{args.target} ({', '.join(map(str, sorted(y.unique(), key=str)))})",
+            "data": f"{args.data}: {len(y)} rows; "
+            + (
+                f"stratified hold-out of {args.test_size:.0%} for evaluation."
+                if validation == "holdout"
+                else f"all rows for the final model; internal validation by {validation}."
+            ),
+            "predictors": f"numeric: {', '.join(types.numeric) or 'none'}; categorical: "
+            f"{', '.join(types.categorical) or 'none'}; symptom lists: "
+            f"{', '.join(types.text) or 'none'}. Missing values: {IMPUTE_TEXT[args.impute]}, "
+            "with a missing-value indicator for each numeric column that has gaps; categories "
+            "by the most frequent.",
+            "development": "MedicalMLPClassifier with balanced class weights and early stopping"
+            + ("; hyperparameters by 3-fold grid search" if args.grid else "")
+            + ".",
+        },
+        progress=stages,
+        validation=validation,
+        refits=args.refits,
+        n_jobs=args.n_jobs,
+        explain_patients=args.explain_patients,
+        refit_progress=None if args.quiet else refit_progress(validation),
+        impute=args.impute,
+        allow_patient_rows=args.allow_patient_rows,
+    )
+    stages("writing files")
+    write_results(result, files)
+    stages.done()
+    if not args.quiet:
+        print()
+        print(f"skmed train finished in {time.perf_counter() - start:.1f} s")
+        for line in summary_lines(result, files):
+            print(line)
+    return 0
