@@ -35,8 +35,8 @@ ACTIVATION_ALIASES = {
     "silu": "silu",
 }
 
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def build_keras_mlp(
@@ -366,7 +366,7 @@ def _apply(name: str, x: np.ndarray, axis: int = 1) -> np.ndarray:
     if name == "elu":
         return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
     if name == "selu":
-        return _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0.0)))
+        return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0.0)))
     if name == "silu":
         return x * (0.5 * (1.0 + np.tanh(0.5 * x)))
     raise ValueError(f"Unknown activation {name!r}; expected one of {ACTIVATIONS}.")

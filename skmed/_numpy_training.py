@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from skmed._network import _SELU_ALPHA, _SELU_SCALE, LINEAR_PATH, _apply
+from skmed._network import LINEAR_PATH, SELU_ALPHA, SELU_SCALE, _apply
 
 #: Optimizers whose Keras update this loop reproduces.
 OPTIMIZERS = ("adam", "sgd")
@@ -333,7 +333,7 @@ class _Trainer:
         elif name == "elu":  # exp(z) = h + 1 below zero
             d *= np.minimum(h, 0.0) + 1.0
         elif name == "selu":  # scale * alpha * exp(z) = h + scale * alpha below zero
-            d *= np.where(h > 0, np.float32(_SELU_SCALE), h + np.float32(_SELU_SCALE * _SELU_ALPHA))
+            d *= np.where(h > 0, np.float32(SELU_SCALE), h + np.float32(SELU_SCALE * SELU_ALPHA))
         elif name == "silu":  # h is z here: silu'(z) = s (1 + z (1 - s))
             s = 0.5 * (1.0 + np.tanh(0.5 * h))
             d *= s * (1.0 + h * (1.0 - s))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from skmed._fitted import best_epoch, training_history
 from skmed.metrics import net_benefit, roc_curve_ci
 from skmed.metrics._checks import check_inputs, check_threshold
 
@@ -368,47 +369,6 @@ def plot_confusion_matrix(
     return disp
 
 
-def _find_trained(obj: Any) -> Any:
-    """The fitted estimator holding ``history_`` inside ``obj``, or None.
-
-    Descends through the last step of a Pipeline, the fitted ``estimator_`` of a threshold
-    wrapper, the first fold of a ``CalibratedClassifierCV`` and a ``FrozenEstimator``.
-    """
-    for _ in range(10):
-        if obj is None or isinstance(getattr(obj, "history_", None), dict):
-            return obj
-        if hasattr(obj, "steps"):
-            obj = obj.steps[-1][1]
-        elif hasattr(obj, "estimator_"):
-            obj = obj.estimator_
-        elif hasattr(obj, "calibrated_classifiers_"):
-            obj = obj.calibrated_classifiers_[0].estimator
-        elif type(obj).__name__ == "FrozenEstimator":
-            obj = obj.estimator
-        else:
-            return None
-    return None
-
-
-def _find_history(obj: Any) -> dict[str, list[float]]:
-    if isinstance(obj, dict):
-        return obj
-    trained = _find_trained(obj)
-    if trained is None:
-        raise ValueError(
-            "No training history found: pass a history dict or a fitted MedicalMLPClassifier "
-            "(alone, as the last step of a Pipeline, or inside a threshold/calibration wrapper)."
-        )
-    history: dict[str, list[float]] = trained.history_
-    return history
-
-
-def _find_best_epoch(obj: Any) -> int | None:
-    trained = None if isinstance(obj, dict) else _find_trained(obj)
-    best: int | None = getattr(trained, "best_epoch_", None)
-    return best
-
-
 def plot_training_history(model_or_history: Any, *, ax: Any = None) -> Figure:
     """Training and validation loss per epoch, from ``history_``.
 
@@ -437,7 +397,7 @@ def plot_training_history(model_or_history: Any, *, ax: Any = None) -> Figure:
     >>> history = {"loss": [0.7, 0.5, 0.4], "val_loss": [0.7, 0.6, 0.6]}
     >>> fig = plot_training_history(history)  # doctest: +SKIP
     """
-    history = _find_history(model_or_history)
+    history = training_history(model_or_history)
     if not history.get("loss"):
         raise ValueError("The training history has no 'loss' values to plot.")
     ax = _axes(ax)
@@ -450,7 +410,7 @@ def plot_training_history(model_or_history: Any, *, ax: Any = None) -> Figure:
             label="validation loss",
             color="C1",
         )
-    best = _find_best_epoch(model_or_history)
+    best = best_epoch(model_or_history)
     if best:
         ax.axvline(best, color="grey", linestyle="--", label=f"best epoch ({best})")
     ax.set_xlabel("Epoch")

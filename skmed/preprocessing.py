@@ -164,13 +164,7 @@ class SymptomEncoder(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ normalisation
 
     def _separators(self) -> tuple[str, ...]:
-        seps = (self.separators,) if isinstance(self.separators, str) else tuple(self.separators)
-        bad = [s for s in seps if not isinstance(s, str) or not s]
-        if bad:
-            raise ValueError(
-                f"separators must be non-empty strings; got {bad[0]!r} in {self.separators!r}."
-            )
-        return seps
+        return separator_tuple(self.separators)
 
     def _normalise_text(self, text: str) -> str:
         """Case and accents of a whole cell (steps 2 and, Python-only, accent stripping)."""
@@ -353,6 +347,16 @@ class SymptomEncoder(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = True
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def separator_tuple(separators: str | Iterable[str]) -> tuple[str, ...]:
+    """``SymptomEncoder``'s ``separators`` as a tuple of strings, checked (its ONNX graph splits
+    at the same ones)."""
+    seps = (separators,) if isinstance(separators, str) else tuple(separators)
+    bad = [s for s in seps if not isinstance(s, str) or not s]
+    if bad:
+        raise ValueError(f"separators must be non-empty strings; got {bad[0]!r} in {separators!r}.")
+    return seps
 
 
 def _one_text_column(X: Any) -> Any:

@@ -15,8 +15,6 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skmed import MedicalMLPClassifier
 from skmed.explain import (
-    _gradient,
-    _integrated_gradients,
     column_importance,
     explain_patient,
     feature_sources,
@@ -24,6 +22,8 @@ from skmed.explain import (
     plot_importance,
     plot_waterfall,
 )
+from skmed.explain._gradients import gradient as _gradient
+from skmed.explain._gradients import integrated_gradients as _integrated_gradients
 
 FAST = dict(
     hidden_layer_sizes=(16,), learning_rate=0.02, epochs=30, early_stopping=False, random_state=0

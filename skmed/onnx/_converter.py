@@ -30,7 +30,7 @@ from skl2onnx.common.data_types import (
     StringTensorType,
 )
 
-from skmed._network import _SELU_ALPHA, _SELU_SCALE, Network, block_groups, diagonal_blocks
+from skmed._network import SELU_ALPHA, SELU_SCALE, Network, block_groups, diagonal_blocks
 from skmed.onnx._wrappers import (
     CalibratedProba,
     Calibration,
@@ -271,9 +271,9 @@ def _write_activation(g: _Graph, name: str, x: str) -> str:
         zero = g.const("zero", 0.0)
         negative = g.op("Sub", [g.op("Exp", [g.op("Min", [x, zero])]), g.const("one", 1.0)])
         if name == "selu":
-            negative = g.op("Mul", [negative, g.const("selu_alpha", _SELU_ALPHA)])
+            negative = g.op("Mul", [negative, g.const("selu_alpha", SELU_ALPHA)])
         out = g.op("Where", [g.op("Greater", [x, zero]), x, negative])
-        return out if name == "elu" else g.op("Mul", [out, g.const("selu_scale", _SELU_SCALE)])
+        return out if name == "elu" else g.op("Mul", [out, g.const("selu_scale", SELU_SCALE)])
     raise ValueError(f"Activation {name!r} has no ONNX translation in skmed.")
 
 

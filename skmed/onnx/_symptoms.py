@@ -34,7 +34,7 @@ from skl2onnx.common._container import ModelComponentContainer
 from skl2onnx.common._topology import Operator, Scope, Variable
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
-from skmed.preprocessing import WHITESPACE, SymptomEncoder
+from skmed.preprocessing import WHITESPACE, SymptomEncoder, separator_tuple
 
 #: StringSplit and StringConcat need opset 20.
 MIN_OPSET_SYMPTOMS = 20
@@ -239,7 +239,7 @@ def _write_column(g: _Writer, encoder: SymptomEncoder, column: int, x: str) -> s
 
     # symptoms: 1D, each with its row
     symptoms, symptom_row = text, rows
-    for sep in encoder._separators():
+    for sep in separator_tuple(encoder.separators):
         symptoms, symptom_row = _split(g, symptoms, symptom_row, sep)
 
     # words: 1D, each with its symptom, in order

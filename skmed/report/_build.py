@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skmed._fitted import training_history
 from skmed._json import jsonable
 from skmed.calibration import assess_calibration
 from skmed.metrics import clinical_metrics, fairness_gaps, subgroup_metrics
@@ -313,7 +314,7 @@ def _draw_figures(
         figs["decision_curve"] = lambda ax: plotting.plot_decision_curve(y, proba, **kw, ax=ax)
     if model is not None:
         try:
-            history = plotting._find_history(model)
+            history = training_history(model)
         except ValueError:
             history = None
         if history and history.get("loss"):
