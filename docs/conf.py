@@ -129,13 +129,17 @@ def _skip_member(app, what, name, obj, skip, options):
 
 
 def _public_bases(app, name, obj, options, bases):
-    # Show public base classes only: a private base (``_FrameTransformer``) is replaced by its
-    # own bases, so ``Pseudonymizer`` shows ``TransformerMixin, BaseEstimator``.
+    # Show public base classes only: a private base (``_Name``, or one of skmed's private modules
+    # such as ``FrameTransformer``) is replaced by its own bases, so ``Pseudonymizer`` shows
+    # ``TransformerMixin, BaseEstimator``.
     public: list[type] = []
     pending = list(bases)
     while pending:
         base = pending.pop(0)
-        if base.__name__.startswith("_"):
+        in_private_module = any(p.startswith("_") for p in base.__module__.split(".")[1:])
+        if base.__name__.startswith("_") or (
+            base.__module__.startswith("skmed") and in_private_module
+        ):
             pending[:0] = [b for b in base.__bases__ if b is not object]
         elif base not in public:
             public.append(base)
