@@ -160,7 +160,7 @@ def score_partition(
     import numpy as np
     import pandas as pd
 
-    from skmed._io import _convert
+    from skmed._io import convert_text_column
 
     model = cached_model(digest, model_bytes)
     dtype = label_dtype(model.classes_)
@@ -175,7 +175,7 @@ def score_partition(
         series = part[name]
         if _is_text(series):
             try:
-                columns[name] = _convert(series, kind, name, first_line)
+                columns[name] = convert_text_column(series, kind, name, first_line)
             except ValueError as exc:
                 if number == 0:
                     raise

@@ -157,7 +157,7 @@ def describe_names(names: Any, limit: int = 10) -> str:
     return f"{names[:limit]!r}"[:-1] + f", ... ({len(names) - limit} more)]"
 
 
-def _check_input_file(path: str | os.PathLike[str]) -> str:
+def check_input_file(path: str | os.PathLike[str]) -> str:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such file: {path!r}.")
@@ -185,7 +185,7 @@ def read_csv(path: str | os.PathLike[str]) -> Any:
     """
     import pandas as pd
 
-    path = _check_input_file(path)
+    path = check_input_file(path)
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -249,7 +249,7 @@ def iter_prediction_chunks(
         source: Any = path
         path = "the CSV data"
     else:
-        source = path = _check_input_file(path)
+        source = path = check_input_file(path)
     try:
         reader = pd.read_csv(source, dtype=str, chunksize=chunk_size)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -274,7 +274,10 @@ def iter_prediction_chunks(
                         column=missing[0],
                     )
             n_chunks += 1
-            columns = {name: _convert(frame[name], kind, name, first_line) for name, kind in inputs}
+            columns = {
+                name: convert_text_column(frame[name], kind, name, first_line)
+                for name, kind in inputs
+            }
             yield frame, columns
             first_line += len(frame)
         if n_chunks == 0:
@@ -295,7 +298,7 @@ def _first_bad(mask: Any, values: Any, name: str, first_line: int, expected: str
     return _error(name, first_line, i, f"{values[i]!r} is not {expected}.")
 
 
-def _convert(series: Any, kind: str, name: str, first_line: int) -> Any:
+def convert_text_column(series: Any, kind: str, name: str, first_line: int) -> Any:
     """Convert one text column (missing = NaN) to the model's input kind."""
     import numpy as np
     import pandas as pd
@@ -355,3 +358,24 @@ def _convert(series: Any, kind: str, name: str, first_line: int) -> Any:
             raise _first_bad(fractional, text, name, first_line, "an integer")
         return numbers.astype(np.int64)
     return numbers.astype(np.float32 if kind == "float" else np.float64)
+
+
+def prediction_columns(
+    classes: Any, label_column: str, proba_prefix: str, existing: Any, source: str
+) -> list[str]:
+    """The probability columns' names (one per class), refusing names ``existing`` already has.
+
+    Raises
+    ------
+    ValueError
+        If the data (``source``) already has the label column or a probability column.
+    """
+    proba_columns = [f"{proba_prefix}{c}" for c in classes.tolist()]
+    names = set(existing)
+    clash = [c for c in [label_column, *proba_columns] if c in names]
+    if clash:
+        raise ValueError(
+            f"{source} already has column(s) {clash}; rename them or choose other names with "
+            "--label-column / --proba-prefix (label_column= / proba_prefix=)."
+        )
+    return proba_columns

@@ -262,9 +262,9 @@ def _read_input(data: Any, blocksize: Any) -> tuple[Any, str]:
             raise FileNotFoundError(f"no such file: {path!r}.")
         return dd.read_parquet(path), repr(path)
     if not is_remote and not any(ch in path for ch in "*?["):
-        from skmed._io import _check_input_file
+        from skmed._io import check_input_file
 
-        _check_input_file(path)
+        check_input_file(path)
     # every column as text, like `skmed predict`: the other columns pass through unchanged,
     # and the model's columns are converted per the model's schema on the workers
     return dd.read_csv(path, dtype=str, blocksize=blocksize), repr(path)
@@ -278,7 +278,7 @@ def _prepare(
     import pandas as pd
 
     from skmed import _dask_worker
-    from skmed._io import describe_names
+    from skmed._io import describe_names, prediction_columns
     from skmed.runtime import OnnxClassifier
 
     if isinstance(model, (bytes, bytearray)):
@@ -304,13 +304,9 @@ def _prepare(
             f"{source} lacks column(s) {describe_names(missing)} that the model needs; it has "
             f"{describe_names(frame.columns)}."
         )
-    proba_columns = [f"{proba_prefix}{c}" for c in local.classes_.tolist()]
-    clash = [c for c in [label_column, *proba_columns] if c in frame.columns]
-    if clash:
-        raise ValueError(
-            f"{source} already has column(s) {clash}; rename them or choose other names with "
-            "--label-column / --proba-prefix (label_column= / proba_prefix=)."
-        )
+    proba_columns = prediction_columns(
+        local.classes_, label_column, proba_prefix, frame.columns, source
+    )
     meta = frame._meta.copy()
     meta[label_column] = pd.Series(
         [], dtype=_dask_worker.label_dtype(local.classes_), index=meta.index

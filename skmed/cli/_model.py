@@ -13,7 +13,12 @@ from skmed.cli._args import CommandError
 def cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from skmed._io import atomic_write, check_output_path, iter_prediction_chunks
+    from skmed._io import (
+        atomic_write,
+        check_output_path,
+        iter_prediction_chunks,
+        prediction_columns,
+    )
     from skmed.runtime import OnnxClassifier
 
     if args.chunk_size < 1:
@@ -31,7 +36,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
         )
     inputs = [(spec.name, spec.kind) for spec in schema.inputs]
     label_column = args.label_column
-    proba_columns = [f"{args.proba_prefix}{c}" for c in model.classes_.tolist()]
     n_rows = 0
 
     def write(handle: Any) -> None:
@@ -51,12 +55,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         first = True
         for frame, columns in iter_prediction_chunks(args.data, inputs, chunk_size=args.chunk_size):
             if first:
-                clash = [c for c in [label_column, *proba_columns] if c in frame.columns]
-                if clash:
-                    raise CommandError(
-                        f"{args.data!r} already has column(s) {clash}; rename them or choose "
-                        "other names with --label-column / --proba-prefix."
-                    )
+                proba_columns = prediction_columns(
+                    model.classes_, label_column, args.proba_prefix, frame.columns, repr(args.data)
+                )
             labels, proba = model.predict_with_proba(columns)
             out = frame.assign(**{label_column: labels})
             out = out.assign(**dict(zip(proba_columns, np.round(proba, 6).T)))
