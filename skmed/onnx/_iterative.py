@@ -25,7 +25,7 @@ from onnx import TensorProto
 from skl2onnx import update_registered_converter
 from skl2onnx.common._container import ModelComponentContainer
 from skl2onnx.common._topology import Operator, Scope
-from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401 - registers it
 from sklearn.impute import IterativeImputer
 
 from skmed.onnx._imputers import (

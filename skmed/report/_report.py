@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt  # noqa: F401
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
