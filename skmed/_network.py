@@ -19,10 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from skmed._activations import ACTIVATIONS as ACTIVATION_TABLE
+from skmed._activations import activation
+
 Network = list[dict[str, Any]]
 
 #: Activations a network step may carry, by their Keras names.
-ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "silu")
+ACTIVATIONS = tuple(ACTIVATION_TABLE)
 
 #: scikit-learn style names accepted by MedicalMLPClassifier, mapped to Keras names.
 ACTIVATION_ALIASES = {
@@ -34,9 +37,6 @@ ACTIVATION_ALIASES = {
     "selu": "selu",
     "silu": "silu",
 }
-
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def build_keras_mlp(
@@ -304,14 +304,14 @@ def forward(network: Network, X: np.ndarray, block_rows: int = 8192) -> np.ndarr
             else:
                 h = h @ k  # a new array: the in-place steps below never touch X
             h += b
-            h = _apply(a, h)
+            h = apply_activation(a, h)
         # the output transposed (classes x rows): the softmax then reduces over long contiguous
         # rows (~7x faster than over 3 columns of 8192 rows); float64, so each row sums to 1
         z = (kernel.T @ h.T).astype(np.float64)
         if skip is not None:  # the linear path, rows x classes like the hidden products
             z += (x @ skip).T
         z += bias[:, None]
-        out[start : start + h.shape[0]] = _apply(activation, z, axis=0).T
+        out[start : start + h.shape[0]] = apply_activation(activation, z, axis=0).T
     return out
 
 
@@ -348,25 +348,7 @@ def _activation_name(fn: Any, layer: Any) -> str:
     return name
 
 
-def _apply(name: str, x: np.ndarray, axis: int = 1) -> np.ndarray:
-    """``name``(x), in place where numpy allows; the softmax normalises along ``axis``."""
-    if name == "linear":
-        return x
-    if name == "relu":
-        return np.maximum(x, 0.0, out=x)
-    if name == "softmax":
-        x -= x.max(axis=axis, keepdims=True)
-        np.exp(x, out=x)
-        x /= x.sum(axis=axis, keepdims=True)
-        return x
-    if name == "sigmoid":
-        return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic
-    if name == "tanh":
-        return np.tanh(x, out=x)
-    if name == "elu":
-        return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
-    if name == "selu":
-        return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0.0)))
-    if name == "silu":
-        return x * (0.5 * (1.0 + np.tanh(0.5 * x)))
-    raise ValueError(f"Unknown activation {name!r}; expected one of {ACTIVATIONS}.")
+def apply_activation(name: str, x: np.ndarray, axis: int = 1) -> np.ndarray:
+    """``name``(x) from the activations table, in place where numpy allows; the softmax
+    normalises along ``axis``."""
+    return activation(name).forward(x, axis)

@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from skmed._network import LINEAR_PATH, SELU_ALPHA, SELU_SCALE, _apply
+from skmed._activations import SELU_ALPHA, SELU_SCALE
+from skmed._network import LINEAR_PATH, apply_activation
 
 #: Optimizers whose Keras update this loop reproduces.
 OPTIMIZERS = ("adam", "sgd")
@@ -252,14 +253,14 @@ class _Trainer:
                 z = self.pre[i][:n]
                 np.matmul(self.inputs[i][:n], kernel, out=z)
                 z += bias
-                np.copyto(h, _apply("silu", z))
+                np.copyto(h, apply_activation("silu", z))
             else:
                 np.matmul(self.inputs[i][:n], kernel, out=h)
                 h += bias
                 if self.activation in ("relu", "tanh", "linear"):
-                    _apply(self.activation, h)  # in place
+                    apply_activation(self.activation, h)  # in place
                 else:
-                    np.copyto(h, _apply(self.activation, h))
+                    np.copyto(h, apply_activation(self.activation, h))
             if train and self.rate > 0:
                 # the derivative reads the activation before dropout: keep it in ``pre``
                 if self.activation != "silu":
@@ -274,7 +275,7 @@ class _Trainer:
         if self.skip is not None:
             out += self.skip.T @ self.inputs[0][:n].T
         out += w[-1][:, None]
-        return _apply("softmax", out, axis=0)
+        return apply_activation("softmax", out, axis=0)
 
     @np.errstate(all="ignore")  # a diverging step stops training; the classifier reports it
     def step(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, batch: np.ndarray) -> float:

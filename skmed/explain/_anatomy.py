@@ -4,16 +4,13 @@ network input comes from; raw rows to network inputs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from skmed._sklearn_utils import column_positions
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass

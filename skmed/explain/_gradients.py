@@ -3,44 +3,12 @@ the activations' kinks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from skmed._network import SELU_ALPHA, SELU_SCALE
-
-if TYPE_CHECKING:
-    pass
-
-#: Activations whose derivative (or second derivative) jumps at 0: path pieces split there.
-KINKED = ("relu", "elu", "selu")
-
-
-def act_grad(name: str, z: np.ndarray, a: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Vector-Jacobian product of an activation: g -> g * d act / dz (softmax: full Jacobian)."""
-    if name == "linear":
-        return g
-    if name == "relu":
-        return g * (z > 0)
-    if name == "sigmoid":
-        return g * a * (1.0 - a)
-    if name == "tanh":
-        return g * (1.0 - a * a)
-    if name == "elu":
-        return g * np.where(z > 0, 1.0, a + 1.0)
-    if name == "selu":
-        return g * SELU_SCALE * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0)))
-    if name == "silu":
-        s = 0.5 * (1.0 + np.tanh(0.5 * z))
-        return g * (s + z * s * (1.0 - s))
-    if name == "softmax":
-        return a * (g - np.sum(g * a, axis=1, keepdims=True))
-    raise ValueError(f"Unknown activation {name!r}.")
+from skmed._activations import activation
 
 
 def forward_trace(network: list[dict], X: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    from skmed._network import _apply
-
     trace = []
     x = out = np.asarray(X, dtype=np.float64)
     for step in network:
@@ -49,7 +17,7 @@ def forward_trace(network: list[dict], X: np.ndarray) -> list[tuple[np.ndarray, 
         )
         if "skip" in step:  # the linear path, from the input straight to the logits
             z = z + x @ np.asarray(step["skip"], dtype=np.float64)
-        out = _apply(step["activation"], z.copy())
+        out = activation(step["activation"]).forward(z.copy(), 1)
         trace.append((z, out))
     return trace
 
@@ -61,7 +29,7 @@ def gradient(network: list[dict], X: np.ndarray, k: int) -> tuple[np.ndarray, np
     g[:, k] = 1.0
     through_skip = 0.0
     for step, (z, a) in zip(reversed(network), reversed(trace)):
-        g = act_grad(step["activation"], z, a, g)
+        g = activation(step["activation"]).vjp(z, a, g)
         if "skip" in step:
             through_skip = g @ np.asarray(step["skip"], dtype=np.float64).T
         g = g @ np.asarray(step["kernel"], dtype=np.float64).T
@@ -76,7 +44,7 @@ def kinks(network: list[dict], x0: np.ndarray, d: np.ndarray, n_grid: int) -> np
     trace = forward_trace(network, x0 + grid[:, None] * d)
     points: list[float] = []
     for layer, (step, (z, _)) in enumerate(zip(network, trace)):
-        if step["activation"] not in KINKED:
+        if not activation(step["activation"]).kinked:
             continue
         on = z > 0
         rows, units = np.nonzero(on[1:] != on[:-1])

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import math
 from numbers import Integral
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-
-if TYPE_CHECKING:
-    pass
 
 from skmed.explain._anatomy import check_columns
 from skmed.explain._plots import require_matplotlib

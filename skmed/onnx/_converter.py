@@ -30,7 +30,8 @@ from skl2onnx.common.data_types import (
     StringTensorType,
 )
 
-from skmed._network import SELU_ALPHA, SELU_SCALE, Network, block_groups, diagonal_blocks
+from skmed._activations import ACTIVATIONS
+from skmed._network import Network, block_groups, diagonal_blocks
 from skmed.onnx._wrappers import (
     CalibratedProba,
     Calibration,
@@ -257,24 +258,9 @@ def _write_block_diagonal(g: _Graph, kernel: np.ndarray, groups: int, x: str) ->
 
 
 def _write_activation(g: _Graph, name: str, x: str) -> str:
-    if name == "linear":
-        return x
-    if name in ("relu", "tanh", "sigmoid"):
-        return g.op({"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid"}[name], [x])
-    if name == "softmax":
-        return g.op("Softmax", [x], axis=1)
-    if name == "silu":  # x / (1 + e^-x): onnxruntime <= 1.23 fuses x * Sigmoid(x) into a
-        # float32-only QuickGelu kernel that then fails to load on this float64 graph
-        denominator = g.op("Add", [g.op("Exp", [g.op("Neg", [x])]), g.const("one", 1.0)])
-        return g.op("Div", [x, denominator])
-    if name in ("elu", "selu"):  # written out: Elu/Selu kernels are float32-only in onnxruntime
-        zero = g.const("zero", 0.0)
-        negative = g.op("Sub", [g.op("Exp", [g.op("Min", [x, zero])]), g.const("one", 1.0)])
-        if name == "selu":
-            negative = g.op("Mul", [negative, g.const("selu_alpha", SELU_ALPHA)])
-        out = g.op("Where", [g.op("Greater", [x, zero]), x, negative])
-        return out if name == "elu" else g.op("Mul", [out, g.const("selu_scale", SELU_SCALE)])
-    raise ValueError(f"Activation {name!r} has no ONNX translation in skmed.")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"Activation {name!r} has no ONNX translation in skmed.")
+    return ACTIVATIONS[name].onnx(g, x)
 
 
 def _write_calibration(g: _Graph, fold: Calibration, x: str, n_classes: int) -> str:
