@@ -7,6 +7,8 @@ model on any rows.
 """
 
 from skmed.onnx._converter import register
-from skmed.onnx._export import FORMAT, check_parity, to_onnx
+from skmed.onnx._export import to_onnx
+from skmed.onnx._metadata import FORMAT
+from skmed.onnx._parity import check_parity
 
 __all__ = ["FORMAT", "check_parity", "register", "to_onnx"]
