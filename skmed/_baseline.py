@@ -1,5 +1,5 @@
-"""The evidence ``skmed train`` adds to its report: the logistic-regression baseline and the
-sample size.
+"""The evidence ``skmed train`` adds to its report: the logistic-regression baseline, the
+sample size, the interpretation, and the fit's convergence warnings as notes.
 
 A clinician's first question about a network is whether it beats a logistic regression on the
 same predictors. :func:`baseline_pipeline` builds one with the same (cloned) preprocessing,
@@ -11,6 +11,8 @@ pipeline's encoded features.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 #: Names of the two models in the comparison; the baseline is the reference.
@@ -101,3 +103,50 @@ def sample_size_check(
         y_test, n_parameters, n_samples=n_train, proba=proba, classes=pipeline.classes_
     )
     return check.to_dict()
+
+
+@contextmanager
+def convergence_notes(notes: list[str]) -> Iterator[None]:
+    """Turn scikit-learn's convergence warnings during fit into report notes (once each)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning) and str(w.message) not in notes:
+            notes.append(f"While fitting: {w.message}")
+        elif not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def interpretation(
+    pipeline: Any,
+    X_train: Any,
+    X_test: Any,
+    y_test: Any,
+    proba: Any,
+    n_patients: int,
+    random_state: int,
+) -> tuple[Any, list[Any]]:
+    """Permutation importance on the evaluated rows and ``n_patients`` example explanations.
+
+    The examples are the most confidently predicted patients of distinct predicted classes
+    (then the next most confident), explained against the average training patient.
+    """
+    import numpy as np
+
+    from skmed.explain import column_importance, explain_patient
+
+    importance = column_importance(pipeline, X_test, y_test, n_repeats=5, random_state=random_state)
+    order = np.argsort(-proba.max(axis=1), kind="stable")
+    predicted = proba.argmax(axis=1)
+    chosen: list[int] = []
+    for i in order:  # one per predicted class first
+        if len(chosen) < n_patients and predicted[i] not in predicted[chosen]:
+            chosen.append(int(i))
+    chosen += [int(i) for i in order if i not in chosen][: n_patients - len(chosen)]
+    explanations = [explain_patient(pipeline, X_test.iloc[[i]], baseline=X_train) for i in chosen]
+    return importance, explanations

@@ -10,12 +10,17 @@ at the end, atomically, or none of them.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from skmed._baseline import baseline_comparison, baseline_pipeline, sample_size_check
+from skmed._baseline import (
+    baseline_comparison,
+    baseline_pipeline,
+    convergence_notes,
+    interpretation,
+    sample_size_check,
+)
 from skmed._io import describe_names
 from skmed._json import jsonable
 from skmed.pipeline import ColumnTypes, default_param_grid, make_clinical_pipeline, prepare_features
@@ -250,7 +255,7 @@ def train_evaluate_export(
     internal = None
     training_notes: list[str] = []
     if holdout:
-        with _convergence_notes(training_notes):
+        with convergence_notes(training_notes):
             pipeline.fit(X_train, y_train)
             baseline.fit(X_train, y_train)
         proba = pipeline.predict_proba(X_test)
@@ -274,7 +279,7 @@ def train_evaluate_export(
 
     say("evaluation")
     start = time.perf_counter()
-    importance, explanations = _interpretation(
+    importance, explanations = interpretation(
         pipeline, X_train, X_test, y_test, proba, explain_patients, random_state
     )
     report = build_report(
@@ -388,50 +393,3 @@ def train_evaluate_export(
         epochs_run=int(classifier.n_iter_),
         seconds=seconds,
     )
-
-
-@contextmanager
-def _convergence_notes(notes: list[str]) -> Iterator[None]:
-    """Turn scikit-learn's convergence warnings during fit into report notes (once each)."""
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        yield
-    for w in caught:
-        if issubclass(w.category, ConvergenceWarning) and str(w.message) not in notes:
-            notes.append(f"While fitting: {w.message}")
-        elif not issubclass(w.category, ConvergenceWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-
-
-def _interpretation(
-    pipeline: Any,
-    X_train: Any,
-    X_test: Any,
-    y_test: Any,
-    proba: Any,
-    n_patients: int,
-    random_state: int,
-) -> tuple[Any, list[Any]]:
-    """Permutation importance on the evaluated rows and ``n_patients`` example explanations.
-
-    The examples are the most confidently predicted patients of distinct predicted classes
-    (then the next most confident), explained against the average training patient.
-    """
-    import numpy as np
-
-    from skmed.explain import column_importance, explain_patient
-
-    importance = column_importance(pipeline, X_test, y_test, n_repeats=5, random_state=random_state)
-    order = np.argsort(-proba.max(axis=1), kind="stable")
-    predicted = proba.argmax(axis=1)
-    chosen: list[int] = []
-    for i in order:  # one per predicted class first
-        if len(chosen) < n_patients and predicted[i] not in predicted[chosen]:
-            chosen.append(int(i))
-    chosen += [int(i) for i in order if i not in chosen][: n_patients - len(chosen)]
-    explanations = [explain_patient(pipeline, X_test.iloc[[i]], baseline=X_train) for i in chosen]
-    return importance, explanations

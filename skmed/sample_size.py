@@ -266,7 +266,10 @@ def check_sample_size(
             "per class."
         )
     if classes.size == 2:
-        k = 1 if pos_label is None else int(np.flatnonzero(classes == pos_label)[0])
+        found = np.flatnonzero(classes == pos_label) if pos_label is not None else [1]
+        if len(found) == 0:
+            raise ValueError(f"pos_label={pos_label!r} is not one of {classes.tolist()}.")
+        k = int(found[0])
         targets = [k]
     else:
         targets = list(range(classes.size))

@@ -156,7 +156,7 @@ def internal_validation(
             resample(np.arange(n), replace=True, stratify=labels, random_state=int(s))
             for s in seeds
         ]
-        jobs = [delayed(_bootstrap_fit)(clone(estimator), X, y, idx, classes) for idx in samples]
+        jobs = [delayed(_bootstrap_fit)(clone(estimator), X, y, idx) for idx in samples]
     else:
         smallest = int(np.unique(labels, return_counts=True)[1].min())
         if smallest < n_splits:
@@ -167,7 +167,7 @@ def internal_validation(
             n_splits=n_splits, n_repeats=n_repeats, random_state=int(rng.integers(2**31 - 1))
         )
         samples = [train for train, _ in folds.split(np.zeros(n), labels)]
-        jobs = [delayed(_fold_fit)(clone(estimator), X, y, idx, classes) for idx in samples]
+        jobs = [delayed(_fold_fit)(clone(estimator), X, y, idx) for idx in samples]
     results = []
     for done, result in enumerate(Parallel(n_jobs=n_jobs, return_as="generator")(jobs), 1):
         results.append(result)
@@ -204,9 +204,7 @@ def _scores(labels: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> np.nd
     return np.array([float(values[m]) for m in VALIDATION_METRICS])
 
 
-def _bootstrap_fit(
-    model: Any, X: Any, y: Any, idx: np.ndarray, classes: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _bootstrap_fit(model: Any, X: Any, y: Any, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Fit on the bootstrap sample; its probabilities on the sample and on all rows.
 
     A row drawn k times is fitted once with weight k when the model takes sample weights:
@@ -234,7 +232,7 @@ def _sample_weight_param(model: Any) -> str | None:
     return "sample_weight" if has_fit_parameter(model, "sample_weight") else None
 
 
-def _fold_fit(model: Any, X: Any, y: Any, idx: np.ndarray, classes: np.ndarray) -> np.ndarray:
+def _fold_fit(model: Any, X: Any, y: Any, idx: np.ndarray) -> np.ndarray:
     """Fit on the training folds; probabilities on all rows (the held-out fold is kept)."""
     model.fit(_rows(X, idx), _rows(y, idx))
     return model.predict_proba(X)

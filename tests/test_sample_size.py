@@ -73,3 +73,8 @@ def test_check_on_data():
     assert multi.binding_class == "rare" and set(multi.per_class) == {"a", "b", "rare"}
     with pytest.raises(ValueError, match=r"proba has shape \(2000, 3\); expected \(2000, 2\)"):
         check_sample_size(y, 5, proba=np.ones((n, 3)) / 3)
+
+
+def test_unknown_positive_label():
+    with pytest.raises(ValueError, match=r"pos_label='x' is not one of \[0, 1\]"):
+        check_sample_size(np.array([0, 1] * 30), 3, pos_label="x")
