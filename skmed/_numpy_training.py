@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from skmed._activations import SELU_ALPHA, SELU_SCALE
+from skmed._compat import adam_slot_variables
 from skmed._network import LINEAR_PATH, apply_activation
 
 #: Optimizers whose Keras update this loop reproduces.
@@ -205,11 +206,7 @@ class _Trainer:
             self.kind = "adam"
             self.beta_1, self.beta_2 = float(opt.beta_1), float(opt.beta_2)
             self.epsilon = float(opt.epsilon)
-            index = opt._get_variable_index
-            slot_variables = [
-                [opt._momentums[index(v)] for v in variables],
-                [opt._velocities[index(v)] for v in variables],
-            ]
+            slot_variables = adam_slot_variables(opt, variables)
             self.slots = np.zeros_like(self.params), np.zeros_like(self.params)
         else:
             raise ValueError(f"The numpy training loop has no update for {type(opt).__name__}.")

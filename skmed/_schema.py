@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from skmed._compat import frame_column_arrays
 from skmed._missing import is_missing
 
 #: Input kinds, mapped to the numpy dtype each graph input is fed with.
@@ -325,11 +326,7 @@ def _frame_column_kind(column: Any, name: str) -> str:
 def _as_columns(X: Any, expected: list[str]) -> dict[str, Any]:
     """Split X into named columns (frame, dict of columns, list of records or 2D array)."""
     if is_frame(X):
-        # The columns' own arrays (numpy, or pandas extension arrays), not Series: building 24
-        # Series costs more than predicting one row. ``_iter_column_arrays`` is private pandas
-        # (1.1 to 3.x); the public route is the fallback.
-        arrays = getattr(X, "_iter_column_arrays", None)
-        columns = arrays() if arrays is not None else (c.array for _, c in X.items())
+        columns = frame_column_arrays(X)
         return {str(name): column for name, column in zip(X.columns.tolist(), columns)}
     if isinstance(X, Mapping):
         # a scalar is one row (np.ndim would cost ~1 us per column)

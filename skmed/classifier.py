@@ -8,19 +8,14 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from skmed import _numpy_training
+from skmed._compat import Interval, StrOptions, check_sample_weight, fit_context
 from skmed._ensemble import logistic_start, stratified_folds, validation_rows
 from skmed._input_checks import (
     check_no_missing_labels,
@@ -246,7 +241,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MedicalMLPClassifier:
         """Train the network on ``X``, ``y``.
 
@@ -266,7 +261,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight, classes=None, incremental=False)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
     ) -> MedicalMLPClassifier:
@@ -492,7 +487,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _sample_weights(self, sample_weight, X):
         """Row weights of the loss: ``sample_weight`` rescaled to mean 1, in a new array."""
-        weights = _check_sample_weight(
+        weights = check_sample_weight(
             sample_weight, X, dtype=np.float32, ensure_non_negative=True
         ).copy()
         if weights.sum() <= 0:

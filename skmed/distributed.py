@@ -38,6 +38,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from skmed._compat import dask_meta
+
 __all__ = [
     "DEFAULT_BLOCKSIZE",
     "connect",
@@ -307,7 +309,7 @@ def _prepare(
     proba_columns = prediction_columns(
         local.classes_, label_column, proba_prefix, frame.columns, source
     )
-    meta = frame._meta.copy()
+    meta = dask_meta(frame).copy()
     meta[label_column] = pd.Series(
         [], dtype=_dask_worker.label_dtype(local.classes_), index=meta.index
     )
@@ -360,7 +362,7 @@ def _write_csv(scored: Any, proba_columns: list[str], handle: Any, client: Any, 
         if n == 0:
             continue
         if n_rows == 0:  # the header, as pandas writes it, once the first rows are in
-            handle.write(scored._meta.to_csv(index=False, lineterminator="\n"))
+            handle.write(dask_meta(scored).to_csv(index=False, lineterminator="\n"))
         handle.write(text)
         n_rows += n
     if n_rows == 0:

@@ -36,10 +36,10 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skmed._compat import Interval, RealNotInt, StrOptions, check_feature_names_in, fit_context
 from skmed._missing import is_missing, missing_mask
 
 __all__ = ["DEFAULT_SEPARATORS", "WHITESPACE", "SymptomEncoder", "looks_like_symptom_list"]
@@ -254,9 +254,9 @@ class SymptomEncoder(TransformerMixin, BaseEstimator):
         )
 
     def _column_names(self) -> list[str]:
-        return [str(c) for c in _check_feature_names_in(self, None)]
+        return [str(c) for c in check_feature_names_in(self, None)]
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> SymptomEncoder:
         """Learn one vocabulary per column.
 
@@ -328,7 +328,7 @@ class SymptomEncoder(TransformerMixin, BaseEstimator):
         ``<column>__other_`` (underscores added until the name is unique).
         """
         check_is_fitted(self, "vocabulary_")
-        columns = _check_feature_names_in(self, input_features)
+        columns = check_feature_names_in(self, input_features)
         names: list[str] = []
         for column, vocabulary in zip(columns, self.vocabulary_):
             terms = [str(t) for t in vocabulary.tolist()]

@@ -32,7 +32,8 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_params
+
+from skmed._compat import Interval, validate_params
 
 __all__ = ["SampleSize", "SampleSizeCheck", "check_sample_size", "minimum_sample_size"]
 

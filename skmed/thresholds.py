@@ -29,6 +29,7 @@ from scipy.special import expit
 from sklearn.metrics import make_scorer
 from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
 
+from skmed._compat import scorer_arguments, tuned_threshold_settings
 from skmed.metrics._scores import counts
 
 __all__ = [
@@ -367,11 +368,12 @@ def freeze_threshold(tuned: TunedThresholdClassifierCV) -> FixedThresholdClassif
     """
     if not isinstance(tuned, TunedThresholdClassifierCV) or not hasattr(tuned, "best_threshold_"):
         raise ValueError("freeze_threshold needs a fitted TunedThresholdClassifierCV.")
+    pos_label, response_method = tuned_threshold_settings(tuned)
     fixed = FixedThresholdClassifier(
         tuned.estimator_,
         threshold=float(tuned.best_threshold_),
-        pos_label=tuned._curve_scorer._get_pos_label(),
-        response_method=tuned._get_response_method(),
+        pos_label=pos_label,
+        response_method=response_method,
     )
     # FixedThresholdClassifier predicts with an unfitted wrapper around a fitted estimator
     # (it uses ``estimator`` when ``estimator_`` is absent); expose the same fitted attributes.
@@ -403,8 +405,8 @@ def describe_operating_point(model: Any) -> dict[str, Any] | None:
     if isinstance(model, TunedThresholdClassifierCV) and hasattr(model, "best_threshold_"):
         info: dict[str, Any] = {"threshold": float(model.best_threshold_)}
         scoring = model.scoring
-        kwargs = getattr(scoring, "_kwargs", {})
-        if getattr(scoring, "_score_func", None) is _constrained_rate:
+        score_func, kwargs = scorer_arguments(scoring)
+        if score_func is _constrained_rate:
             info.update(
                 source=(
                     f"TunedThresholdClassifierCV: maximise {kwargs['objective']} subject to "

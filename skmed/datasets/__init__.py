@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
 
+from skmed._compat import Interval, validate_params
 from skmed.datasets import _diagnosis
 
 __all__ = ["load_breast_cancer", "load_diagnosis"]

@@ -20,8 +20,6 @@ from typing import Any
 import numpy as np
 from onnx import TensorProto
 from skl2onnx import update_registered_converter
-from skl2onnx.common._container import ModelComponentContainer
-from skl2onnx.common._topology import Operator, Scope, Variable
 from skl2onnx.common.data_types import (
     BooleanTensorType,
     DoubleTensorType,
@@ -31,6 +29,7 @@ from skl2onnx.common.data_types import (
 )
 
 from skmed._activations import ACTIVATIONS
+from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
 from skmed._network import Network, block_groups, diagonal_blocks
 from skmed.onnx._wrappers import (
     CalibratedProba,

@@ -26,8 +26,6 @@ from typing import Any
 import numpy as np
 from onnx import TensorProto
 from skl2onnx import update_registered_converter
-from skl2onnx.common._container import ModelComponentContainer
-from skl2onnx.common._topology import Operator, Scope
 from skl2onnx.common.data_types import (
     BooleanTensorType,
     DoubleTensorType,
@@ -35,6 +33,8 @@ from skl2onnx.common.data_types import (
     StringTensorType,
 )
 from sklearn.impute import MissingIndicator, SimpleImputer
+
+from skmed._compat import ModelComponentContainer, Operator, Scope
 
 _ALIASES = {SimpleImputer: "SklearnSimpleImputer", MissingIndicator: "SkmedMissingIndicator"}
 

@@ -23,11 +23,16 @@ from typing import Any
 import numpy as np
 from onnx import TensorProto
 from skl2onnx import update_registered_converter
-from skl2onnx.common._container import ModelComponentContainer
-from skl2onnx.common._topology import Operator, Scope
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401 - registers it
 from sklearn.impute import IterativeImputer
 
+from skmed._compat import (
+    ModelComponentContainer,
+    Operator,
+    Scope,
+    imputer_clip_bounds,
+    imputer_empty_features,
+)
 from skmed.onnx._imputers import (
     concatenate_inputs,
     missing_mask,
@@ -91,7 +96,7 @@ def convert_iterative_imputer(
     if mask is None:
         mask = select_columns(scope, container, full_mask, kept)
     if imputer.keep_empty_features:  # empty features keep their initial value
-        empty = np.asarray(imputer._is_empty_feature, dtype=bool)
+        empty = np.asarray(imputer_empty_features(imputer), dtype=bool)
         if empty.any():
             keep = scope.get_unique_variable_name("not_empty")
             container.add_initializer(keep, TensorProto.BOOL, [1, empty.size], (~empty).tolist())
@@ -127,7 +132,7 @@ def _rounds(
     """Every fitted step in order, on one ``[N, 1]`` column per feature."""
     columns = [select_columns(scope, container, initial, [j]) for j in range(width)]
     missing = [select_columns(scope, container, mask, [j]) for j in range(width)]
-    low, high = np.asarray(imputer._min_value, float), np.asarray(imputer._max_value, float)
+    low, high = (np.asarray(bound, float) for bound in imputer_clip_bounds(imputer))
     for step in imputer.imputation_sequence_:
         j, neighbours, estimator = step.feat_idx, step.neighbor_feat_idx, step.estimator
         if len(neighbours) == 1:

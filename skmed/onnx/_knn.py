@@ -26,10 +26,15 @@ from __future__ import annotations
 import numpy as np
 from onnx import TensorProto
 from skl2onnx import update_registered_converter
-from skl2onnx.common._container import ModelComponentContainer
-from skl2onnx.common._topology import Operator, Scope
 from sklearn.impute import KNNImputer
 
+from skmed._compat import (
+    ModelComponentContainer,
+    Operator,
+    Scope,
+    knn_training_rows,
+    knn_valid_columns,
+)
 from skmed.onnx._imputers import (
     concatenate_inputs,
     missing_mask,
@@ -69,7 +74,7 @@ def calculate_knn_imputer_shape(operator: Operator) -> None:
     """Output: the kept columns, then the indicator's; typed like the input."""
     imputer = operator.raw_operator
     _check(imputer)
-    valid = np.asarray(imputer._valid_mask, dtype=bool)
+    valid = np.asarray(knn_valid_columns(imputer), dtype=bool)
     width = int(valid.size if imputer.keep_empty_features else valid.sum())
     indicator = getattr(imputer, "indicator_", None)
     numeric_output(operator, width + (len(indicator.features_) if indicator is not None else 0))
@@ -169,9 +174,9 @@ def convert_knn_imputer(
     x = concatenate_inputs(scope, operator.inputs, container)
     g = _Graph(scope, container, x)
     mask = missing_mask(scope, container, x, imputer.missing_values, False)
-    fit_X = np.asarray(imputer._fit_X, dtype=np.float64)
-    fit_X = np.where(np.asarray(imputer._mask_fit_X, dtype=bool), np.nan, fit_X)
-    valid = np.asarray(imputer._valid_mask, dtype=bool)
+    fit_X, fit_mask = knn_training_rows(imputer)
+    fit_X = np.where(np.asarray(fit_mask, dtype=bool), np.nan, np.asarray(fit_X, np.float64))
+    valid = np.asarray(knn_valid_columns(imputer), dtype=bool)
     distances = _distances(g, x, mask, fit_X)
     columns = []
     for col in range(valid.size):

@@ -8,6 +8,7 @@ import json
 import math
 from typing import Any
 
+from skmed._compat import knn_training_rows, skl2onnx_operator_names
 from skmed._schema import MISSING_TEXT, Schema
 from skmed._sklearn_utils import column_positions
 from skmed.onnx._wrappers import SUPPORTED_LAST_STEPS, Steps
@@ -28,8 +29,7 @@ def check_steps(steps: Steps, prefix: str = "") -> list[tuple[str, int]]:
     Returns the steps whose graph would hold training rows (``KNNImputer``), with the number
     of rows each holds.
     """
-    from skl2onnx._supported_operators import sklearn_operator_name_map
-
+    sklearn_operator_name_map = skl2onnx_operator_names()
     holding: list[tuple[str, int]] = []
     for name, step in steps:
         if step is None or isinstance(step, str):
@@ -49,7 +49,7 @@ def check_steps(steps: Steps, prefix: str = "") -> list[tuple[str, int]]:
         elif kind == "FeatureUnion":
             holding += check_steps(list(step.transformer_list), f"{label}.")
         elif kind == "KNNImputer":
-            holding.append((label, int(step._fit_X.shape[0])))
+            holding.append((label, int(knn_training_rows(step)[0].shape[0])))
         elif kind == "FunctionTransformer" and step.func is not None:
             func = getattr(step.func, "__name__", repr(step.func))
             raise ValueError(

@@ -30,10 +30,9 @@ from typing import Any
 import numpy as np
 from onnx import TensorProto
 from skl2onnx import update_registered_converter
-from skl2onnx.common._container import ModelComponentContainer
-from skl2onnx.common._topology import Operator, Scope, Variable
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
+from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
 from skmed.preprocessing import WHITESPACE, SymptomEncoder, separator_tuple
 
 #: StringSplit and StringConcat need opset 20.

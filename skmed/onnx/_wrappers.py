@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from skmed._compat import tuned_threshold_settings
 from skmed._json import jsonable
 from skmed._network import Network
 
@@ -198,7 +199,7 @@ def _split_threshold(model: Any, name: str) -> tuple[Steps, ProbaNode, Threshold
         _check_fitted(model, "estimator_", name)
         inner = model.estimator_
         value = float(model.best_threshold_)
-        pos_label = model._curve_scorer._get_pos_label()
+        pos_label = tuned_threshold_settings(model)[0]
     else:
         inner = getattr(model, "estimator_", model.estimator)
         value = 0.5 if model.threshold == "auto" else float(model.threshold)

@@ -8,12 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, RealNotInt
-from sklearn.utils.validation import (
-    check_is_fitted,
-)
+from sklearn.utils.validation import check_is_fitted
 
+from skmed._compat import Interval, RealNotInt, fit_context
 from skmed.privacy._base import FrameTransformer, describe, pandas_module
 
 
@@ -68,7 +65,7 @@ class RareCategoryMerger(FrameTransformer):
         self.min_frequency = min_frequency
         self.other_label = other_label
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> Any:
         """Count the categories of each column.
 

@@ -7,13 +7,9 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from skmed._compat import check_feature_names_in
 from skmed.privacy._keys import key_bytes, resolve_key
 
 
@@ -96,7 +92,7 @@ class FrameTransformer(TransformerMixin, BaseEstimator):
         ndarray of str objects
         """
         check_is_fitted(self, "n_features_in_")
-        names = list(_check_feature_names_in(self, input_features))
+        names = list(check_feature_names_in(self, input_features))
         return np.asarray(self._names_out(names), dtype=object)
 
 

@@ -8,12 +8,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    check_is_fitted,
-)
+from sklearn.utils.validation import check_is_fitted
 
+from skmed._compat import Interval, StrOptions, fit_context
 from skmed._missing import is_missing
 from skmed.privacy._base import FrameTransformer, KeyedMixin, pandas_module
 from skmed.privacy._keys import DEFAULT_KEY_ENV, canonical, shift_days
@@ -78,7 +75,7 @@ class AgeBands(FrameTransformer):
         tags.transformer_tags.preserves_dtype = [] if self.output == "label" else ["float64"]
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> Any:
         """Check the bins and that the columns are numeric and within them.
 
@@ -236,7 +233,7 @@ class DateGeneralizer(KeyedMixin, FrameTransformer):
         tags.transformer_tags.preserves_dtype = []  # years or datetime64
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> Any:
         """Check that the columns hold dates (the key is not needed to fit).
 

@@ -8,12 +8,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    check_is_fitted,
-)
+from sklearn.utils.validation import check_is_fitted
 
+from skmed._compat import Interval, StrOptions, fit_context
 from skmed._missing import is_missing
 from skmed.privacy._base import FrameTransformer, KeyedMixin, pandas_module
 from skmed.privacy._keys import DEFAULT_KEY_ENV, keyed_pseudonym
@@ -74,7 +71,7 @@ class DropIdentifiers(FrameTransformer):
         self.min_confidence = min_confidence
         self.sample_size = sample_size
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> Any:
         """Find the columns to drop.
 
@@ -192,7 +189,7 @@ class Pseudonymizer(KeyedMixin, FrameTransformer):
         tags.transformer_tags.preserves_dtype = []  # pseudonyms are text
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> Any:
         """Check the columns (the key is not needed to fit).
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skmed._compat import threshold_pos_label
 from skmed._fitted import training_history
 from skmed._json import jsonable
 from skmed.calibration import assess_calibration
@@ -156,8 +157,7 @@ def build_report(
         classes = model.classes_
     op_info = describe_operating_point(model) if model is not None else None
     if pos_label is None and model is not None and op_info is not None:
-        pos = getattr(getattr(model, "_curve_scorer", None), "_get_pos_label", lambda: None)()
-        pos_label = pos if pos is not None else getattr(model, "pos_label", None)
+        pos_label = threshold_pos_label(model)
     checked = check_inputs(y_true, y_proba, classes, pos_label)
     if checked.binary:
         if threshold is not None:
