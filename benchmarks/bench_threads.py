@@ -1,10 +1,10 @@
 """One BLAS thread or all of them: where MedicalMLPClassifier's training threshold comes from.
 
 skmed trains on one BLAS thread when a training step costs fewer than
-``skmed.classifier._MIN_FLOPS_PER_THREAD_STEP`` floating-point operations (6 x batch x weights):
-on small steps, handing work to a second thread costs more than the arithmetic. This script
-fits the same network with 1 and with all threads over a range of step sizes and prints the
-table; the threshold sits where the second thread starts to pay off.
+``skmed.neural_network._trainer.MIN_FLOPS_PER_THREAD_STEP`` floating-point operations
+(6 x batch x weights): on small steps, handing work to a second thread costs more than the
+arithmetic. This script fits the same network with 1 and with all threads over a range of step
+sizes and prints the table; the threshold sits where the second thread starts to pay off.
 
     python benchmarks/bench_threads.py
 """
@@ -20,7 +20,7 @@ from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_limits
 
 from skmed import MedicalMLPClassifier
-from skmed import classifier as skmed_classifier
+from skmed.neural_network import _trainer
 
 CASES = [
     ((64, 32), 256),
@@ -32,7 +32,7 @@ CASES = [
 
 
 def main() -> None:
-    skmed_classifier._MIN_FLOPS_PER_THREAD_STEP = 0  # the script sets the threads itself
+    _trainer.MIN_FLOPS_PER_THREAD_STEP = 0  # the script sets the threads itself
     X, y = make_classification(40_000, 30, n_informative=10, n_classes=3, random_state=0)
     X = X.astype(np.float32)
     MedicalMLPClassifier(epochs=1).fit(X[:500], y[:500])  # warm-up: Keras import

@@ -12,7 +12,7 @@ __version__ = "0.1.0.dev0"
 
 # public name -> module that defines it
 _LAZY = {
-    "MedicalMLPClassifier": "skmed.classifier",
+    "MedicalMLPClassifier": "skmed.neural_network",
     "to_onnx": "skmed.onnx",
     "evaluate": "skmed._evaluation",
     "recalibrate": "skmed.recalibration",
@@ -25,7 +25,7 @@ __all__ = ["MedicalMLPClassifier", "__version__", "evaluate", "recalibrate", "to
 
 if TYPE_CHECKING:
     from skmed._evaluation import evaluate
-    from skmed.classifier import MedicalMLPClassifier
+    from skmed.neural_network import MedicalMLPClassifier
     from skmed.recalibration import recalibrate
 
 

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
 
+from skmed._columns import missing_columns, missing_message
 from skmed._schema import InputError
 
 __all__ = [
@@ -149,14 +150,6 @@ class AtomicFiles:
 # ---------------------------------------------------------------------- reading
 
 
-def describe_names(names: Any, limit: int = 10) -> str:
-    """``['a', 'b', ...]`` for messages, cut after ``limit`` names."""
-    names = [str(n) for n in names]
-    if len(names) <= limit:
-        return repr(names)
-    return f"{names[:limit]!r}"[:-1] + f", ... ({len(names) - limit} more)]"
-
-
 def check_input_file(path: str | os.PathLike[str]) -> str:
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -266,13 +259,12 @@ def iter_prediction_chunks(
             except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
                 raise _parser_error(path, exc) from None
             if n_chunks == 0:
-                missing = [name for name, _ in inputs if name not in frame.columns]
+                missing = missing_columns([name for name, _ in inputs], frame.columns)
                 if missing:
-                    raise InputError(
-                        f"{path!r} lacks column(s) {describe_names(missing)} that the model "
-                        f"needs; it has {describe_names(frame.columns)}.",
-                        column=missing[0],
+                    message = missing_message(
+                        missing, frame.columns, what="the model's column(s)", where=repr(path)
                     )
+                    raise InputError(message, column=missing[0])
             n_chunks += 1
             columns = {
                 name: convert_text_column(frame[name], kind, name, first_line)
@@ -358,24 +350,3 @@ def convert_text_column(series: Any, kind: str, name: str, first_line: int) -> A
             raise _first_bad(fractional, text, name, first_line, "an integer")
         return numbers.astype(np.int64)
     return numbers.astype(np.float32 if kind == "float" else np.float64)
-
-
-def prediction_columns(
-    classes: Any, label_column: str, proba_prefix: str, existing: Any, source: str
-) -> list[str]:
-    """The probability columns' names (one per class), refusing names ``existing`` already has.
-
-    Raises
-    ------
-    ValueError
-        If the data (``source``) already has the label column or a probability column.
-    """
-    proba_columns = [f"{proba_prefix}{c}" for c in classes.tolist()]
-    names = set(existing)
-    clash = [c for c in [label_column, *proba_columns] if c in names]
-    if clash:
-        raise ValueError(
-            f"{source} already has column(s) {clash}; rename them or choose other names with "
-            "--label-column / --proba-prefix (label_column= / proba_prefix=)."
-        )
-    return proba_columns

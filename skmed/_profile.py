@@ -21,11 +21,12 @@ Only numpy is imported.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+
+from skmed._schema import MISSING_TEXT, InputError, MetadataJSON
 
 __all__ = [
     "MIN_COUNT",
@@ -104,7 +105,7 @@ class ColumnProfile:
 
 
 @dataclass(frozen=True)
-class InputProfile:
+class InputProfile(MetadataJSON):
     """The profile of every input column, in input order.
 
     Parameters
@@ -124,32 +125,22 @@ class InputProfile:
                 return column
         raise KeyError(name)
 
-    def to_json(self) -> str:
-        """Serialize to the JSON stored in the ``input_profile`` metadata key."""
+    _WHAT = "input profile"  # stored in the ``input_profile`` metadata key
+
+    def _to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"version": 1, "columns": [asdict(c) for c in self.columns]}
         if self.outcome is not None:
             data["outcome"] = self.outcome
-        return json.dumps(data)
+        return data
 
     @classmethod
-    def from_json(cls, text: str) -> InputProfile:
-        """Read a profile written by :meth:`to_json`.
-
-        Raises
-        ------
-        ValueError
-            If the text is not a profile.
-        """
-        try:
-            data = json.loads(text)
-            columns = tuple(ColumnProfile(**item) for item in data["columns"])
-            outcome = data.get("outcome")
-            if outcome is not None:
-                outcome = {"n": int(outcome["n"]), "counts": dict(outcome["counts"])}
-        except (TypeError, KeyError, ValueError) as exc:
-            raise ValueError(f"Malformed input profile in the model metadata: {exc}") from None
+    def _from_data(cls, data: Any) -> InputProfile:
+        columns = tuple(ColumnProfile(**item) for item in data["columns"])
         if any(c.role not in ROLES for c in columns):
-            raise ValueError("Malformed input profile in the model metadata: unknown role.")
+            raise ValueError("unknown role.")
+        outcome = data.get("outcome")
+        if outcome is not None:
+            outcome = {"n": int(outcome["n"]), "counts": dict(outcome["counts"])}
         return cls(columns, outcome)
 
 
@@ -189,8 +180,6 @@ class FeedCheck:
     """
 
     def __init__(self, profile: InputProfile, schema: Any) -> None:
-        from skmed._schema import MISSING_TEXT
-
         self._missing_text = MISSING_TEXT
         self._no_missing: list[tuple[str, str, bool]] = []
         self._refused: list[tuple[str, str, np.ndarray]] = []
@@ -210,8 +199,6 @@ class FeedCheck:
 
     def __call__(self, feeds: dict[str, np.ndarray]) -> None:
         """Raise :class:`~skmed._schema.InputError` naming the first row and column at fault."""
-        from skmed._schema import InputError
-
         for onnx_name, name, is_text in self._no_missing:
             values = feeds[onnx_name].reshape(-1)
             missing = values == self._missing_text if is_text else np.isnan(values)

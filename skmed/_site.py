@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from skmed._columns import require_columns
 from skmed.runtime import OnnxClassifier
 
 
@@ -57,7 +58,5 @@ def site_labels(runtime: OnnxClassifier, X: Any, y: Any) -> tuple[np.ndarray, An
     if runtime.feature_names_in_ is None:
         return labels, X
     columns = list(runtime.feature_names_in_)
-    missing = [c for c in columns if c not in X.columns]
-    if missing:
-        raise ValueError(f"X lacks the model's column(s) {missing}; it has {list(X.columns)}.")
+    require_columns(columns, X.columns, what="the model's column(s)", where="X")
     return labels, X[columns]

@@ -21,7 +21,7 @@ from skmed._baseline import (
     interpretation,
     sample_size_check,
 )
-from skmed._io import describe_names
+from skmed._columns import require_columns
 from skmed._json import jsonable
 from skmed.pipeline import ColumnTypes, default_param_grid, make_clinical_pipeline, prepare_features
 
@@ -91,11 +91,7 @@ def check_target(frame: Any, target: str, *, source: str = "the data") -> tuple[
         If the column does not exist, has fewer than 2 classes, or a class has fewer than
         :data:`MIN_ROWS_PER_CLASS` rows.
     """
-    if target not in frame.columns:
-        raise ValueError(
-            f"target column {target!r} not found in {source}; its columns are "
-            f"{describe_names(frame.columns)}."
-        )
+    require_columns([target], frame.columns, what="target column", where=source)
     y = frame[target]
     keep = y.notna()
     n_dropped = int((~keep).sum())

@@ -31,16 +31,21 @@ proves nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 from scipy.stats import norm
+from sklearn.calibration import calibration_curve
 
+from skmed._compat import Interval, Options, StrOptions, validate_params
+from skmed._docstrings import fill_doc
 from skmed._splines import fit_logistic, knots_at_quantiles, rcs_basis
-from skmed.metrics._checks import check_inputs
-from skmed.metrics._scores import point_metrics
+from skmed.metrics._checks import check_risks
+from skmed.metrics._params import DOCS
+from skmed.metrics._risk_scores import point_metrics
 
 __all__ = [
     "CalibrationAssessment",
@@ -52,6 +57,12 @@ __all__ = [
 
 #: Predicted risks are clipped to [_CLIP, 1 - _CLIP] before the log-odds.
 _CLIP = 1e-6
+
+#: ``validate_params`` constraints of the reliability curve's bins.
+_BINNING = {
+    "n_bins": [Interval(Integral, 1, None, closed="left")],
+    "strategy": [StrOptions({"quantile", "uniform"})],
+}
 
 
 @dataclass
@@ -102,6 +113,14 @@ class FlexibleCalibration:
         }
 
 
+@fill_doc(DOCS)
+@validate_params(
+    {
+        "n_knots": [Options(Integral, {3, 4, 5}), None],
+        "confidence_level": [Interval(Real, 0, 1, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def flexible_calibration(
     y_true: Any,
     y_prob: Any,
@@ -121,12 +140,7 @@ def flexible_calibration(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        Binary labels (held-out data).
-    y_prob : array-like of shape (n_samples,)
-        Predicted probability of the positive class.
-    pos_label : label, default=None
-        Positive class; ``None`` means the larger of the two labels.
+    {{risks}}
     n_knots : {3, 4, 5}, default=None
         Spline knots; default 4, or 3 when the rarer outcome has fewer than 100 patients.
         Fewer are used when the predictions take too few distinct values (down to a straight
@@ -147,20 +161,13 @@ def flexible_calibration(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> p = rng.uniform(0.02, 0.98, 5000)
-    >>> y = rng.random(5000) < p
+    {{example_calibrated}}
     >>> flexible_calibration(y, p).ici < 0.02
     True
     """
-    if n_knots is not None and n_knots not in (3, 4, 5):
-        raise ValueError(f"n_knots must be 3, 4 or 5; got {n_knots!r}.")
-    if not 0.0 < float(confidence_level) < 1.0:
-        raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level!r}.")
-    checked = check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
-    p = np.clip(checked.proba[:, checked.pos], _CLIP, 1 - _CLIP)
-    y = (checked.y_idx == checked.pos).astype(np.float64)
+    positive, p = check_risks(y_true, y_prob, pos_label).positive()
+    p = np.clip(p, _CLIP, 1 - _CLIP)
+    y = positive.astype(np.float64)
     x = logit(p)
     if n_knots is None:
         n_knots = 4 if min(y.sum(), y.size - y.sum()) >= 100 else 3
@@ -198,6 +205,8 @@ def flexible_calibration(
     )
 
 
+@fill_doc(DOCS)
+@validate_params(_BINNING, prefer_skip_nested_validation=True)
 def reliability_table(
     y_true: Any,
     y_prob: Any,
@@ -213,12 +222,7 @@ def reliability_table(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        Binary labels.
-    y_prob : array-like of shape (n_samples,)
-        Predicted probability of the positive class.
-    pos_label : label, default=None
-        Positive class; ``None`` means the larger of the two labels.
+    {{risks}}
     n_bins : int, default=10
         Number of bins.
     strategy : {"quantile", "uniform"}, default="quantile"
@@ -235,28 +239,21 @@ def reliability_table(
     >>> t["observed"].tolist()
     [0.0, 1.0]
     """
-    if strategy not in ("quantile", "uniform"):
-        raise ValueError(f"strategy must be 'quantile' or 'uniform'; got {strategy!r}.")
-    if not isinstance(n_bins, int) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
-    checked = check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
-    p = checked.proba[:, checked.pos]
-    y = (checked.y_idx == checked.pos).astype(np.float64)
+    y, p = check_risks(y_true, y_prob, pos_label).positive()
+    observed, mean_predicted = calibration_curve(y, p, n_bins=n_bins, strategy=strategy)
+    # calibration_curve's bins (its own rule), for the edges and sizes it does not return
     if strategy == "quantile":
-        edges = np.percentile(p, np.linspace(0, 100, n_bins + 1))
+        edges = np.percentile(p, np.linspace(0, 1, n_bins + 1) * 100)
     else:
         edges = np.linspace(0.0, 1.0, n_bins + 1)
-    ids = np.searchsorted(edges[1:-1], p)
-    total = np.bincount(ids, minlength=n_bins)
+    total = np.bincount(np.searchsorted(edges[1:-1], p), minlength=n_bins)
     keep = total > 0
-    sums = np.bincount(ids, weights=p, minlength=n_bins)[keep]
-    events = np.bincount(ids, weights=y, minlength=n_bins)[keep]
     return pd.DataFrame(
         {
             "bin_lower": edges[:-1][keep],
             "bin_upper": edges[1:][keep],
-            "mean_predicted": sums / total[keep],
-            "observed": events / total[keep],
+            "mean_predicted": mean_predicted,
+            "observed": observed,
             "count": total[keep],
         }
     )
@@ -307,6 +304,8 @@ class CalibrationAssessment:
         }
 
 
+@fill_doc(DOCS)
+@validate_params(_BINNING, prefer_skip_nested_validation=True)
 def assess_calibration(
     y_true: Any,
     y_prob: Any,
@@ -321,12 +320,7 @@ def assess_calibration(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        Binary labels (held-out data).
-    y_prob : array-like of shape (n_samples,)
-        Predicted probability of the positive class.
-    pos_label : label, default=None
-        Positive class; ``None`` means the larger of the two labels.
+    {{risks}}
     n_bins, strategy
         Binning of the reliability curve, see :func:`reliability_table`.
     slope_tolerance, intercept_tolerance : float, default=0.2
@@ -338,10 +332,7 @@ def assess_calibration(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> p = rng.uniform(0.02, 0.98, 4000)
-    >>> y = rng.random(4000) < p
+    {{example_calibrated}}
     >>> assess_calibration(y, p).needs_recalibration
     False
     >>> overfit = 1 / (1 + np.exp(-3 * np.log(p / (1 - p))))  # three times too extreme

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from skmed._columns import require_columns
 from skmed._missing import missing_mask
 from skmed._profile import MIN_COUNT, ColumnProfile
 from skmed.runtime import OnnxClassifier
@@ -245,9 +246,8 @@ def _columns(profile: Any, X: Any) -> DriftReport:
             "or with reference_data=None): drift cannot be compared. Re-export it with "
             "skmed.to_onnx(..., reference_data=X_train).",
         )
-    absent = [c.name for c in summarised if c.name not in X.columns]
-    if absent:
-        raise ValueError(f"X lacks the model's column(s) {absent}.")
+    names = [c.name for c in summarised]
+    require_columns(names, X.columns, what="the model's column(s)", where="X")
     return DriftReport([_compare(c, X[c.name]) for c in summarised if c.role != "unused"], len(X))
 
 

@@ -285,8 +285,9 @@ class _PyfuncModel:
         return self.runtime
 
     def predict(self, model_input: Any, params: dict[str, Any] | None = None) -> Any:
-        import numpy as np
         import pandas as pd
+
+        from skmed._scoring import score_frame
 
         if self.runtime.input_schema.layout == "matrix" and hasattr(model_input, "to_numpy"):
             model_input = model_input.to_numpy()
@@ -295,12 +296,14 @@ class _PyfuncModel:
             absent = [c for c in self.optional if c not in model_input.columns]
             if absent:
                 model_input = model_input.assign(**{c: None for c in absent})
-        labels, proba = self.runtime.predict_with_proba(model_input)
-        frame = pd.DataFrame(np.asarray(proba), columns=self.columns[1:])
-        frame.insert(0, LABEL_COLUMN, labels)
-        if hasattr(model_input, "index") and len(model_input.index) == len(frame):
-            frame.index = model_input.index
-        return frame
+        # the label and probabilities alone, on the input's index
+        return score_frame(
+            self.runtime,
+            pd.DataFrame(index=getattr(model_input, "index", None)),
+            model_input,
+            label_column=LABEL_COLUMN,
+            proba_columns=self.columns[1:],
+        )
 
 
 def _load_pyfunc(path: str) -> _PyfuncModel:

@@ -35,6 +35,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from skmed._compat import StrOptions, validate_params
+
 __all__ = [
     "ColumnTypes",
     "default_param_grid",
@@ -99,16 +101,13 @@ def infer_column_types(frame: Any, *, exclude: Iterable[str] = ()) -> ColumnType
     """
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+    from skmed._columns import require_columns
     from skmed.preprocessing import looks_like_symptom_list
 
     if not (hasattr(frame, "columns") and hasattr(frame, "dtypes")):
         raise ValueError(f"expected a pandas DataFrame; got {type(frame).__name__}.")
     exclude = list(exclude)
-    unknown = [c for c in exclude if c not in frame.columns]
-    if unknown:
-        raise ValueError(
-            f"column(s) {unknown} not found; the columns are {[str(c) for c in frame.columns]}."
-        )
+    require_columns(exclude, frame.columns, what="exclude names column(s)", where="the frame")
     numeric, categorical, empty, text = [], [], [], []
     for name, dtype in frame.dtypes.items():
         if name in exclude:
@@ -187,6 +186,14 @@ def prepare_features(frame: Any, columns: ColumnTypes | Mapping[str, Any] | None
 IMPUTERS = ("median", "iterative", "knn")
 
 
+@validate_params(
+    {
+        "columns": "no_validation",  # a frame, ColumnTypes or dict, checked by _as_types
+        "impute": [StrOptions(set(IMPUTERS))],
+        "add_indicator": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_clinical_pipeline(
     columns: Any,
     *,
@@ -229,15 +236,13 @@ def make_clinical_pipeline(
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from skmed.classifier import MedicalMLPClassifier
+    from skmed.neural_network import MedicalMLPClassifier
     from skmed.preprocessing import SymptomEncoder
 
     types = _as_types(columns)
     if not types.features:
         raise ValueError("the pipeline needs at least one numeric, categorical or text column.")
     transformers = []
-    if impute not in IMPUTERS:
-        raise ValueError(f"impute must be one of {list(IMPUTERS)}; got {impute!r}.")
     if types.numeric:
         if impute == "median":
             steps = [

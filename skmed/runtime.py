@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 import onnxruntime
 
+from skmed._docstrings import fill_doc
 from skmed._profile import FeedCheck, InputProfile
-from skmed._schema import InputError, Schema
+from skmed._schema import ROWS_DOC, InputError, Schema
 
 __all__ = ["DecisionRule", "InputError", "ModelFormatError", "OnnxClassifier"]
 
@@ -54,6 +55,19 @@ class DecisionRule:
 class ModelFormatError(ValueError):
     """The file is not a readable ONNX model written by :func:`skmed.to_onnx`."""
 
+
+#: Docstring pieces of the prediction methods.
+_PREDICT_DOC = {
+    **ROWS_DOC,
+    "labels": """
+        labels : ndarray of shape (n_samples,)
+            Labels of the dtype of ``classes_`` (the decision threshold, if any, applied).
+        """,
+    "proba": """
+        proba : ndarray of shape (n_samples, n_classes), float64
+            One column per class, in the order of ``classes_``.
+        """,
+}
 
 #: Rows per onnxruntime call: large batches run in blocks of this many rows, which bounds
 #: onnxruntime's arena (the members' block products keep a few [rows, 320] intermediates):
@@ -188,50 +202,43 @@ class OnnxClassifier:
 
     # ------------------------------------------------------------------ prediction
 
+    @fill_doc(_PREDICT_DOC)
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, one column per class in ``classes_``.
 
-        Parameters
-        ----------
-        X : pandas.DataFrame, dict of columns, list of dict records or array-like
-            The rows to predict, with the columns the model was exported with.
+        {{X_rows}}
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes), float64
+        {{proba}}
         """
         (proba,) = self._run(X, self._outputs[1:])
         return proba.astype(np.float64)
 
+    @fill_doc(_PREDICT_DOC)
     def predict(self, X: Any) -> np.ndarray:
         """Predicted class labels, as the Python model's ``predict`` returns them.
 
-        Parameters
-        ----------
-        X : pandas.DataFrame, dict of columns, list of dict records or array-like
-            The rows to predict.
+        {{X_rows}}
 
         Returns
         -------
-        labels : ndarray of shape (n_samples,)
-            Labels of the dtype of ``classes_`` (the decision threshold, if any, applied).
+        {{labels}}
         """
         (labels,) = self._run(X, self._outputs[:1])
         labels = np.asarray(labels).reshape(-1)
         return labels.astype(self.classes_.dtype, copy=False)
 
+    @fill_doc(_PREDICT_DOC)
     def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(predict(X), predict_proba(X))`` from one run of the graph.
 
-        Parameters
-        ----------
-        X : pandas.DataFrame, dict of columns, list of dict records or array-like
-            The rows to predict.
+        {{X_rows}}
 
         Returns
         -------
-        labels : ndarray of shape (n_samples,)
-        proba : ndarray of shape (n_samples, n_classes), float64
+        {{labels}}
+        {{proba}}
         """
         labels, proba = self._run(X, self._outputs)
         labels = np.asarray(labels).reshape(-1).astype(self.classes_.dtype, copy=False)

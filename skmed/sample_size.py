@@ -125,7 +125,7 @@ def minimum_sample_size(
     (623, 221)
     """
     phi = prevalence
-    max_r2 = 1.0 - math.exp(2.0 * (phi * math.log(phi) + (1.0 - phi) * math.log(1.0 - phi)))
+    max_r2 = _max_r2_cs(phi)
     if r2_cs >= max_r2:
         raise ValueError(
             f"r2_cs={r2_cs} is not below the largest Cox-Snell R-squared {max_r2:.3f} that a "
@@ -156,6 +156,16 @@ def minimum_sample_size(
     return SampleSize(
         n_parameters, phi, r2_cs, max_r2, criteria, int(n), events, events / n_parameters
     )
+
+
+def _null_loglik(phi: float) -> float:
+    """Log-likelihood per row of the model predicting the prevalence ``phi`` for everyone."""
+    return phi * math.log(phi) + (1.0 - phi) * math.log(1.0 - phi)
+
+
+def _max_r2_cs(phi: float) -> float:
+    """The largest Cox-Snell R-squared a prevalence allows: ``1 - exp(2 * null loglik)``."""
+    return 1.0 - math.exp(2.0 * _null_loglik(phi))
 
 
 def _shrinkage_n(n_parameters: int, r2_cs: float, shrinkage: float) -> int:
@@ -221,6 +231,10 @@ class SampleSizeCheck:
         }
 
 
+@validate_params(
+    {"n_parameters": [Interval(Integral, 1, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
 def check_sample_size(
     y: Any,
     n_parameters: int,
@@ -278,7 +292,7 @@ def check_sample_size(
     for k in targets:
         outcome = labels == classes[k]
         phi = float(np.clip(outcome.mean(), 1e-6, 1 - 1e-6))
-        max_r2 = 1.0 - math.exp(2.0 * (phi * math.log(phi) + (1 - phi) * math.log(1 - phi)))
+        max_r2 = _max_r2_cs(phi)
         r2, source = CONSERVATIVE_R2_SHARE * max_r2, "15% of the largest R-squared (assumed)"
         if P is not None:
             held_out = _cox_snell(outcome, P[:, k], phi)
@@ -316,5 +330,5 @@ def _cox_snell(outcome: np.ndarray, p: np.ndarray, phi: float) -> float:
     """Cox-Snell R-squared of risks ``p`` for binary ``outcome``: ``1 - exp(-LR / n)``."""
     p = np.clip(p, 1e-12, 1 - 1e-12)
     loglik = float(np.sum(np.where(outcome, np.log(p), np.log1p(-p))))
-    null = outcome.size * (phi * math.log(phi) + (1 - phi) * math.log(1 - phi))
+    null = outcome.size * _null_loglik(phi)
     return 1.0 - math.exp(-2.0 * (loglik - null) / outcome.size)

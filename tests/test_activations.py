@@ -7,7 +7,7 @@ import onnxruntime
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from skmed._activations import ACTIVATIONS, activation
+from skmed.neural_network._activations import ACTIVATIONS, activation
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))

@@ -421,7 +421,7 @@ _TRAIN = ["train", "--target", "diagnosis", "--out", "bad_model.onnx", "--report
         (["train", "missing.csv", "--target", "diagnosis"], ["no such file", "missing.csv"], []),
         (
             [*_TRAIN, "train.csv", "--target", "dx"],
-            ["target column 'dx' not found"],
+            ["target column ['dx'] not found"],
             ["bad_model.onnx", "bad.html"],
         ),
         ([*_TRAIN, "one_class.csv"], ["has 1 class ('healthy')"], ["bad_model.onnx"]),
@@ -465,7 +465,7 @@ _TRAIN = ["train", "--target", "diagnosis", "--out", "bad_model.onnx", "--report
         ),
         (
             ["predict", "model.onnx", "one_class.csv", "--out", "bad_pred.csv"],
-            ["lacks column(s)", "'crp_mg_l'"],
+            ["the model's column(s)", "'crp_mg_l'", "not found in 'one_class.csv'"],
             ["bad_pred.csv"],
         ),
         (

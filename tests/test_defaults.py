@@ -8,9 +8,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from skmed import MedicalMLPClassifier
-from skmed._ensemble import logistic_start, stratified_folds
-from skmed._network import forward, merge_members
 from skmed.metrics import calibration_intercept_slope
+from skmed.neural_network._ensemble import logistic_start, stratified_folds
+from skmed.neural_network._network import forward, merge_members
 
 
 def _logistic_data(n, prevalence, seed, n_features=5):

@@ -102,7 +102,7 @@ def test_score_dask_input_errors(exported, tmp_path):
     model = exported / "model.onnx"
     frame = pd.read_csv(exported / "new.csv")
     frame.drop(columns=["age"]).to_csv(tmp_path / "no_age.csv", index=False)
-    with pytest.raises(ValueError, match=r"lacks column\(s\) \['age'\]"):
+    with pytest.raises(ValueError, match=r"column\(s\) \['age'\] not found in"):
         score_dask(model, tmp_path / "no_age.csv")
     frame.assign(predicted_label="x").to_csv(tmp_path / "clash.csv", index=False)
     with pytest.raises(ValueError, match="already has column"):
@@ -304,7 +304,7 @@ def test_score_dask_on_cluster_equals_single_process(client, exported, tmp_path)
     np.testing.assert_array_equal(back["predicted_label"].to_numpy(dtype=object), labels)
     np.testing.assert_allclose(back.filter(like="proba_").to_numpy(), proba, rtol=0, atol=1e-12)
     # one onnxruntime session per worker process, reused across partitions
-    sessions = client.run(lambda: len(sys.modules["skmed._dask_worker"]._MODELS))
+    sessions = client.run(lambda: len(sys.modules["skmed.distributed._worker"]._MODELS))
     assert set(sessions.values()) == {1}
     assert all(mb > 0 for mb in worker_peak_memory(client).values())
 

@@ -61,7 +61,7 @@ def test_shifted_columns_are_flagged_and_only_they(exported):
 def test_file_without_summary_and_bad_input(exported):
     report = check_drift(exported[1], _site())
     assert report.columns == [] and "holds no training summary" in report.note
-    with pytest.raises(ValueError, match=r"lacks the model's column\(s\) \['lactate'\]"):
+    with pytest.raises(ValueError, match=r"the model's column\(s\) \['lactate'\] not found in X"):
         check_drift(exported[0], _site().drop(columns=["lactate"]))
     with pytest.raises(ValueError, match="numeric in the model, but row 2 holds 'high'"):
         X = _site()

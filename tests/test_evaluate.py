@@ -70,7 +70,7 @@ def test_bad_input(exported, tmp_path):
         evaluate(exported, X, np.where(y == "sepsis", "maybe", y), plots=False)
     with pytest.raises(ValueError, match=r"no row of class\(es\) \['sepsis'\]"):
         evaluate(exported, X, np.full(len(X), "no sepsis", dtype=object), plots=False)
-    with pytest.raises(ValueError, match=r"X lacks the model's column\(s\) \['lactate'\]"):
+    with pytest.raises(ValueError, match=r"the model's column\(s\) \['lactate'\] not found in X"):
         evaluate(exported, X.drop(columns="lactate"), y, plots=False)
     with pytest.raises(ValueError, match="y has 10 labels but X has 300 rows"):
         evaluate(exported, X, y[:10], plots=False)
@@ -110,7 +110,7 @@ def test_cli(exported, tmp_path, capsys):
     for p in (html, js):
         p.unlink()
     assert main([*argv[:3], "--target", "nope", "--report", str(html)]) == 1
-    assert "--target 'nope' is not a column" in capsys.readouterr().err
+    assert "--target column(s) ['nope'] not found in" in capsys.readouterr().err
     assert not html.exists()
 
 

@@ -622,7 +622,7 @@ def test_side_by_side_members_are_computed_blockwise():
     and the graph multiply the blocks only, with the dense product's result."""
     from sklearn.datasets import load_breast_cancer
 
-    from skmed._network import block_groups, forward
+    from skmed.neural_network._network import block_groups, forward
 
     X, y = load_breast_cancer(return_X_y=True)
     model = make_pipeline(StandardScaler(), MedicalMLPClassifier(random_state=0, epochs=10))

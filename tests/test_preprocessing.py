@@ -12,7 +12,6 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmed.datasets import load_diagnosis
 from skmed.preprocessing import SymptomEncoder, looks_like_symptom_list
@@ -244,11 +243,7 @@ def test_in_column_transformer_with_numeric_and_categorical():
     assert "cat__sex_F" in out.columns
 
 
-@parametrize_with_checks(
-    [SymptomEncoder(), SymptomEncoder(separators="|", min_frequency=2, handle_unknown="ignore")]
-)
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
+# scikit-learn's estimator checks of SymptomEncoder: tests/test_common.py
 
 
 # ---------------------------------------------------------------------- column detection

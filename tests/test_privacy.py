@@ -13,7 +13,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmed.privacy import (
     DEFAULT_KEY_ENV,
@@ -244,7 +243,9 @@ def test_scan_errors(patients):
     X, _ = patients
     with pytest.raises(TypeError, match="DataFrame"):
         scan_identifiers(X.to_numpy())
-    with pytest.raises(ValueError, match="not in the frame"):
+    with pytest.raises(
+        ValueError, match=r"exclude names column\(s\) \[.nope.\] not found in the frame"
+    ):
         scan_identifiers(X, exclude=["nope"])
     assert "mrn" not in scan_identifiers(X, exclude=["mrn"]).flagged_columns
 
@@ -630,40 +631,4 @@ def test_frames_stay_frames_and_names_out(patients):
             step.transform(X.rename(columns={"age": "AGE", "ward": "WARD"}))
 
 
-# ---------------------------------------------------------------------- scikit-learn checks
-
-_TEXT_OUTPUT = (
-    "the output is text (hex pseudonyms); the check compares outputs with numeric tolerances"
-)
-EXPECTED_FAILED_CHECKS = {
-    "Pseudonymizer": {
-        name: _TEXT_OUTPUT
-        for name in (
-            "check_pipeline_consistency",
-            "check_estimators_pickle",
-            "check_transformer_data_not_an_array",
-            "check_transformer_general",
-            "check_methods_sample_order_invariance",
-            "check_methods_subset_invariance",
-            "check_fit_idempotent",
-        )
-    }
-}
-
-
-# DateGeneralizer is left out: every check feeds numeric matrices, and it refuses numbers as
-# dates by design (a float is not a date); its estimator API is covered by the tests above.
-@parametrize_with_checks(
-    [
-        AgeBands(bins=(-np.inf, -1.0, 0.0, 1.0)),
-        AgeBands(bins=(-np.inf, 0.0), output="ordinal"),
-        RareCategoryMerger(),
-        DropIdentifiers(),
-        DropIdentifiers(columns=[]),
-        Pseudonymizer(),
-    ],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(type(est).__name__, {}),
-)
-def test_sklearn_estimator_checks(estimator, check, monkeypatch):
-    monkeypatch.setenv(DEFAULT_KEY_ENV, KEY)
-    check(estimator)
+# scikit-learn's estimator checks of these transformers: tests/test_common.py

@@ -152,7 +152,7 @@ def test_bad_input(models, tmp_path):
         recalibrate(models["mixed"], X, np.full(len(y), "no sepsis"))
     with pytest.raises(ValueError, match="method must be one of"):
         recalibrate(models["mixed"], X, y, method="isotonic")
-    with pytest.raises(ValueError, match="lacks the model's column"):
+    with pytest.raises(ValueError, match=r"the model's column\(s\) \['lactate'\] not found in X"):
         recalibrate(models["mixed"], X.drop(columns="lactate"), y)
     other = tmp_path / "plain.onnx"
     from onnx import TensorProto, helper, save_model
@@ -228,7 +228,7 @@ def test_cli_errors_write_nothing(models, tmp_path, capsys):
     out = tmp_path / "never.onnx"
     base = ["recalibrate", str(models["mixed"]), str(data), "--out", str(out)]
     assert main([*base, "--target", "nope"]) != 0
-    assert "--target 'nope' is not a column" in capsys.readouterr().err
+    assert "--target column(s) ['nope'] not found" in capsys.readouterr().err
     one_class = _csv(tmp_path, X, np.full(len(y), "no sepsis"), "one.csv")
     argv = ["recalibrate", str(models["mixed"]), str(one_class), "--target", "outcome"]
     assert main([*argv, "--out", str(out)]) != 0

@@ -264,7 +264,16 @@ def test_server_process_loads_no_training_libraries(models, tmp_path):
     assert server.stop() == 0
     loaded = set(server.modules())
     assert {"onnxruntime", "numpy", "pandas", "starlette", "uvicorn", "skmed.runtime"} <= loaded
-    heavy = {"sklearn", "keras", "torch", "jax", "tensorflow", "skl2onnx", "skmed.classifier"}
+    heavy = {
+        "sklearn",
+        "keras",
+        "torch",
+        "jax",
+        "tensorflow",
+        "skl2onnx",
+        "skmed.classifier",
+        "skmed.neural_network",
+    }
     assert not heavy & loaded
 
 

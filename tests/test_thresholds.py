@@ -163,7 +163,7 @@ def test_target_that_cannot_be_met_raises():
 
 def test_invalid_requests_raise(breast_cancer):
     X, y = breast_cancer
-    with pytest.raises(ValueError, match=r"min_value must be a rate in \(0, 1\]; got 1.2"):
+    with pytest.raises(ValueError, match=r"'min_value' parameter .* range \(0.0, 1.0\]. Got 1.2"):
         constrained_scorer(min_value=1.2)
     with pytest.raises(ValueError, match="Unknown objective 'f1'"):
         constrained_scorer("f1")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skmed import MedicalMLPClassifier, _numpy_training
+from skmed import MedicalMLPClassifier
 from skmed._backend import import_keras
+from skmed.neural_network import _numpy_training
 
 
 def _fit_both(monkeypatch, X, y, **params):

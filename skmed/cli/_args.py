@@ -1,29 +1,123 @@
-"""Argument types and the one-line error shared by the ``skmed`` commands."""
+"""What the ``skmed`` commands share: argument types, options, column checks, the one-line error."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from skmed._columns import require_columns
 
 
 class CommandError(Exception):
     """A failure to report as one line (no traceback)."""
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argument type: an integer of at least ``minimum``, else a usage error saying so."""
+    expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
+
+#: Options several commands take, by name: their flags and ``add_argument`` keywords.
+SHARED_OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "model": (("model",), {"metavar": "model.onnx", "help": "model written by skmed"}),
+    "data": (("data",), {"metavar": "DATA.csv", "help": "labelled rows, CSV with a header"}),
+    "target": (
+        ("--target",),
+        {"required": True, "metavar": "COLUMN", "help": "the label column"},
+    ),
+    "group": (
+        ("--group",),
+        {"action": "append", "metavar": "COLUMN", "help": "subgroup column (repeatable)"},
+    ),
+    "report": (("--report",), {"metavar": "PATH", "help": "write the HTML report to PATH"}),
+    "report_json": (
+        ("--report-json",),
+        {"metavar": "PATH", "help": "write the JSON report to PATH"},
+    ),
+    "quiet": (("--quiet", "-q"), {"action": "store_true", "help": "print only the summary"}),
+}
+
+
+class Commands:
+    """Adds ``skmed`` sub-commands: each takes ``--debug``, keeps its description's line breaks
+    and runs its handler (``func``).
+
+    Parameters
+    ----------
+    sub : argparse sub-parsers action
+    common : argparse.ArgumentParser
+        The options every command takes.
+    """
+
+    def __init__(self, sub: Any, common: argparse.ArgumentParser) -> None:
+        self.sub = sub
+        self.common = common
+
+    def __call__(
+        self,
+        name: str,
+        func: Callable[[argparse.Namespace], int],
+        help: str,
+        description: str,
+        epilog: str,
+        *,
+        parents: Iterable[argparse.ArgumentParser] = (),
+        **defaults: Any,
+    ) -> argparse.ArgumentParser:
+        """Add the command ``name``; return its parser."""
+        parser: argparse.ArgumentParser = self.sub.add_parser(
+            name,
+            parents=[self.common, *parents],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            help=help,
+            description=description,
+            epilog=epilog,
+        )
+        parser.set_defaults(func=func, **defaults)
+        return parser
+
+
+def add_options(parser: argparse.ArgumentParser, *names: str, **changes: dict[str, Any]) -> None:
+    """Add the :data:`SHARED_OPTIONS` ``names``; ``changes[name]`` overrides its keywords."""
+    for name in names:
+        flags, keywords = SHARED_OPTIONS[name]
+        parser.add_argument(*flags, **{**keywords, **changes.get(name, {})})
+
+
+def add_count(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    default: int,
+    help: str,
+    *,
+    minimum: int = 1,
+    metavar: str | None = "N",
+) -> None:
+    """Add an integer option of at least ``minimum``, its default at the end of its help."""
+    parser.add_argument(
+        flag,
+        type=int_at_least(minimum),
+        default=default,
+        metavar=metavar,
+        help=f"{help} (default: {default})" if help else f"(default: {default})",
+    )
+
+
+def require_option_columns(option: str, names: Iterable[Any], columns: Any, where: str) -> None:
+    """Refuse an ``option`` naming columns that ``where`` lacks (one line, no traceback)."""
+    require_columns(names, columns, what=f"{option} column(s)", where=where, error=CommandError)

@@ -11,31 +11,16 @@ from skmed.cli._args import CommandError
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from skmed._io import (
-        atomic_write,
-        check_output_path,
-        iter_prediction_chunks,
-        prediction_columns,
-    )
+    from skmed._io import atomic_write, check_output_path, iter_prediction_chunks
+    from skmed._scoring import column_inputs, prediction_columns, prediction_csv, score_frame
     from skmed.runtime import OnnxClassifier
 
-    if args.chunk_size < 1:
-        raise CommandError(f"--chunk-size must be positive; got {args.chunk_size}.")
     if args.out is not None:
         check_output_path(args.out, "predictions")
     if not os.path.exists(args.data):
         raise FileNotFoundError(f"no such file: {args.data!r}.")
     model = OnnxClassifier(args.model)
-    schema = model.input_schema
-    if schema.layout != "columns":
-        raise CommandError(
-            f"{args.model!r} takes one numeric matrix without column names; skmed predict needs "
-            "a model exported from a pandas DataFrame (named columns)."
-        )
-    inputs = [(spec.name, spec.kind) for spec in schema.inputs]
-    label_column = args.label_column
+    inputs = column_inputs(model, f"skmed predict ({args.model!r})")
     n_rows = 0
 
     def write(handle: Any) -> None:
@@ -48,22 +33,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 args.data,
                 handle,
                 address=args.dask,
-                label_column=label_column,
+                label_column=args.label_column,
                 proba_prefix=args.proba_prefix,
             )
             return
-        first = True
-        for frame, columns in iter_prediction_chunks(args.data, inputs, chunk_size=args.chunk_size):
-            if first:
+        chunks = iter_prediction_chunks(args.data, inputs, chunk_size=args.chunk_size)
+        for frame, columns in chunks:
+            if n_rows == 0:
                 proba_columns = prediction_columns(
-                    model.classes_, label_column, args.proba_prefix, frame.columns, repr(args.data)
+                    model.classes_,
+                    args.label_column,
+                    args.proba_prefix,
+                    frame.columns,
+                    repr(args.data),
                 )
-            labels, proba = model.predict_with_proba(columns)
-            out = frame.assign(**{label_column: labels})
-            out = out.assign(**dict(zip(proba_columns, np.round(proba, 6).T)))
-            out.to_csv(handle, header=first, index=False, lineterminator="\n")
+            scored = score_frame(
+                model, frame, columns, label_column=args.label_column, proba_columns=proba_columns
+            )
+            prediction_csv(scored, proba_columns, handle, header=n_rows == 0)
             n_rows += len(frame)
-            first = False
 
     if args.out is None:
         write(sys.stdout)

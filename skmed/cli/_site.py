@@ -9,91 +9,80 @@ import argparse
 import os
 from typing import Any
 
-from skmed.cli._args import CommandError, non_negative_int, positive_int
+from skmed.cli._args import (
+    CommandError,
+    Commands,
+    add_count,
+    add_options,
+    require_option_columns,
+)
 
 
-def add_site_commands(sub: Any, common: argparse.ArgumentParser, raw: Any) -> None:
-    """Add ``evaluate``, ``drift`` and ``recalibrate`` to the ``skmed`` sub-parsers."""
-    evaluate = sub.add_parser(
+def add_site_commands(command: Commands) -> None:
+    """Add ``evaluate``, ``drift`` and ``recalibrate`` to the ``skmed`` commands."""
+    evaluate = command(
         "evaluate",
-        parents=[common],
-        formatter_class=raw,
-        help="evaluate ONNX models on labelled local data (external validation)",
-        description=(
-            "Score a CSV file with a model written by skmed train or skmed.to_onnx (onnxruntime,\n"
-            "no Keras, no fitted pipeline) and report as skmed train does: metrics with\n"
-            "bootstrap confidence intervals, calibration, decision curve, subgroups, at the\n"
-            "model's own operating threshold, with the model card from the file and the data's\n"
-            "drift (and outcome rate) against the training summary the file stores. Several\n"
-            "models are compared on the same rows: the first is reported in full, and each\n"
-            "other one's paired bootstrap difference from it in AUC, Brier score and net\n"
-            "benefit is given with its interval. Files appear only when complete."
-        ),
-        epilog=(
-            "examples:\n  skmed evaluate model.onnx site_b.csv --target diagnosis --group sex "
-            "--report site_b.html\n  skmed evaluate model.onnx model-site_b.onnx site_b.csv "
-            "--target diagnosis"
-        ),
+        cmd_evaluate,
+        "evaluate ONNX models on labelled local data (external validation)",
+        "Score a CSV file with a model written by skmed train or skmed.to_onnx (onnxruntime,\n"
+        "no Keras, no fitted pipeline) and report as skmed train does: metrics with\n"
+        "bootstrap confidence intervals, calibration, decision curve, subgroups, at the\n"
+        "model's own operating threshold, with the model card from the file and the data's\n"
+        "drift (and outcome rate) against the training summary the file stores. Several\n"
+        "models are compared on the same rows: the first is reported in full, and each\n"
+        "other one's paired bootstrap difference from it in AUC, Brier score and net\n"
+        "benefit is given with its interval. Files appear only when complete.",
+        "examples:\n  skmed evaluate model.onnx site_b.csv --target diagnosis --group sex "
+        "--report site_b.html\n  skmed evaluate model.onnx model-site_b.onnx site_b.csv "
+        "--target diagnosis",
     )
     evaluate.add_argument(
         "models", metavar="model.onnx", nargs="+", help="model(s) written by skmed"
     )
-    evaluate.add_argument("data", metavar="DATA.csv", help="labelled rows, CSV with a header")
-    evaluate.add_argument("--target", required=True, metavar="COLUMN", help="the label column")
-    evaluate.add_argument(
-        "--group", action="append", metavar="COLUMN", help="subgroup column (repeatable)"
-    )
-    evaluate.add_argument("--report", metavar="PATH", help="write the HTML report to PATH")
-    evaluate.add_argument("--report-json", metavar="PATH", help="write the JSON report to PATH")
-    evaluate.add_argument(
-        "--bootstraps", type=positive_int, default=1000, metavar="N", help="(default: 1000)"
-    )
-    evaluate.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
-    evaluate.set_defaults(func=cmd_evaluate)
-    drift = sub.add_parser(
-        "drift",
-        parents=[common],
-        formatter_class=raw,
-        help="compare new data with the training summary in an ONNX model (no labels needed)",
-        description=(
-            "Compare the columns of a CSV file with the aggregate training summary stored in a\n"
-            "model written by skmed train or skmed.to_onnx: missingness change, standardized\n"
-            "mean difference and median shift of numeric columns, new, vanished and re-weighted\n"
-            "categories. Flags follow the thresholds of skmed.drift. Uses onnxruntime, numpy and\n"
-            "pandas only."
-        ),
-        epilog="example:\n  skmed drift model.onnx this_month.csv --json drift.json",
-    )
-    drift.add_argument("model", metavar="model.onnx", help="model written by skmed")
-    drift.add_argument("data", metavar="DATA.csv", help="new rows, CSV with a header")
-    drift.add_argument("--json", metavar="PATH", help="also write the comparison as JSON")
-    drift.add_argument(
-        "--target",
-        metavar="COLUMN",
-        help="the label column, if known: its rate is compared with the training prevalence",
-    )
-    drift.set_defaults(func=cmd_drift)
+    add_options(evaluate, "data", "target", "group", "report", "report_json")
+    add_count(evaluate, "--bootstraps", 1000, "")
+    add_count(evaluate, "--seed", 0, "", minimum=0, metavar=None)
 
-    recal = sub.add_parser(
-        "recalibrate",
-        parents=[common],
-        formatter_class=raw,
-        help="recalibrate an ONNX model on labelled local data, into a new file",
-        description=(
-            "Fit recalibration in the large (--method intercept) or logistic recalibration\n"
-            "(--method logistic: intercept and slope; multinomial for several classes) on a\n"
-            "site's labelled rows and write a NEW ONNX file with the update inside the graph,\n"
-            "its parity checked and its provenance (parent hash, method, coefficients, rows,\n"
-            "events, date) in the metadata. The original file is never modified."
-        ),
-        epilog=(
-            "example:\n  skmed recalibrate model.onnx site_b.csv --target diagnosis "
-            "--method logistic --out model-site_b.onnx"
-        ),
+    drift = command(
+        "drift",
+        cmd_drift,
+        "compare new data with the training summary in an ONNX model (no labels needed)",
+        "Compare the columns of a CSV file with the aggregate training summary stored in a\n"
+        "model written by skmed train or skmed.to_onnx: missingness change, standardized\n"
+        "mean difference and median shift of numeric columns, new, vanished and re-weighted\n"
+        "categories. Flags follow the thresholds of skmed.drift. Uses onnxruntime, numpy and\n"
+        "pandas only.",
+        "example:\n  skmed drift model.onnx this_month.csv --json drift.json",
     )
-    recal.add_argument("model", metavar="model.onnx", help="model written by skmed")
-    recal.add_argument("data", metavar="DATA.csv", help="labelled rows, CSV with a header")
-    recal.add_argument("--target", required=True, metavar="COLUMN", help="the label column")
+    add_options(
+        drift,
+        "model",
+        "data",
+        data={"help": "new rows, CSV with a header"},
+    )
+    drift.add_argument("--json", metavar="PATH", help="also write the comparison as JSON")
+    add_options(
+        drift,
+        "target",
+        target={
+            "required": False,
+            "help": "the label column, if known: its rate is compared with the training prevalence",
+        },
+    )
+
+    recal = command(
+        "recalibrate",
+        cmd_recalibrate,
+        "recalibrate an ONNX model on labelled local data, into a new file",
+        "Fit recalibration in the large (--method intercept) or logistic recalibration\n"
+        "(--method logistic: intercept and slope; multinomial for several classes) on a\n"
+        "site's labelled rows and write a NEW ONNX file with the update inside the graph,\n"
+        "its parity checked and its provenance (parent hash, method, coefficients, rows,\n"
+        "events, date) in the metadata. The original file is never modified.",
+        "example:\n  skmed recalibrate model.onnx site_b.csv --target diagnosis "
+        "--method logistic --out model-site_b.onnx",
+    )
+    add_options(recal, "model", "data", "target")
     recal.add_argument(
         "--method",
         choices=["intercept", "logistic"],
@@ -101,14 +90,15 @@ def add_site_commands(sub: Any, common: argparse.ArgumentParser, raw: Any) -> No
         help="(default: logistic)",
     )
     recal.add_argument("--out", required=True, metavar="PATH", help="the new ONNX file")
-    recal.add_argument(
-        "--report",
-        metavar="PATH",
-        help="write the HTML report of the new model on these rows, with calibration before "
-        "and after",
+    add_options(
+        recal,
+        "report",
+        "report_json",
+        report={
+            "help": "write the HTML report of the new model on these rows, with calibration "
+            "before and after"
+        },
     )
-    recal.add_argument("--report-json", metavar="PATH", help="write the JSON report to PATH")
-    recal.set_defaults(func=cmd_recalibrate)
 
 
 def _labelled(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -118,11 +108,7 @@ def _labelled(args: argparse.Namespace) -> tuple[Any, Any]:
     from skmed._io import read_csv
 
     frame = read_csv(args.data)
-    if args.target not in frame.columns:
-        raise CommandError(
-            f"--target {args.target!r} is not a column of {args.data!r}; it has "
-            f"{', '.join(map(str, frame.columns[:20]))}."
-        )
+    require_option_columns("--target", [args.target], frame.columns, repr(args.data))
     y = frame.pop(args.target)
     if y.isna().any():
         row = int(np.flatnonzero(y.isna().to_numpy())[0])
@@ -180,9 +166,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for path in (p for p in outputs.values() if p is not None):
         check_output_path(path, "report")
     frame, y = _labelled(args)
-    missing_groups = [g for g in args.group or [] if g not in frame.columns]
-    if missing_groups:
-        raise CommandError(f"--group column(s) {missing_groups} are not in {args.data!r}.")
+    require_option_columns("--group", args.group or [], frame.columns, repr(args.data))
     report = evaluate(
         args.models if len(args.models) > 1 else args.models[0],
         frame,

@@ -6,7 +6,7 @@ import argparse
 import os
 import time
 
-from skmed.cli._args import CommandError
+from skmed.cli._args import CommandError, require_option_columns
 from skmed.cli._output import (
     AUTO_CV_ROWS,
     IMPUTE_TEXT,
@@ -86,7 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from skmed._io import check_output_path, describe_names, read_csv
+    from skmed._io import check_output_path, read_csv
 
     files = {"model": check_output_path(args.out, "model")}
     if args.report:
@@ -105,12 +105,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.target in drop:
         raise CommandError(f"--drop names the target column {args.target!r}.")
-    missing = [c for c in drop if c not in frame.columns]
-    if missing:
-        raise CommandError(
-            f"--drop names column(s) {missing} not in {args.data!r}; its columns are "
-            f"{describe_names(frame.columns)}."
-        )
+    require_option_columns("--drop", drop, frame.columns, repr(args.data))
     X, y, n_dropped = check_target(frame.drop(columns=drop), args.target, source=repr(args.data))
     validation = args.validation
     if validation == "auto":
@@ -121,9 +116,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     scan = check_no_identifiers(X, keep=keep)  # ValueError -> one-line "skmed: error: ..."
     types = infer_column_types(X)
     groups = args.group or []
-    unknown = [g for g in groups if g not in types.features]
-    if unknown:
-        raise CommandError(f"--group column(s) {unknown} are not feature columns.")
+    require_option_columns("--group", groups, types.features, "the feature columns")
 
     stages = Stages(
         [*(["grid search"] if args.grid else []), *TRAINING_STAGES], enabled=not args.quiet

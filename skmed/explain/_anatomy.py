@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from skmed._columns import require_columns
+from skmed._fitted import unwrap
 from skmed._sklearn_utils import column_positions
 
 
@@ -23,26 +25,29 @@ class Anatomy:
 
 
 def anatomy(model: Any) -> Anatomy:
-    """Split a fitted model into preprocessing and MedicalMLPClassifier; NotFittedError if not."""
-    from sklearn.pipeline import Pipeline
+    """Split a fitted model into preprocessing and MedicalMLPClassifier; NotFittedError if not.
 
+    Threshold wrappers are looked through (they predict their inner model's probabilities);
+    the pipeline, if any, before the network is the preprocessing.
+    """
     check_is_fitted(model)
-    outer = model
-    # threshold wrappers predict probabilities with their inner, fitted pipeline
-    if type(model).__name__ in ("FixedThresholdClassifier", "TunedThresholdClassifierCV"):
-        model = model.estimator_
-    if isinstance(model, Pipeline):
-        clf = model.steps[-1][1]
-        preprocess = model[:-1] if len(model.steps) > 1 else None
-    else:
-        clf, preprocess = model, None
-    if not hasattr(clf, "network_"):
+    layers = list(unwrap(model))
+    clf = layers[-1].estimator
+    pipelines = [layer.estimator for layer in layers if layer.kind == "pipeline"]
+    # a calibration or other wrapper changes the probabilities the network gives
+    kept = ("threshold", "pipeline")
+    unsupported = [layer.estimator for layer in layers[:-1] if layer.kind not in kept]
+    unsupported += pipelines[1:]
+    if unsupported or not hasattr(clf, "network_"):
+        got = unsupported[0] if unsupported else clf
         raise TypeError(
             "Per-patient attributions are computed from the network of a fitted "
             "skmed.MedicalMLPClassifier, alone or as the last step of a Pipeline; got "
-            f"{type(clf).__name__}."
+            f"{type(got).__name__}."
         )
-    names = getattr(model, "feature_names_in_", None)
+    pipeline = pipelines[0] if pipelines else None
+    preprocess = pipeline[:-1] if pipeline is not None and len(pipeline.steps) > 1 else None
+    names = getattr(pipeline if pipeline is not None else clf, "feature_names_in_", None)
     if names is None and preprocess is not None:
         names = getattr(preprocess, "feature_names_in_", None)
     if names is not None:
@@ -51,7 +56,7 @@ def anatomy(model: Any) -> Anatomy:
         first = preprocess if preprocess is not None else clf
         n_in = getattr(first, "n_features_in_", clf.n_features_in_)
         columns, named = [f"x{i}" for i in range(int(n_in))], False
-    return Anatomy(outer, preprocess, clf, columns, named)
+    return Anatomy(model, preprocess, clf, columns, named)
 
 
 def feature_sources(model: Any) -> pd.Series:
@@ -165,13 +170,9 @@ def _match_names(out: list[str], names: list[str], step_name: str) -> list[int]:
 
 
 def check_columns(X: Any, columns: list[Any], what: str) -> None:
-    if not hasattr(X, "columns"):
-        return
-    missing = [c for c in columns if c not in X.columns]
-    if missing:
-        raise ValueError(
-            f"{what} lacks {len(missing)} column(s) the model needs: {[str(c) for c in missing]}."
-        )
+    """Raise naming the model's input columns that the frame ``X`` (``what``) lacks."""
+    if hasattr(X, "columns"):
+        require_columns(columns, X.columns, what="the model's column(s)", where=what)
 
 
 def as_frame(data: Any, a: Anatomy, what: str) -> Any:
@@ -186,7 +187,8 @@ def as_frame(data: Any, a: Anatomy, what: str) -> Any:
             return data[a.columns]
         if data.shape[1] != len(a.columns):
             raise ValueError(
-                f"{what} has {data.shape[1]} columns; the model needs {len(a.columns)}."
+                f"{what.capitalize()} has {data.shape[1]} columns; "
+                f"the model needs {len(a.columns)}."
             )
         return data.to_numpy()
     arr = np.asarray(data, dtype=object if a.named else None)
@@ -194,7 +196,7 @@ def as_frame(data: Any, a: Anatomy, what: str) -> Any:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != len(a.columns):
         raise ValueError(
-            f"{what} must be a DataFrame, Series or dict with the columns "
+            f"{what.capitalize()} must be a DataFrame, Series or dict with the columns "
             f"{[str(c) for c in a.columns]}; got an array of shape {np.shape(data)}."
         )
     if a.named:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from skmed._activations import activation
+from skmed.neural_network._activations import activation
 
 
 def forward_trace(network: list[dict], X: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

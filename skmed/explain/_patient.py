@@ -203,7 +203,7 @@ def explain_patient(
             f"row must hold one patient; got {len(row)} rows. Explain them one by "
             "one (e.g. X.iloc[[i]])."
         )
-    frame = as_frame(row, a, "The patient row")
+    frame = as_frame(row, a, "the patient row")
     if len(frame) != 1:
         raise ValueError(f"row must hold one patient; got {len(frame)}.")
     x = to_model_input(frame, a)[0]

@@ -7,24 +7,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from skmed._columns import require_columns
 from skmed.explain._patient import PatientExplanation, format_value
+from skmed.plotting._common import new_axes, require_matplotlib
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-#: How to get the plotting extra.
-INSTALL_HINT = "pip install 'skmed[plot]'"
-
-
-def require_matplotlib() -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(
-            "skmed.explain plots need matplotlib, which is not installed. Install it with "
-            f"`{INSTALL_HINT}` (or `pip install matplotlib`)."
-        ) from exc
-    return plt
 
 
 def plot_importance(
@@ -47,11 +35,14 @@ def plot_importance(
     -------
     matplotlib.figure.Figure
     """
-    plt = require_matplotlib()
+    require_matplotlib()
     frame = importance
-    missing = {"column", "importance_mean", "ci_lower", "ci_upper"} - set(frame.columns)
-    if missing:
-        raise ValueError(f"importance must be column_importance() output; lacks {sorted(missing)}.")
+    require_columns(
+        ["column", "importance_mean", "ci_lower", "ci_upper"],
+        frame.columns,
+        what="column_importance() output column(s)",
+        where="importance",
+    )
     if "scoring" in frame.columns:
         chosen = frame["scoring"].iloc[0] if scoring is None else scoring
         frame = frame[frame["scoring"] == chosen]
@@ -59,8 +50,7 @@ def plot_importance(
     if top is not None:
         frame = frame.head(int(top))
     frame = frame.iloc[::-1]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.0, 0.35 * len(frame) + 1.2))
+    ax = new_axes(ax, figsize=(6.0, 0.35 * len(frame) + 1.2))
     mean = frame["importance_mean"].to_numpy()
     err = np.vstack([mean - frame["ci_lower"].to_numpy(), frame["ci_upper"].to_numpy() - mean])
     pos = np.arange(len(frame))
@@ -85,7 +75,7 @@ def plot_waterfall(explanation: PatientExplanation, *, ax: Any = None, top: int 
     -------
     matplotlib.figure.Figure
     """
-    plt = require_matplotlib()
+    require_matplotlib()
     frame = explanation.to_frame()
     head, rest = frame.iloc[: int(top)], frame.iloc[int(top) :]
     labels = [f"{c} = {format_value(v)}" for c, v in head["value"].items()]
@@ -93,8 +83,7 @@ def plot_waterfall(explanation: PatientExplanation, *, ax: Any = None, top: int 
     if len(rest):
         labels.append(f"{len(rest)} other column(s)")
         steps.append(float(rest["attribution"].sum()))
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 0.4 * len(steps) + 1.6))
+    ax = new_axes(ax, figsize=(6.5, 0.4 * len(steps) + 1.6))
     start = explanation.baseline_score
     pos = np.arange(len(steps))[::-1]
     for p, s in zip(pos, steps):

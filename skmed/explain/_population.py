@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -11,10 +11,20 @@ import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from skmed._columns import require_columns
+from skmed._compat import Interval, StrOptions, validate_params
 from skmed.explain._anatomy import check_columns
-from skmed.explain._plots import require_matplotlib
+from skmed.plotting._common import require_matplotlib
 
 
+@validate_params(
+    {
+        "n_repeats": [Interval(Integral, 2, None, closed="left")],
+        "confidence_level": [Interval(Real, 0, 1, closed="neither")],
+        "interval": [StrOptions({"bootstrap", "t", "percentile"})],
+    },
+    prefer_skip_nested_validation=False,  # permutation_importance checks the rest
+)
 def column_importance(
     model: Any,
     X: Any,
@@ -49,14 +59,16 @@ def column_importance(
         As in scikit-learn; ``None`` uses the model's ``score`` (accuracy). Clinically more
         informative: ``"roc_auc"`` (binary), ``"roc_auc_ovr"``, ``"neg_log_loss"``,
         ``"balanced_accuracy"``. Several metrics give a ``scoring`` column.
-    n_repeats : int, default=10
+    n_repeats : int >= 2, default=10
         Permutations per column.
     confidence_level : float in (0, 1), default=0.95
         Coverage of the interval.
-    interval : {"t", "percentile"}, default="t"
-        ``"t"``: Student-t confidence interval of the mean importance over the repeats
-        (uncertainty from the random permutations); ``"percentile"``: the central
-        ``confidence_level`` range of the repeats' importances.
+    interval : {"bootstrap", "t", "percentile"}, default="bootstrap"
+        ``"bootstrap"``: each repeat permutes a stratified bootstrap sample of the patients,
+        and the Student-t interval spans the spread of the importance over those patient
+        sets; ``"t"``: Student-t confidence interval of the mean importance over the repeats
+        on these patients (uncertainty from the random permutations only); ``"percentile"``:
+        the central ``confidence_level`` range of the repeats' importances.
     random_state : int, RandomState or None, default=0
         Seeds the permutations.
     n_jobs, sample_weight, max_samples
@@ -80,12 +92,6 @@ def column_importance(
     from sklearn.inspection import permutation_importance
 
     check_is_fitted(model)
-    if not (isinstance(n_repeats, Integral) and n_repeats >= 2):
-        raise ValueError(f"n_repeats must be an integer >= 2 for an interval; got {n_repeats!r}.")
-    if not 0 < confidence_level < 1:
-        raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level!r}.")
-    if interval not in ("bootstrap", "t", "percentile"):
-        raise ValueError(f"interval must be 'bootstrap', 't' or 'percentile'; got {interval!r}.")
     names = getattr(model, "feature_names_in_", None)
     if hasattr(X, "columns"):
         if names is not None:
@@ -242,11 +248,7 @@ def partial_dependence_plot(
     if not isinstance(X, pd.DataFrame):
         raise ValueError("partial_dependence_plot needs X as a DataFrame (raw columns by name).")
     cols = [columns] if isinstance(columns, str) else list(columns)
-    missing = [c for c in cols if c not in X.columns]
-    if missing:
-        raise ValueError(
-            f"Column(s) {missing} are not in X; its columns are {[str(c) for c in X.columns]}."
-        )
+    require_columns(cols, X.columns, where="X")
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
         check_columns(X, list(names), "X")

@@ -24,10 +24,9 @@ from skmed.metrics._clinical import clinical_metrics, subgroup_metrics
 from skmed.metrics._comparison import ModelComparison, compare_models
 from skmed.metrics._curves import roc_curve_ci
 from skmed.metrics._fairness import FairnessGaps, fairness_gaps
+from skmed.metrics._risk_scores import calibration_intercept_slope, net_benefit
 from skmed.metrics._scores import (
-    calibration_intercept_slope,
     likelihood_ratios,
-    net_benefit,
     npv_score,
     ppv_score,
     sensitivity_score,

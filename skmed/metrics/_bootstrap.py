@@ -9,11 +9,14 @@ estimate is the same code with ``W = ones((1, n))``, so point and bootstrap cann
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.special import expit
+
+from skmed.metrics._scores import confusion_rates
 
 #: Probabilities are clipped to [_EPS, 1 - _EPS] before the logit of calibration fits.
 _EPS = 1e-12
@@ -71,6 +74,23 @@ def stratified_weights(
         done += b
 
 
+def replicate(
+    score: Callable[[np.ndarray], np.ndarray],
+    strata: np.ndarray,
+    n_bootstraps: int,
+    random_state: Any,
+) -> np.ndarray:
+    """``score(W)`` for the weights of every stratified replicate, stacked on the first axis.
+
+    ``score`` maps weights of shape ``(B, n)`` to values of shape ``(B, ...)``; the result has
+    shape ``(n_bootstraps, ...)`` (no rows when ``n_bootstraps`` is 0). ``random_state`` is a
+    seed or a Generator (a shared Generator continues its stream, as for successive subgroups).
+    """
+    rng = np.random.default_rng(random_state)
+    chunks = [score(W) for W in stratified_weights(strata, n_bootstraps, rng)]
+    return np.concatenate(chunks) if chunks else score(np.ones((1, strata.size)))[:0]
+
+
 @dataclass
 class BinaryProblem:
     """One binary (or one-vs-rest) problem, prepared once and scored for any weights.
@@ -115,19 +135,9 @@ class BinaryProblem:
         """All binary metrics for each row of weights ``W`` (shape (B, n)); arrays of shape (B,)."""
         sums = W @ self.columns
         P, N, TP, FP, sq, _ = sums.T
-        FN, TN = P - TP, N - FP
+        out = confusion_rates(TP, FP, P - TP, N - FP)
         with np.errstate(divide="ignore", invalid="ignore"):
-            sens, spec = TP / P, TN / N
-            out = {
-                "sensitivity": sens,
-                "specificity": spec,
-                "ppv": TP / (TP + FP),
-                "npv": TN / (TN + FN),
-                "lr_positive": sens / (1.0 - spec),
-                "lr_negative": (1.0 - sens) / spec,
-                "balanced_accuracy": (sens + spec) / 2.0,
-                "brier": sq / (P + N),
-            }
+            out["brier"] = sq / (P + N)
             out.update(self._ranking(W, P, N))
         out.update(self._calibration(W, sums))
         return out

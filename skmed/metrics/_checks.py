@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from skmed._columns import require_columns
 from skmed._missing import missing_mask
 from skmed.metrics._bootstrap import BinaryProblem
 
@@ -28,6 +29,10 @@ class Checked:
     def binary(self) -> bool:
         return self.classes.size == 2
 
+    def positive(self) -> tuple[np.ndarray, np.ndarray]:
+        """Binary problems: ``(y, p)``, True where a row is positive and its risk of being so."""
+        return self.y_idx == self.pos, self.proba[:, self.pos]
+
 
 def check_proba(y_proba: Any) -> np.ndarray:
     proba = np.asarray(y_proba, dtype=np.float64)
@@ -44,14 +49,11 @@ def check_proba(y_proba: Any) -> np.ndarray:
     return proba
 
 
-def check_inputs(
-    y_true: Any,
-    y_proba: Any,
-    classes: Any = None,
-    pos_label: Any = None,
-    *,
-    require_all_classes: bool = True,
-) -> Checked:
+def check_inputs(y_true: Any, y_proba: Any, classes: Any = None, pos_label: Any = None) -> Checked:
+    """Labels as column indices of ``y_proba``, probabilities as an ``(n, n_classes)`` matrix.
+
+    Every class must have a sample; ``pos_label`` (binary only) defaults to ``classes[1]``.
+    """
     y = np.asarray(y_true)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
@@ -102,7 +104,7 @@ def check_inputs(
             f"y_true contains labels {unknown} that are not in classes {classes_arr.tolist()}."
         ) from None
     counts = np.bincount(y_idx, minlength=classes_arr.size)
-    if require_all_classes and np.any(counts == 0):
+    if np.any(counts == 0):
         missing = classes_arr[counts == 0].tolist()
         raise ValueError(
             f"y_true has no samples of class(es) {missing}; every class needs at least one "
@@ -133,6 +135,11 @@ def check_inputs(
     return Checked(y_idx, proba, classes_arr, pos)
 
 
+def check_risks(y_true: Any, y_prob: Any, pos_label: Any) -> Checked:
+    """:func:`check_inputs` for the predicted risk of a binary outcome (a 1-D probability)."""
+    return check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
+
+
 def check_threshold(threshold: Any, checked: Checked) -> float | None:
     if not checked.binary:
         if threshold is not None:
@@ -148,18 +155,10 @@ def check_threshold(threshold: Any, checked: Checked) -> float | None:
     return float(threshold)
 
 
-def check_bootstrap_args(n_bootstraps: Any, confidence_level: Any) -> None:
-    if not isinstance(n_bootstraps, Integral) or n_bootstraps < 0:
-        raise ValueError(f"n_bootstraps must be a non-negative integer; got {n_bootstraps!r}.")
-    if not isinstance(confidence_level, Real) or not 0.0 < float(confidence_level) < 1.0:
-        raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level!r}.")
-
-
 def problems(checked: Checked, threshold: float | None) -> list[tuple[Any, BinaryProblem]]:
     """One BinaryProblem per reported class (the positive class only, for binary)."""
     if checked.binary:
-        p = checked.proba[:, checked.pos]
-        y = checked.y_idx == checked.pos
+        y, p = checked.positive()
         return [(checked.classes[checked.pos], BinaryProblem(y, p, p >= threshold))]
     argmax = np.argmax(checked.proba, axis=1)
     return [
@@ -181,6 +180,13 @@ def quantiles(values: np.ndarray, confidence_level: float) -> tuple[np.ndarray, 
     return lo, hi
 
 
+def finite_mean(values: np.ndarray, axis: int) -> np.ndarray:
+    """Mean over the finite values along ``axis`` (NaN where there are none): macro averages."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no finite value -> NaN
+        return np.nanmean(np.where(np.isfinite(values), values, np.nan), axis=axis)
+
+
 def resolve_groups(groups: Any, X: Any, n: int) -> dict[str, np.ndarray]:
     """Map grouping variable name -> array of levels (length n)."""
     if isinstance(groups, str) or (
@@ -194,12 +200,7 @@ def resolve_groups(groups: Any, X: Any, n: int) -> dict[str, np.ndarray]:
             raise ValueError(
                 f"groups={names!r} names columns, so X must be a pandas DataFrame holding them."
             )
-        missing = [g for g in names if g not in X.columns]
-        if missing:
-            raise ValueError(
-                f"Grouping column(s) {missing} not found in X; available columns: "
-                f"{[str(c) for c in X.columns]}."
-            )
+        require_columns(names, X.columns, what="Grouping column(s)", where="X")
         out = {g: np.asarray(X[g].to_numpy(), dtype=object) for g in names}
     elif isinstance(groups, pd.DataFrame):
         out = {str(c): np.asarray(groups[c].to_numpy(), dtype=object) for c in groups.columns}

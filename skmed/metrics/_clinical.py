@@ -8,18 +8,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skmed._compat import validate_params
+from skmed._docstrings import fill_doc
 from skmed._json import jsonable
-from skmed.metrics._bootstrap import BINARY_METRICS, stratified_weights
+from skmed.metrics._bootstrap import BINARY_METRICS, replicate
 from skmed.metrics._checks import (
     COLUMNS,
     Checked,
-    check_bootstrap_args,
     check_inputs,
     check_threshold,
+    finite_mean,
     problems,
     quantiles,
     resolve_groups,
 )
+from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS
 
 
 def metric_table(
@@ -29,48 +32,35 @@ def metric_table(
     confidence_level: float,
     random_state: Any,
 ) -> pd.DataFrame:
+    """The long table of :func:`clinical_metrics` for validated inputs."""
     binary = problems(checked, threshold)
-    n = checked.y_idx.size
-    names = list(BINARY_METRICS)
-    point = np.stack(
-        [np.array([prob.metrics(np.ones((1, n)))[m][0] for m in names]) for _, prob in binary]
-    )  # (n_problems, n_metrics)
-    lo = np.full_like(point, np.nan)
-    hi = np.full_like(point, np.nan)
-    macro = not checked.binary
+    labels = [label for label, _ in binary] + ([] if checked.binary else ["macro"])
+
+    def score(W: np.ndarray) -> np.ndarray:  # (B, len(labels), n_metrics)
+        values = [problem.metrics(W) for _, problem in binary]
+        out = np.stack([np.column_stack([v[m] for m in BINARY_METRICS]) for v in values], axis=1)
+        if checked.binary:
+            return out
+        # the macro row averages the classes within each replicate
+        return np.concatenate([out, finite_mean(out, axis=1)[:, None]], axis=1)
+
+    point = score(np.ones((1, checked.y_idx.size)))[0]
+    lo = hi = np.full_like(point, np.nan)
     if n_bootstraps > 0:
-        rng = np.random.default_rng(random_state)
-        reps = np.empty((n_bootstraps, len(binary), len(names)))
-        start = 0
-        for W in stratified_weights(checked.y_idx, n_bootstraps, rng):
-            b = W.shape[0]
-            for j, (_, prob) in enumerate(binary):
-                vals = prob.metrics(W)
-                reps[start : start + b, j, :] = np.column_stack([vals[m] for m in names])
-            start += b
-        lo, hi = quantiles(reps.reshape(n_bootstraps, -1), confidence_level)
-        lo, hi = lo.reshape(point.shape), hi.reshape(point.shape)
-        if macro:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                macro_reps = np.nanmean(np.where(np.isfinite(reps), reps, np.nan), axis=1)
-            macro_lo, macro_hi = quantiles(macro_reps, confidence_level)
-    rows = []
-    for j, (label, _) in enumerate(binary):
-        for i, m in enumerate(names):
-            rows.append((label, m, point[j, i], lo[j, i], hi[j, i]))
-    if macro:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            macro_point = np.nanmean(np.where(np.isfinite(point), point, np.nan), axis=0)
-        for i, m in enumerate(names):
-            ci = (macro_lo[i], macro_hi[i]) if n_bootstraps > 0 else (np.nan, np.nan)
-            rows.append(("macro", m, macro_point[i], *ci))
+        reps = replicate(score, checked.y_idx, n_bootstraps, random_state)
+        lo, hi = quantiles(reps, confidence_level)
+    rows = [
+        (label, m, point[j, i], lo[j, i], hi[j, i])
+        for j, label in enumerate(labels)
+        for i, m in enumerate(BINARY_METRICS)
+    ]
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["class"] = table["class"].astype(object)
     return table
 
 
+@fill_doc(DOCS)
+@validate_params(BOOTSTRAP_CONSTRAINTS, prefer_skip_nested_validation=True)
 def clinical_metrics(
     y_true: Any,
     y_proba: Any,
@@ -99,13 +89,7 @@ def clinical_metrics(
         ``None`` means 0.5. Multiclass predictions are the most probable class.
     pos_label : label, default=None
         Binary only: the positive class; ``None`` means ``classes[1]``.
-    n_bootstraps : int, default=1000
-        Bootstrap replicates; rows are resampled within each true class, so every replicate
-        keeps the observed class counts. ``0`` skips the intervals (NaN).
-    confidence_level : float in (0, 1), default=0.95
-        Coverage of the percentile intervals.
-    random_state : int, numpy Generator or None, default=0
-        Seed of the bootstrap; the same seed gives the same intervals.
+    {{bootstrap}}
 
     Returns
     -------
@@ -133,7 +117,6 @@ def clinical_metrics(
     >>> table.set_index("metric").loc["sensitivity", "estimate"]
     np.float64(0.6666666666666666)
     """
-    check_bootstrap_args(n_bootstraps, confidence_level)
     checked = check_inputs(y_true, y_proba, classes, pos_label)
     thr = check_threshold(threshold, checked)
     table = metric_table(checked, thr, n_bootstraps, confidence_level, random_state)
@@ -149,6 +132,8 @@ def clinical_metrics(
     return table
 
 
+@fill_doc(DOCS)
+@validate_params(BOOTSTRAP_CONSTRAINTS, prefer_skip_nested_validation=True)
 def subgroup_metrics(
     y_true: Any,
     y_proba: Any,
@@ -181,10 +166,7 @@ def subgroup_metrics(
         Missing values form their own level ``"(missing)"``.
     X : pandas.DataFrame, default=None
         Frame holding the columns named by ``groups``.
-    min_size : int, default=50
-        Groups with fewer rows are flagged ``too_small``.
-    min_per_class : int, default=10
-        Groups with fewer rows of any class are flagged ``too_small``.
+    {{group_sizes}}
 
     Returns
     -------
@@ -200,43 +182,27 @@ def subgroup_metrics(
 
     Examples
     --------
-    >>> import numpy as np
+    {{example_patients}}
     >>> from skmed.metrics import subgroup_metrics
-    >>> rng = np.random.default_rng(0)
-    >>> y = rng.integers(0, 2, 400)
-    >>> p = np.clip(0.3 * y + rng.uniform(0, 0.7, 400), 0, 1)
-    >>> sex = np.where(rng.random(400) < 0.5, "F", "M")
-    >>> t = subgroup_metrics(y, p, sex, n_bootstraps=100)
+    >>> t = subgroup_metrics(y, risk, sex, n_bootstraps=100)
     >>> sorted(t["level"].unique())
     ['F', 'M']
     """
-    check_bootstrap_args(n_bootstraps, confidence_level)
     checked = check_inputs(y_true, y_proba, classes, pos_label)
     thr = check_threshold(threshold, checked)
     variables = resolve_groups(groups, X, checked.y_idx.size)
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(random_state)  # one stream through all the groups
     blocks = []
     for name, levels in variables.items():
         for level in sorted(set(levels.tolist()), key=lambda v: (str(type(v)), str(v))):
             mask = levels == level
             sub = Checked(checked.y_idx[mask], checked.proba[mask], checked.classes, checked.pos)
-            counts = np.bincount(sub.y_idx, minlength=checked.classes.size)
-            notes = []
-            if mask.sum() < min_size:
-                notes.append(f"n={int(mask.sum())} < {min_size}")
-            low = [
-                f"{jsonable(c)}: {k}" for c, k in zip(checked.classes, counts) if k < min_per_class
-            ]
-            if low:
-                notes.append(f"fewer than {min_per_class} of class ({', '.join(low)})")
-            too_small = bool(notes)
+            notes = _size_notes(sub, min_size, min_per_class)
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                table = metric_table(
-                    sub, thr, 0 if too_small else n_bootstraps, confidence_level, rng
-                )
+                table = metric_table(sub, thr, 0 if notes else n_bootstraps, confidence_level, rng)
             table.insert(0, "note", "; ".join(notes))
-            table.insert(0, "too_small", too_small)
+            table.insert(0, "too_small", bool(notes))
             table.insert(0, "n", int(mask.sum()))
             table.insert(0, "level", jsonable(level))
             table.insert(0, "variable", name)
@@ -250,3 +216,15 @@ def subgroup_metrics(
         confidence_level=float(confidence_level),
     )
     return out
+
+
+def _size_notes(sub: Checked, min_size: int, min_per_class: int) -> list[str]:
+    """Why a subgroup is too small to estimate (empty when it is large enough)."""
+    notes = []
+    if sub.y_idx.size < min_size:
+        notes.append(f"n={sub.y_idx.size} < {min_size}")
+    per_class = np.bincount(sub.y_idx, minlength=sub.classes.size)
+    low = [f"{jsonable(c)}: {k}" for c, k in zip(sub.classes, per_class) if k < min_per_class]
+    if low:
+        notes.append(f"fewer than {min_per_class} of class ({', '.join(low)})")
+    return notes

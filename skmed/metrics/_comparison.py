@@ -8,7 +8,6 @@ Re-exported by :mod:`skmed.metrics` as :func:`~skmed.metrics.compare_models`.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +15,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skmed._compat import validate_params
+from skmed._docstrings import fill_doc
 from skmed._json import jsonable
-from skmed.metrics._bootstrap import BinaryProblem, stratified_weights
-from skmed.metrics._checks import check_bootstrap_args, check_inputs, check_threshold, problems
+from skmed.metrics._bootstrap import BinaryProblem, replicate
+from skmed.metrics._checks import (
+    Checked,
+    check_inputs,
+    check_threshold,
+    finite_mean,
+    problems,
+    quantiles,
+)
+from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS
+from skmed.metrics._scores import net_benefit_from_counts
 
 #: Metrics compared between models, in table order (net benefit for two classes only).
 COMPARED = ("roc_auc", "brier", "net_benefit")
@@ -104,6 +114,8 @@ class ModelComparison:
         }
 
 
+@fill_doc(DOCS)
+@validate_params(BOOTSTRAP_CONSTRAINTS, prefer_skip_nested_validation=True)
 def compare_models(
     y_true: Any,
     probas: Mapping[str, Any] | list[Any],
@@ -116,6 +128,8 @@ def compare_models(
     random_state: Any = 0,
 ) -> ModelComparison:
     """Compare models' probabilities on the same patients, with paired bootstrap intervals.
+
+    Every model is scored on the same replicates, so a difference's interval is paired.
 
     Parameters
     ----------
@@ -133,10 +147,7 @@ def compare_models(
         which are compared on macro (one-vs-rest) AUC and Brier score.
     pos_label : label, default=None
         Two classes: the positive class; ``None`` means ``classes[1]``.
-    n_bootstraps : int, default=1000
-        Replicates, drawn within each true class and shared by all models.
-    confidence_level : float in (0, 1), default=0.95
-    random_state : int, numpy Generator or None, default=0
+    {{bootstrap}}
 
     Returns
     -------
@@ -150,52 +161,29 @@ def compare_models(
 
     Examples
     --------
-    >>> import numpy as np
+    {{example_patients}}
     >>> from skmed.metrics import compare_models
-    >>> rng = np.random.default_rng(0)
-    >>> y = rng.integers(0, 2, 400)
-    >>> sharp = np.clip(0.5 * y + rng.uniform(0, 0.5, 400), 0, 1)
-    >>> vague = np.clip(0.2 * y + rng.uniform(0, 0.8, 400), 0, 1)
-    >>> result = compare_models(y, {"vague": vague, "sharp": sharp}, n_bootstraps=200)
+    >>> vague = np.clip(risk + rng.uniform(-0.4, 0.4, 600), 0, 1)
+    >>> result = compare_models(y, {"vague": vague, "sharp": risk}, n_bootstraps=200)
     >>> bool(result.differences.set_index("metric").loc["roc_auc", "better"])
     True
     """
-
-    check_bootstrap_args(n_bootstraps, confidence_level)
-    if not isinstance(probas, Mapping):
-        probas = {f"model {i + 1}": p for i, p in enumerate(probas)}
-    names = [str(k) for k in probas]
-    if len(names) < 2:
-        raise ValueError(f"compare_models needs at least two models; got {len(names)}.")
-    if len(set(names)) < len(names):
-        raise ValueError(f"The models' names repeat: {names}; give each a distinct name.")
-    checked = []
-    for name, proba in zip(names, probas.values()):
-        try:
-            checked.append(check_inputs(y_true, proba, classes, pos_label))
-        except ValueError as exc:
-            raise ValueError(f"Model {name!r}: {exc}") from None
+    names, checked = _check_models(y_true, probas, classes, pos_label)
     first = checked[0]
     thr = check_threshold(threshold, first)
     if thr is not None and not 0.0 < thr < 1.0:
         raise ValueError(f"threshold must be in (0, 1) for the net benefit; got {thr!r}.")
     metrics = [m for m in _PER_MODEL if first.binary or m != "net_benefit"]
     per_model = [[prob for _, prob in problems(c, thr)] for c in checked]
+
+    def score(W: np.ndarray) -> np.ndarray:  # (B, n_models, n_metrics)
+        return np.stack([_model_scores(p, W, thr, metrics) for p in per_model], axis=1)
+
     n = first.y_idx.size
-    point = np.stack([_scores(p, np.ones((1, n)), thr, metrics)[0] for p in per_model])
-    reps = np.full((n_bootstraps, len(names), len(metrics)), np.nan)
-    rng = np.random.default_rng(random_state)
-    start = 0
-    for W in stratified_weights(first.y_idx, n_bootstraps, rng):
-        for j, p in enumerate(per_model):
-            reps[start : start + W.shape[0], j] = _scores(p, W, thr, metrics)
-        start += W.shape[0]
-    alpha = (1.0 - confidence_level) / 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN replicates -> NaN interval
-        lo, hi = np.nanquantile(reps, [alpha, 1 - alpha], axis=0)
-        diff = reps - reps[:, :1]
-        d_lo, d_hi = np.nanquantile(diff, [alpha, 1 - alpha], axis=0)
+    point = score(np.ones((1, n)))[0]
+    reps = replicate(score, first.y_idx, n_bootstraps, random_state)
+    lo, hi = quantiles(reps, confidence_level)
+    d_lo, d_hi = quantiles(reps - reps[:, :1], confidence_level)  # paired: same replicates
     rows, drows = [], []
     compared = [m for m in COMPARED if m in metrics]
     for j, name in enumerate(names):
@@ -230,22 +218,39 @@ def compare_models(
     )
 
 
-def _scores(
+def _check_models(
+    y_true: Any, probas: Mapping[str, Any] | list[Any], classes: Any, pos_label: Any
+) -> tuple[list[str], list[Checked]]:
+    """The models' names and checked inputs; a failed check names its model."""
+    if not isinstance(probas, Mapping):
+        probas = {f"model {i + 1}": p for i, p in enumerate(probas)}
+    names = [str(k) for k in probas]
+    if len(names) < 2:
+        raise ValueError(f"compare_models needs at least two models; got {len(names)}.")
+    if len(set(names)) < len(names):
+        raise ValueError(f"The models' names repeat: {names}; give each a distinct name.")
+    checked = []
+    for name, proba in zip(names, probas.values()):
+        try:
+            checked.append(check_inputs(y_true, proba, classes, pos_label))
+        except ValueError as exc:
+            raise ValueError(f"Model {name!r}: {exc}") from None
+    return names, checked
+
+
+def _model_scores(
     problems: list[BinaryProblem], W: np.ndarray, threshold: float | None, metrics: list[str]
 ) -> np.ndarray:
     """``metrics`` for each row of weights ``W``: shape (B, len(metrics)); macro for classes."""
     per_class = []
     for problem in problems:
         values = problem.metrics(W)
-        if threshold is not None:
-            # treat when the risk reaches the threshold probability (Vickers & Elkin, 2006)
+        if threshold is not None:  # treat when the risk reaches the threshold probability
             tp = W @ (problem.y & problem.pred).astype(np.float64)
             fp = W @ (~problem.y & problem.pred).astype(np.float64)
-            values["net_benefit"] = (tp - fp * threshold / (1 - threshold)) / W.sum(axis=1)
+            values["net_benefit"] = net_benefit_from_counts(tp, fp, W.sum(axis=1), threshold)
         per_class.append(np.column_stack([values[m] for m in metrics]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(np.stack(per_class), axis=0)
+    return finite_mean(np.stack(per_class), axis=0)
 
 
 def _join(words: list[str]) -> str:

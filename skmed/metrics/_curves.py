@@ -6,10 +6,15 @@ from typing import Any
 
 import numpy as np
 
-from skmed.metrics._bootstrap import stratified_weights
-from skmed.metrics._checks import check_bootstrap_args, check_inputs, quantiles
+from skmed._compat import validate_params
+from skmed._docstrings import fill_doc
+from skmed.metrics._bootstrap import replicate
+from skmed.metrics._checks import check_risks, quantiles
+from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS
 
 
+@fill_doc(DOCS)
+@validate_params(BOOTSTRAP_CONSTRAINTS, prefer_skip_nested_validation=True)
 def roc_curve_ci(
     y_true: Any,
     y_prob: Any,
@@ -22,22 +27,17 @@ def roc_curve_ci(
 ) -> dict[str, np.ndarray]:
     """ROC curve with a pointwise bootstrap confidence band for the true-positive rate.
 
+    Each replicate's curve is :func:`sklearn.metrics.roc_curve` with the replicate's weights
+    as ``sample_weight`` (and ``drop_intermediate=False``), computed for a whole chunk of
+    replicates at once: a call of ``roc_curve`` per replicate would repeat its input checks a
+    thousand times.
+
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        Binary labels.
-    y_prob : array-like of shape (n_samples,)
-        Predicted probability of the positive class.
-    pos_label : label, default=None
-        Positive class; ``None`` means the larger of the two labels.
-    n_bootstraps : int, default=1000
-        Stratified bootstrap replicates.
-    confidence_level : float, default=0.95
-        Coverage of the band.
+    {{risks}}
+    {{bootstrap}}
     fpr_grid : array-like, default=None
         False-positive rates at which the band is evaluated; default 101 points in [0, 1].
-    random_state : int, Generator or None, default=0
-        Seed of the bootstrap.
 
     Returns
     -------
@@ -51,10 +51,8 @@ def roc_curve_ci(
     >>> band["fpr"].shape == band["tpr_lower"].shape
     True
     """
-    check_bootstrap_args(n_bootstraps, confidence_level)
-    checked = check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
-    p = checked.proba[:, checked.pos]
-    y = checked.y_idx == checked.pos
+    checked = check_risks(y_true, y_prob, pos_label)
+    y, p = checked.positive()
     grid = np.linspace(0, 1, 101) if fpr_grid is None else np.asarray(fpr_grid, dtype=float)
     order = np.argsort(-p, kind="stable")
     p_desc, y_desc = p[order], y[order]
@@ -69,10 +67,9 @@ def roc_curve_ci(
         return np.stack([np.interp(grid, f, t) for f, t in zip(fpr, tpr)])
 
     tpr = curve(np.ones((1, y.size)))[0]
-    if n_bootstraps == 0:
-        lo = hi = np.full_like(grid, np.nan)
-    else:
-        rng = np.random.default_rng(random_state)
-        reps = np.vstack([curve(W) for W in stratified_weights(checked.y_idx, n_bootstraps, rng)])
-        lo, hi = quantiles(reps, confidence_level)
+    lo = hi = np.full_like(grid, np.nan)
+    if n_bootstraps > 0:
+        lo, hi = quantiles(
+            replicate(curve, checked.y_idx, n_bootstraps, random_state), confidence_level
+        )
     return {"fpr": grid, "tpr": tpr, "tpr_lower": lo, "tpr_upper": hi}

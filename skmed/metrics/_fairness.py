@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from skmed._compat import validate_params
+from skmed._docstrings import fill_doc
 from skmed._json import jsonable
-from skmed.metrics._bootstrap import BinaryProblem, stratified_weights
-from skmed.metrics._checks import (
-    check_bootstrap_args,
-    check_inputs,
-    check_threshold,
-    quantiles,
-    resolve_groups,
-)
+from skmed.metrics._bootstrap import BinaryProblem, replicate
+from skmed.metrics._checks import check_inputs, check_threshold, quantiles, resolve_groups
+from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS
 
 #: The compared metrics, in table order.
 FAIRNESS_METRICS = ("sensitivity", "false_positive_rate", "ppv", "calibration_intercept")
@@ -123,6 +121,8 @@ class FairnessGaps:
         }
 
 
+@fill_doc(DOCS)
+@validate_params(BOOTSTRAP_CONSTRAINTS, prefer_skip_nested_validation=True)
 def fairness_gaps(
     y_true: Any,
     y_proba: Any,
@@ -141,6 +141,8 @@ def fairness_gaps(
 ) -> FairnessGaps:
     """Between-group gaps in sensitivity, false-positive rate, PPV and calibration.
 
+    Groups too small to estimate are reported, but left out of the gaps.
+
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
@@ -156,12 +158,8 @@ def fairness_gaps(
         As :func:`skmed.metrics.clinical_metrics` (two classes only).
     reference : dict of str to level, default=None
         The reference level per variable; default the largest group.
-    min_size : int, default=50
-        Groups with fewer patients, or fewer than ``min_per_class`` of either class, are too
-        small: reported, but left out of the gaps.
-    n_bootstraps : int, default=1000
-    confidence_level : float, default=0.95
-    random_state : int, numpy Generator or None, default=0
+    {{group_sizes}}
+    {{bootstrap}}
 
     Returns
     -------
@@ -170,21 +168,16 @@ def fairness_gaps(
     Raises
     ------
     ValueError
-        For several classes, invalid inputs, or an unknown reference level.
+        For several classes, invalid inputs, or an unknown or too small reference level.
 
     Examples
     --------
-    >>> import numpy as np
+    {{example_patients}}
     >>> from skmed.metrics import fairness_gaps
-    >>> rng = np.random.default_rng(0)
-    >>> y = rng.integers(0, 2, 600)
-    >>> sex = np.where(rng.random(600) < 0.5, "F", "M")
-    >>> p = np.clip(0.3 * y + rng.uniform(0, 0.7, 600) + 0.1 * (sex == "M"), 0, 1)
-    >>> gaps = fairness_gaps(y, p, sex, n_bootstraps=200)
-    >>> list(gaps.by_group.index.get_level_values("level"))
+    >>> gaps = fairness_gaps(y, risk, sex, n_bootstraps=200)
+    >>> sorted(gaps.by_group.index.get_level_values("level"))
     ['F', 'M']
     """
-    check_bootstrap_args(n_bootstraps, confidence_level)
     checked = check_inputs(y_true, y_proba, classes, pos_label)
     if not checked.binary:
         raise ValueError(
@@ -192,61 +185,51 @@ def fairness_gaps(
             f"classes; got {checked.classes.tolist()}. Compare one class against the rest."
         )
     thr = check_threshold(threshold, checked)
-    p = checked.proba[:, checked.pos]
-    y = checked.y_idx == checked.pos
+    y, p = checked.positive()
     pred = p >= thr
     resolved = resolve_groups(groups, X, y.size)
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(random_state)  # one stream through all the variables
     overall = _values(BinaryProblem(y, p, pred), np.ones((1, y.size)))[0]
-    rows, diffs, gaps, notes = [], [], [], []
+    rows: list[tuple[Any, ...]] = []
+    diffs: list[tuple[Any, ...]] = []
+    gaps: list[tuple[Any, ...]] = []
+    notes: list[str] = []
     for variable, levels in resolved.items():
         names = list(dict.fromkeys(levels.tolist()))
         masks = {lvl: levels == lvl for lvl in names}
-        small = {
-            lvl: bool(m.sum() < min_size or min(y[m].sum(), (~y[m]).sum()) < min_per_class)
+        scored = {lvl: BinaryProblem(y[m], p[m], pred[m]) for lvl, m in masks.items()}
+        point = {lvl: _values(scored[lvl], np.ones((1, int(masks[lvl].sum()))))[0] for lvl in names}
+        small = [
+            lvl
             for lvl, m in masks.items()
-        }
-        usable = [lvl for lvl in names if not small[lvl]]
-        ref = (reference or {}).get(variable)
-        if ref is not None and ref not in masks:
-            raise ValueError(f"reference level {ref!r} is not a level of {variable!r}: {names}.")
-        if ref is None and usable:
-            ref = max(usable, key=lambda lvl: int(masks[lvl].sum()))
-        if [lvl for lvl in names if small[lvl]]:
+            if m.sum() < min_size or min(y[m].sum(), (~y[m]).sum()) < min_per_class
+        ]
+        rows.extend(
+            (variable, lvl, int(masks[lvl].sum()), *point[lvl], lvl in small) for lvl in names
+        )
+        if small:
             notes.append(
                 f"{variable}: groups too small to compare (< {min_size} patients or < "
-                f"{min_per_class} of a class): {[lvl for lvl in names if small[lvl]]}."
+                f"{min_per_class} of a class): {small}."
             )
-        point = {
-            lvl: _values(BinaryProblem(y[m], p[m], pred[m]), np.ones((1, int(m.sum()))))[0]
-            for lvl, m in masks.items()
-        }
-        for lvl in names:
-            rows.append((variable, lvl, int(masks[lvl].sum()), *point[lvl], small[lvl]))
+        usable = [lvl for lvl in names if lvl not in small]
+        ref = _reference(variable, names, small, masks, (reference or {}).get(variable))
         if len(usable) < 2:
             continue
+        score = partial(_group_values, [scored[v] for v in usable], [masks[v] for v in usable])
         # resample within every group x class cell, so each replicate keeps the group sizes
         cells = np.unique(levels.astype(str) + "\x00" + y.astype(str), return_inverse=True)[1]
-        reps = {lvl: np.empty((n_bootstraps, len(FAIRNESS_METRICS))) for lvl in usable}
-        start = 0
-        for W in stratified_weights(cells, n_bootstraps, rng):
-            for lvl in usable:
-                m = masks[lvl]
-                reps[lvl][start : start + W.shape[0]] = _values(
-                    BinaryProblem(y[m], p[m], pred[m]), W[:, m]
-                )
-            start += W.shape[0]
-        for lvl in usable:
+        reps = replicate(score, cells, n_bootstraps, rng)
+        for k, lvl in enumerate(usable):
             if lvl == ref:
                 continue
-            lo, hi = quantiles(reps[lvl] - reps[ref], confidence_level)
+            lo, hi = quantiles(reps[:, k] - reps[:, usable.index(ref)], confidence_level)
             for i, metric in enumerate(FAIRNESS_METRICS):
                 diff = point[lvl][i] - point[ref][i]
                 diffs.append((variable, metric, lvl, ref, diff, lo[i], hi[i]))
-        stacked = np.stack([reps[lvl] for lvl in usable])  # (levels, B, metrics)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            spread = np.nanmax(stacked, axis=0) - np.nanmin(stacked, axis=0)
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN metric -> NaN spread
+            spread = np.nanmax(reps, axis=1) - np.nanmin(reps, axis=1)
         lo, hi = quantiles(spread, confidence_level)
         values = np.array([point[lvl] for lvl in usable])
         for i, metric in enumerate(FAIRNESS_METRICS):
@@ -288,6 +271,30 @@ def fairness_gaps(
             "min_size": int(min_size),
         },
     )
+
+
+def _reference(
+    variable: str, names: list[Any], small: list[Any], masks: dict[Any, np.ndarray], given: Any
+) -> Any:
+    """The reference level of a variable: ``given``, or the largest group large enough."""
+    if given is None:
+        usable = [lvl for lvl in names if lvl not in small]
+        return max(usable, key=lambda lvl: int(masks[lvl].sum())) if usable else None
+    if given not in masks:
+        raise ValueError(f"reference level {given!r} is not a level of {variable!r}: {names}.")
+    if given in small and len(names) - len(small) >= 2:
+        raise ValueError(
+            f"reference level {given!r} of {variable!r} is too small to compare with; choose "
+            f"one of {[lvl for lvl in names if lvl not in small]}."
+        )
+    return given
+
+
+def _group_values(
+    problems: list[BinaryProblem], masks: list[np.ndarray], W: np.ndarray
+) -> np.ndarray:
+    """The compared metrics of each group for each row of weights: (B, n_groups, n_metrics)."""
+    return np.stack([_values(problem, W[:, m]) for problem, m in zip(problems, masks)], axis=1)
 
 
 def _values(problem: BinaryProblem, W: np.ndarray) -> np.ndarray:

@@ -1,14 +1,24 @@
-"""Single metrics at a decision: sensitivity and friends, calibration, net benefit."""
+"""Scores of predicted labels at a decision: the one confusion count and the one set of rates.
+
+:func:`binary_counts` counts, :func:`confusion_rates` turns counts into sensitivity,
+specificity, PPV, NPV and likelihood ratios; everything else (the public scores here, the
+vectorised bootstrap, the threshold scorer of :mod:`skmed.thresholds`, the report) goes through
+them. The counts are four numpy sums rather than :func:`sklearn.metrics.confusion_matrix`: the
+threshold scorer counts once per candidate threshold and fold (thousands of times per tuning),
+where ``confusion_matrix``'s input checks cost some twenty times the count itself.
+scikit-learn's ``class_likelihood_ratios`` is not used either: it reports an undefined ratio as
+NaN with a warning, where a clinician wants ``inf`` (a test that never misfires).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from skmed._docstrings import fill_doc
 from skmed._json import jsonable
-from skmed.metrics._checks import check_inputs, problems
+from skmed.metrics._params import DOCS
 
 
 def binary_counts(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[int, int, int, int]:
@@ -51,264 +61,138 @@ def resolve_pos_label(y_true: Any, y_pred: Any, pos_label: Any) -> Any:
 
 
 def counts(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[int, int, int, int]:
+    """:func:`binary_counts` after :func:`resolve_pos_label` checks or defaults ``pos_label``."""
     y, pred = np.asarray(y_true), np.asarray(y_pred)
     return binary_counts(y, pred, resolve_pos_label(y, pred, pos_label))
 
 
-def ratio(a: float, b: float) -> float:
-    return a / b if b else float("nan")
+def confusion_rates(tp: Any, fp: Any, fn: Any, tn: Any) -> dict[str, np.ndarray]:
+    """The rates at a decision from confusion counts: scalars, or arrays (one per replicate).
+
+    Returns ``sensitivity``, ``specificity``, ``ppv``, ``npv``, ``lr_positive``,
+    ``lr_negative`` and ``balanced_accuracy`` as float64 arrays of the counts' shape. A rate
+    with nothing in its denominator is NaN; a likelihood ratio with a zero denominator is
+    ``inf`` (NaN when its numerator is zero too).
+    """
+    tp, fp, fn, tn = (np.asarray(c, dtype=np.float64) for c in (tp, fp, fn, tn))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sens, spec = tp / (tp + fn), tn / (tn + fp)
+        return {
+            "sensitivity": sens,
+            "specificity": spec,
+            "ppv": tp / (tp + fp),
+            "npv": tn / (tn + fn),
+            "lr_positive": sens / (1.0 - spec),
+            "lr_negative": (1.0 - sens) / spec,
+            "balanced_accuracy": (sens + spec) / 2.0,
+        }
 
 
+def net_benefit_from_counts(tp: Any, fp: Any, n: Any, threshold: Any) -> Any:
+    """Net benefit ``(TP - FP * pt / (1 - pt)) / n`` of treating when the risk reaches ``pt``.
+
+    Vickers & Elkin (2006); any argument may be an array (thresholds, or replicates).
+    """
+    return (tp - fp * (threshold / (1 - threshold))) / n
+
+
+def _rates(y_true: Any, y_pred: Any, pos_label: Any) -> dict[str, np.ndarray]:
+    return confusion_rates(*counts(y_true, y_pred, pos_label))
+
+
+@fill_doc(DOCS)
 def sensitivity_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
     """Sensitivity (recall, true-positive rate): TP / (TP + FN).
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        True and predicted labels.
-    pos_label : label, default=None
-        The positive class, every other label negative; ``None`` means the larger of the two
-        labels of ``y_true`` and ``y_pred`` (``classes[1]``).
+    {{labels}}
 
     Returns
     -------
     float
         NaN when there are no positives.
 
-    Raises
-    ------
-    ValueError
-        If ``pos_label`` is not one of the labels, or is None with other than two labels.
+    {{raises_pos_label}}
 
     Examples
     --------
     >>> sensitivity_score([1, 1, 0, 0], [1, 0, 0, 1])
     0.5
     """
-    tp, _, fn, _ = counts(y_true, y_pred, pos_label)
-    return ratio(tp, tp + fn)
+    return float(_rates(y_true, y_pred, pos_label)["sensitivity"])
 
 
+@fill_doc(DOCS)
 def specificity_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
     """Specificity (true-negative rate): TN / (TN + FP).
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        True and predicted labels.
-    pos_label : label, default=None
-        The positive class, every other label negative; ``None`` means the larger of the two
-        labels of ``y_true`` and ``y_pred`` (``classes[1]``).
+    {{labels}}
 
     Returns
     -------
     float
         NaN when there are no negatives.
 
-    Raises
-    ------
-    ValueError
-        If ``pos_label`` is not one of the labels, or is None with other than two labels.
+    {{raises_pos_label}}
 
     Examples
     --------
     >>> specificity_score([1, 1, 0, 0, 0], [1, 0, 0, 0, 1])
     0.6666666666666666
     """
-    _, fp, _, tn = counts(y_true, y_pred, pos_label)
-    return ratio(tn, tn + fp)
+    return float(_rates(y_true, y_pred, pos_label)["specificity"])
 
 
+@fill_doc(DOCS)
 def ppv_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
     """Positive predictive value (precision): TP / (TP + FP); NaN with no predicted positives.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        True and predicted labels.
-    pos_label : label, default=None
-        The positive class, every other label negative; ``None`` means the larger of the two
-        labels of ``y_true`` and ``y_pred`` (``classes[1]``).
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    ValueError
-        If ``pos_label`` is not one of the labels, or is None with other than two labels.
+    {{label_score}}
 
     Examples
     --------
     >>> ppv_score([1, 1, 0, 0], [1, 1, 1, 0])
     0.6666666666666666
     """
-    tp, fp, _, _ = counts(y_true, y_pred, pos_label)
-    return ratio(tp, tp + fp)
+    return float(_rates(y_true, y_pred, pos_label)["ppv"])
 
 
+@fill_doc(DOCS)
 def npv_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
     """Negative predictive value: TN / (TN + FN); NaN with no predicted negatives.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        True and predicted labels.
-    pos_label : label, default=None
-        The positive class, every other label negative; ``None`` means the larger of the two
-        labels of ``y_true`` and ``y_pred`` (``classes[1]``).
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    ValueError
-        If ``pos_label`` is not one of the labels, or is None with other than two labels.
+    {{label_score}}
 
     Examples
     --------
     >>> npv_score([1, 1, 0, 0], [1, 0, 0, 0])
     0.6666666666666666
     """
-    _, _, fn, tn = counts(y_true, y_pred, pos_label)
-    return ratio(tn, tn + fn)
+    return float(_rates(y_true, y_pred, pos_label)["npv"])
 
 
+@fill_doc(DOCS)
 def likelihood_ratios(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> tuple[float, float]:
     """Positive and negative likelihood ratios, LR+ = sens / (1 - spec), LR- = (1 - sens) / spec.
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        True and predicted labels.
-    pos_label : label, default=None
-        The positive class, every other label negative; ``None`` means the larger of the two
-        labels of ``y_true`` and ``y_pred`` (``classes[1]``).
+    {{labels}}
 
     Returns
     -------
     (lr_positive, lr_negative) : tuple of float
         ``inf`` when the denominator is zero (e.g. LR+ at specificity 1).
 
-    Raises
-    ------
-    ValueError
-        If ``pos_label`` is not one of the labels, or is None with other than two labels.
+    {{raises_pos_label}}
 
     Examples
     --------
     >>> likelihood_ratios([1, 1, 0, 0], [1, 0, 0, 1])
     (1.0, 1.0)
     """
-    tp, fp, fn, tn = counts(y_true, y_pred, pos_label)
-    sens, spec = ratio(tp, tp + fn), ratio(tn, tn + fp)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lr_pos = float(np.float64(sens) / np.float64(1.0 - spec))
-        lr_neg = float(np.float64(1.0 - sens) / np.float64(spec))
-    return lr_pos, lr_neg
-
-
-def calibration_intercept_slope(
-    y_true: Any, y_prob: Any, *, pos_label: Any = None
-) -> tuple[float, float]:
-    """Calibration intercept and slope by logistic recalibration.
-
-    The slope ``b`` is fitted in ``logit P(y=1) = a + b * logit(p)``; the intercept is
-    calibration-in-the-large, ``c`` in ``logit P(y=1) = c + logit(p)`` (slope fixed at 1).
-    A perfectly calibrated model has intercept 0 and slope 1; a slope below 1 means the
-    predicted risks are too extreme (typical of overfitting), an intercept above 0 that risks
-    are underestimated on average.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        Binary labels.
-    y_prob : array-like of shape (n_samples,)
-        Predicted probability of the positive class.
-    pos_label : label, default=None
-        Positive class; ``None`` means the larger of the two labels.
-
-    Returns
-    -------
-    (intercept, slope) : tuple of float
-        NaN when the fit does not converge (e.g. perfectly separated data).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> p = rng.uniform(0.05, 0.95, 5000)
-    >>> y = rng.random(5000) < p
-    >>> a, b = calibration_intercept_slope(y, p)
-    >>> bool(abs(a) < 0.1 and abs(b - 1) < 0.1)
-    True
-    """
-    vals = point_metrics(y_true, y_prob, pos_label)
-    return vals["calibration_intercept"], vals["calibration_slope"]
-
-
-def point_metrics(y_true: Any, y_prob: Any, pos_label: Any) -> dict[str, float]:
-    """Every binary metric on the data as given (one unresampled replicate)."""
-    checked = check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
-    problem = problems(checked, 0.5)[0][1]
-    vals = problem.metrics(np.ones((1, checked.y_idx.size)))
-    return {name: float(values[0]) for name, values in vals.items()}
-
-
-def net_benefit(
-    y_true: Any,
-    y_prob: Any,
-    thresholds: Any = None,
-    *,
-    pos_label: Any = None,
-) -> pd.DataFrame:
-    """Net benefit of the model, of treating all and of treating none (decision curve analysis).
-
-    At threshold probability ``pt``, net benefit = ``TP/n - FP/n * pt / (1 - pt)`` where the
-    model treats patients with ``p >= pt`` (Vickers & Elkin, 2006).
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        Binary labels.
-    y_prob : array-like of shape (n_samples,)
-        Predicted probability of the positive class.
-    thresholds : array-like of float in [0, 1), default=None
-        Threshold probabilities; default ``0.01, 0.02, ..., 0.99``.
-    pos_label : label, default=None
-        Positive class; ``None`` means the larger of the two labels.
-
-    Returns
-    -------
-    curve : pandas.DataFrame
-        Columns ``threshold``, ``model``, ``treat_all``, ``treat_none``.
-
-    Examples
-    --------
-    >>> nb = net_benefit([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9], thresholds=[0.5])
-    >>> float(nb["model"].iloc[0])
-    0.0
-    """
-    checked = check_inputs(y_true, np.asarray(y_prob, dtype=np.float64).ravel(), None, pos_label)
-    p = checked.proba[:, checked.pos]
-    y = checked.y_idx == checked.pos
-    t = np.arange(1, 100) / 100 if thresholds is None else np.asarray(thresholds, dtype=float)
-    if t.ndim != 1 or np.any(t < 0) or np.any(t >= 1):
-        raise ValueError("thresholds must be a 1-D array of probabilities in [0, 1).")
-    n = y.size
-    treat = p[None, :] >= t[:, None]
-    tp = (treat & y).sum(axis=1) / n
-    fp = (treat & ~y).sum(axis=1) / n
-    odds = t / (1 - t)
-    prevalence = y.mean()
-    return pd.DataFrame(
-        {
-            "threshold": t,
-            "model": tp - fp * odds,
-            "treat_all": prevalence - (1 - prevalence) * odds,
-            "treat_none": np.zeros_like(t),
-        }
-    )
+    rates = _rates(y_true, y_pred, pos_label)
+    return float(rates["lr_positive"]), float(rates["lr_negative"])

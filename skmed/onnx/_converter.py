@@ -1,12 +1,12 @@
 """skl2onnx parser, shape calculator and converter for skmed classifiers.
 
-The converter writes the trained network from its weights (``MedicalMLPClassifier.network_`` or
-:func:`skmed._network.describe_keras`) as standard ONNX operators: one ``Gemm`` per dense step,
-its activation, and the final ``Softmax``. Dropout is already gone and batch normalization is
-already folded in that description, and no Keras object is touched, so the graph is the same
-whichever Keras backend trained the model.
+The converter writes the trained network from its weights (``MedicalMLPClassifier.network_``,
+or a Keras model read by ``skmed.neural_network._network.describe_keras``) as standard ONNX
+operators: one ``Gemm`` per dense step, its activation, and the final ``Softmax``. Dropout is
+already gone and batch normalization is already folded in that description, and no Keras object
+is touched, so the graph is the same whichever Keras backend trained the model.
 
-The head computes in float64, like :func:`skmed._network.forward`, so the probabilities and the
+The head computes in float64, like the network's numpy forward pass, so the probabilities and the
 label decision match Python's to rounding; ``probabilities`` is then output as a float32 matrix
 (no ZipMap) and ``label`` holds the original class labels.
 
@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 from onnx import TensorProto
-from skl2onnx import update_registered_converter
 from skl2onnx.common.data_types import (
     BooleanTensorType,
     DoubleTensorType,
@@ -28,9 +27,12 @@ from skl2onnx.common.data_types import (
     StringTensorType,
 )
 
-from skmed._activations import ACTIVATIONS
 from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
-from skmed._network import Network, block_groups, diagonal_blocks
+from skmed.neural_network._activations import ACTIVATIONS
+from skmed.neural_network._network import Network, block_groups, diagonal_blocks
+from skmed.onnx._builder import GraphBuilder
+from skmed.onnx._registry import Registration
+from skmed.onnx._registry import register as register_all
 from skmed.onnx._wrappers import (
     CalibratedProba,
     Calibration,
@@ -52,34 +54,32 @@ def register() -> None:
     """Register the skmed converters with skl2onnx (idempotent).
 
     Registers :class:`~skmed.MedicalMLPClassifier` (so ``skl2onnx.to_onnx`` converts pipelines
-    ending in one), the internal ``ExportHead`` used by
-    :func:`skmed.to_onnx` for wrapped classifiers, and
-    :class:`~skmed.preprocessing.SymptomEncoder`.
+    ending in one), the internal ``ExportHead`` used by :func:`skmed.to_onnx` for wrapped
+    classifiers, :class:`~skmed.preprocessing.SymptomEncoder` (``_symptoms``), and the imputers
+    with indicators (``_imputers``, ``_iterative``, ``_knn``).
     """
-    from skmed.classifier import MedicalMLPClassifier
+    from skmed.neural_network import MedicalMLPClassifier
+    from skmed.onnx import _imputers, _iterative, _knn, _symptoms
 
-    for model, alias in ((MedicalMLPClassifier, _ALIAS_MLP), (ExportHead, _ALIAS_HEAD)):
-        update_registered_converter(
+    options = {"zipmap": [True, False, "columns"], "nocl": [False, True]}
+    classifiers = [
+        Registration(
             model,
             alias,
             calculate_classifier_output_shapes,
             convert_classifier,
-            overwrite=True,
             parser=parse_classifier,
-            options={"zipmap": [True, False, "columns"], "nocl": [False, True]},
+            options=options,
         )
-    # issue 11: the symptom-list encoder (skmed.preprocessing.SymptomEncoder), see _symptoms.py
-    from skmed.onnx._symptoms import register_symptom_encoder
-
-    register_symptom_encoder()
-    # issue 19: missing data (SimpleImputer with indicators, MissingIndicator), see _imputers.py
-    from skmed.onnx._imputers import register_imputers
-    from skmed.onnx._iterative import register_iterative_imputer
-    from skmed.onnx._knn import register_knn_imputer
-
-    register_imputers()
-    register_iterative_imputer()
-    register_knn_imputer()
+        for model, alias in ((MedicalMLPClassifier, _ALIAS_MLP), (ExportHead, _ALIAS_HEAD))
+    ]
+    register_all(
+        classifiers
+        + _symptoms.REGISTRATIONS
+        + _imputers.REGISTRATIONS
+        + _iterative.REGISTRATIONS
+        + _knn.REGISTRATIONS
+    )
 
 
 def as_head(model: Any) -> ExportHead:
@@ -157,65 +157,16 @@ def convert_classifier(
         raise ValueError(
             f"skmed writes ONNX opset >= {MIN_OPSET}; target_opset={container.target_opset}."
         )
-    g = _Graph(scope, container)
+    g = GraphBuilder(scope, container)
     x = g.op("Cast", [operator.inputs[0].full_name], to=TensorProto.DOUBLE)
     proba = _write_proba(g, head.proba, x)
-    container.add_node(
-        "Cast",
-        [proba],
-        [operator.outputs[1].full_name],
-        to=TensorProto.FLOAT,
-        name=scope.get_unique_operator_name("Cast"),
-    )
+    g.ops("Cast", [proba], [operator.outputs[1].full_name], to=TensorProto.FLOAT)
     index = _write_decision(g, head.threshold, head.costs, proba)
     classes = g.const("classes", _label_constant(head.classes_))
-    container.add_node(
-        "Gather",
-        [classes, index],
-        [operator.outputs[0].full_name],
-        axis=0,
-        name=scope.get_unique_operator_name("Gather"),
-    )
+    g.ops("Gather", [classes, index], [operator.outputs[0].full_name], axis=0)
 
 
-# ---------------------------------------------------------------------- graph writing
-
-
-class _Graph:
-    """Small helper adding named constants and nodes to a skl2onnx container."""
-
-    def __init__(self, scope: Scope, container: ModelComponentContainer) -> None:
-        self.scope = scope
-        self.container = container
-
-    def const(self, prefix: str, value: Any) -> str:
-        array = np.asarray(value)
-        name = self.scope.get_unique_variable_name(prefix)
-        if array.dtype.kind in "OUS":
-            content = [str(v).encode("utf-8") for v in array.ravel().tolist()]
-            onnx_type = TensorProto.STRING
-        elif array.dtype.kind == "b":
-            content, onnx_type = array.ravel().tolist(), TensorProto.BOOL
-        elif array.dtype.kind in "iu":
-            content, onnx_type = array.astype(np.int64).ravel().tolist(), TensorProto.INT64
-        else:
-            content, onnx_type = array.astype(np.float64).ravel().tolist(), TensorProto.DOUBLE
-        self.container.add_initializer(name, onnx_type, list(array.shape), content)
-        return name
-
-    def op(self, op_type: str, inputs: list[str], **attrs: Any) -> str:
-        out = self.scope.get_unique_variable_name(op_type.lower())
-        self.container.add_node(
-            op_type, inputs, [out], name=self.scope.get_unique_operator_name(op_type), **attrs
-        )
-        return out
-
-    def column(self, x: str, index: int) -> str:
-        """Column ``index`` of a matrix, kept 2D: shape ``[N, 1]``."""
-        return self.op("Gather", [x, self.const("col", np.array([index]))], axis=1)
-
-
-def _write_proba(g: _Graph, node: ProbaNode, x: str) -> str:
+def _write_proba(g: GraphBuilder, node: ProbaNode, x: str) -> str:
     if isinstance(node, NetworkProba):
         out = _write_network(g, node.network, x)
         if node.sigmoid_binary:
@@ -227,7 +178,7 @@ def _write_proba(g: _Graph, node: ProbaNode, x: str) -> str:
     return g.op("Div", [total, g.const("n_folds", float(len(folds)))])
 
 
-def _write_network(g: _Graph, network: Network, x: str) -> str:
+def _write_network(g: GraphBuilder, network: Network, x: str) -> str:
     out = x
     for step in network:
         groups = block_groups(step["kernel"])
@@ -244,7 +195,7 @@ def _write_network(g: _Graph, network: Network, x: str) -> str:
     return out
 
 
-def _write_block_diagonal(g: _Graph, kernel: np.ndarray, groups: int, x: str) -> str:
+def _write_block_diagonal(g: GraphBuilder, kernel: np.ndarray, groups: int, x: str) -> str:
     """``x @ kernel`` for a block-diagonal kernel, one batched MatMul over the blocks."""
     rows, cols = kernel.shape
     a = rows // groups
@@ -256,13 +207,13 @@ def _write_block_diagonal(g: _Graph, kernel: np.ndarray, groups: int, x: str) ->
     return g.op("Reshape", [by_row, g.const("groups_out", np.array([-1, cols]))])
 
 
-def _write_activation(g: _Graph, name: str, x: str) -> str:
+def _write_activation(g: GraphBuilder, name: str, x: str) -> str:
     if name not in ACTIVATIONS:
         raise ValueError(f"Activation {name!r} has no ONNX translation in skmed.")
     return ACTIVATIONS[name].onnx(g, x)
 
 
-def _write_calibration(g: _Graph, fold: Calibration, x: str, n_classes: int) -> str:
+def _write_calibration(g: GraphBuilder, fold: Calibration, x: str, n_classes: int) -> str:
     """Calibrated probabilities of one fold, as ``_CalibratedClassifier.predict_proba``."""
     base = _write_proba(g, fold.base, x)
     if fold.method == "temperature":
@@ -295,13 +246,13 @@ def _write_calibration(g: _Graph, fold: Calibration, x: str, n_classes: int) -> 
     return _clip_above_one(g, g.op("Where", [is_zero, uniform, normalized]))
 
 
-def _write_sigmoid(g: _Graph, score: str, params: tuple[Any, ...]) -> str:
+def _write_sigmoid(g: GraphBuilder, score: str, params: tuple[Any, ...]) -> str:
     a, b = params  # sklearn: expit(-(a * score + b))
     linear = g.op("Add", [g.op("Mul", [score, g.const("a", a)]), g.const("b", b)])
     return g.op("Sigmoid", [g.op("Neg", [linear])])
 
 
-def _write_isotonic(g: _Graph, score: str, params: tuple[Any, ...]) -> str:
+def _write_isotonic(g: GraphBuilder, score: str, params: tuple[Any, ...]) -> str:
     """Linear interpolation through the isotonic thresholds, after clipping to the fitted range.
 
     ``y0 + sum_i slope_i * (clip(t, x_i, x_{i+1}) - x_i)`` equals ``np.interp`` on the range.
@@ -320,7 +271,7 @@ def _write_isotonic(g: _Graph, score: str, params: tuple[Any, ...]) -> str:
     return g.op("Add", [total, g.const("y0", ys[0])])
 
 
-def _clip_above_one(g: _Graph, proba: str) -> str:
+def _clip_above_one(g: GraphBuilder, proba: str) -> str:
     """sklearn sets probabilities in ``(1, 1 + 1e-5]`` to exactly 1."""
     one = g.const("one", 1.0)
     above = g.op("Greater", [proba, one])
@@ -329,7 +280,7 @@ def _clip_above_one(g: _Graph, proba: str) -> str:
 
 
 def _write_decision(
-    g: _Graph, threshold: Threshold | None, costs: np.ndarray | None, proba: str
+    g: GraphBuilder, threshold: Threshold | None, costs: np.ndarray | None, proba: str
 ) -> str:
     """Index of the predicted class per row, shape ``[N]`` (int64)."""
     if threshold is None and costs is not None:  # class_weight: the largest weight x risk

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 from onnx import TensorProto
-from skl2onnx import update_registered_converter
 from skl2onnx.common.data_types import (
     BooleanTensorType,
     DoubleTensorType,
@@ -35,27 +34,8 @@ from skl2onnx.common.data_types import (
 from sklearn.impute import MissingIndicator, SimpleImputer
 
 from skmed._compat import ModelComponentContainer, Operator, Scope
-
-_ALIASES = {SimpleImputer: "SklearnSimpleImputer", MissingIndicator: "SkmedMissingIndicator"}
-
-
-def register_imputers() -> None:
-    """Register the converters of SimpleImputer and MissingIndicator (idempotent)."""
-    update_registered_converter(
-        SimpleImputer,
-        _ALIASES[SimpleImputer],
-        calculate_simple_imputer_shape,
-        convert_simple_imputer,
-        overwrite=True,
-    )
-    update_registered_converter(
-        MissingIndicator,
-        _ALIASES[MissingIndicator],
-        calculate_missing_indicator_shape,
-        convert_missing_indicator,
-        overwrite=True,
-    )
-
+from skmed.onnx._builder import GraphBuilder
+from skmed.onnx._registry import Registration
 
 # ---------------------------------------------------------------------- shapes
 
@@ -71,11 +51,16 @@ def kept_columns(imputer: SimpleImputer) -> np.ndarray:
     return np.flatnonzero(~missing)
 
 
-def _indicator_features(imputer: SimpleImputer) -> np.ndarray:
+def _indicator_features(imputer: Any) -> np.ndarray:
     indicator = getattr(imputer, "indicator_", None)
     return (
         np.asarray(indicator.features_, dtype=np.int64) if indicator is not None else np.array([])
     )
+
+
+def imputed_output(operator: Operator, width: int) -> None:
+    """Type the output: ``width`` imputed columns, then the imputer's indicator columns."""
+    numeric_output(operator, width + _indicator_features(operator.raw_operator).size)
 
 
 def calculate_simple_imputer_shape(operator: Operator) -> None:
@@ -105,98 +90,71 @@ def calculate_missing_indicator_shape(operator: Operator) -> None:
 # ---------------------------------------------------------------------- graph
 
 
-def concatenate_inputs(scope: Scope, variables: Any, container: ModelComponentContainer) -> str:
+def concatenate_inputs(scope: Scope, container: ModelComponentContainer, variables: Any) -> str:
     """The inputs side by side, in the first one's type (``Concat``: no float32 detour)."""
     names = [v.full_name for v in variables]
     if len(names) == 1:
         return names[0]
-    first = names[0]
-    typed = [first]
+    g = GraphBuilder(scope, container, like=names[0])
+    typed = [names[0]]
     for variable in variables[1:]:
         if type(variable.type) is type(variables[0].type):
             typed.append(variable.full_name)
         else:
-            cast = scope.get_unique_variable_name("cast")
-            container.add_node("CastLike", [variable.full_name, first], [cast])
-            typed.append(cast)
-    out = scope.get_unique_variable_name("concatenated")
-    container.add_node("Concat", typed, [out], axis=1)
-    return out
+            typed.append(g.op("CastLike", [variable.full_name, names[0]], "cast"))
+    return g.op("Concat", typed, "concatenated", axis=1)
 
 
-def missing_mask(
-    scope: Scope, container: ModelComponentContainer, x: str, marker: Any, text: bool
-) -> str:
+def imputer_graph(
+    scope: Scope, container: ModelComponentContainer, operator: Operator
+) -> tuple[GraphBuilder, str, str]:
+    """A builder whose typed constants follow the inputs, the inputs as one matrix, and the
+    mask of their missing values (the operator's ``missing_values``)."""
+    x = concatenate_inputs(scope, container, operator.inputs)
+    g = GraphBuilder(scope, container, like=x)
+    return g, x, missing_mask(g, x, operator.raw_operator.missing_values, _is_text(operator))
+
+
+def missing_mask(g: GraphBuilder, x: str, marker: Any, text: bool) -> str:
     """The boolean mask of ``x`` where it holds ``marker``."""
-    mask = scope.get_unique_variable_name("missing_mask")
     if text:
-        codes = scope.get_unique_variable_name("missing_codes")
-        container.add_node(
+        codes = g.op(
             "LabelEncoder",
             [x],
-            [codes],
+            "missing_codes",
             keys_strings=[str(marker)],
             values_int64s=[1],
             default_int64=0,
             op_domain="ai.onnx.ml",
             op_version=2,
         )
-        container.add_node("Cast", [codes], [mask], to=TensorProto.BOOL)
-    elif marker is None or (isinstance(marker, float) and math.isnan(marker)):
-        container.add_node("IsNaN", [x], [mask])
-    else:
-        value = scope.get_unique_variable_name("missing_marker")
-        typed = scope.get_unique_variable_name("missing_marker_typed")
-        container.add_initializer(value, TensorProto.DOUBLE, [], [float(marker)])
-        container.add_node("CastLike", [value, x], [typed])
-        container.add_node("Equal", [x, typed], [mask])
-    return mask
-
-
-def select_columns(scope: Scope, container: ModelComponentContainer, x: str, positions: Any) -> str:
-    index = scope.get_unique_variable_name("columns")
-    out = scope.get_unique_variable_name("selected")
-    values = [int(p) for p in positions]
-    container.add_initializer(index, TensorProto.INT64, [len(values)], values)
-    container.add_node("Gather", [x, index], [out], axis=1)
-    return out
+        return g.op("Cast", [codes], "missing_mask", to=TensorProto.BOOL)
+    if marker is None or (isinstance(marker, float) and math.isnan(marker)):
+        return g.op("IsNaN", [x], "missing_mask")
+    marker_typed = g.op("CastLike", [g.const("missing_marker", float(marker)), x])
+    return g.op("Equal", [x, marker_typed], "missing_mask")
 
 
 def simple_impute(
-    scope: Scope, container: ModelComponentContainer, x: str, mask: str, imputer: Any, text: bool
+    g: GraphBuilder, x: str, mask: str, imputer: Any, text: bool
 ) -> tuple[str, np.ndarray]:
     """``Where(mask, statistics, x)``, and the positions of the columns the imputer keeps.
 
     Returns the imputed kept columns and their positions among the inputs.
     """
     kept = kept_columns(imputer)
-    fill = scope.get_unique_variable_name("fill_values")
     stats = np.asarray(imputer.statistics_, dtype=object)
     keep = set(kept.tolist())
     if text:
         values = [str(v) if i in keep else "" for i, v in enumerate(stats)]
-        container.add_initializer(fill, TensorProto.STRING, [1, stats.size], values)
-        typed = fill
+        fill = g.const("fill_values", np.array([values], dtype=object))
     else:
         numbers = [float(v) if i in keep else 0.0 for i, v in enumerate(stats)]
-        container.add_initializer(fill, TensorProto.DOUBLE, [1, stats.size], numbers)
-        typed = scope.get_unique_variable_name("fill_typed")
-        container.add_node("CastLike", [fill, x], [typed])
-    imputed = scope.get_unique_variable_name("imputed")
-    container.add_node("Where", [mask, typed, x], [imputed])
+        fill = g.op("CastLike", [g.const("fill_values", np.array([numbers])), x], "fill_typed")
+    imputed = g.op("Where", [mask, fill, x], "imputed")
     if kept.size < stats.size:
-        imputed = select_columns(scope, container, imputed, kept)
+        imputed = g.columns(imputed, kept)
     return imputed, kept
-
-
-def indicator_columns(
-    scope: Scope, container: ModelComponentContainer, mask: str, like: str, features: Any
-) -> str:
-    """The mask's ``features`` columns, in the type of ``like``."""
-    flags = select_columns(scope, container, mask, features)
-    as_number = scope.get_unique_variable_name("indicator")
-    container.add_node("CastLike", [flags, like], [as_number])
-    return as_number
 
 
 def numeric_output(operator: Operator, width: int) -> None:
@@ -209,22 +167,18 @@ def numeric_output(operator: Operator, width: int) -> None:
 
 
 def write_output(
-    scope: Scope,
-    container: ModelComponentContainer,
-    operator: Operator,
-    imputed: str,
-    mask: str,
-    like: str,
-    indicator: Any,
+    g: GraphBuilder, operator: Operator, imputed: str, mask: str, indicator: Any
 ) -> None:
     """The imputed columns, then the fitted ``indicator``'s columns of ``mask`` (if any)."""
     parts = [imputed]
     if indicator is not None and len(indicator.features_):
-        parts.append(indicator_columns(scope, container, mask, like, indicator.features_))
+        flags = g.columns(mask, indicator.features_)
+        parts.append(g.op("CastLike", [flags, g.like], "indicator"))
+    out = [operator.outputs[0].full_name]
     if len(parts) == 1:
-        container.add_node("Identity", parts, [operator.outputs[0].full_name])
+        g.ops("Identity", parts, out)
     else:
-        container.add_node("Concat", parts, [operator.outputs[0].full_name], axis=1)
+        g.ops("Concat", parts, out, axis=1)
 
 
 def convert_simple_imputer(
@@ -233,11 +187,9 @@ def convert_simple_imputer(
     """The kept columns imputed, then the indicator columns."""
     imputer = operator.raw_operator
     text = _is_text(operator)
-    x = concatenate_inputs(scope, operator.inputs, container)
-    mask = missing_mask(scope, container, x, imputer.missing_values, text)
-    imputed, _ = simple_impute(scope, container, x, mask, imputer, text)
-    indicator = getattr(imputer, "indicator_", None)
-    write_output(scope, container, operator, imputed, mask, x, indicator)
+    g, x, mask = imputer_graph(scope, container, operator)
+    imputed, _ = simple_impute(g, x, mask, imputer, text)
+    write_output(g, operator, imputed, mask, getattr(imputer, "indicator_", None))
 
 
 def convert_missing_indicator(
@@ -245,12 +197,25 @@ def convert_missing_indicator(
 ) -> None:
     """The mask's fitted feature columns."""
     indicator = operator.raw_operator
-    x = concatenate_inputs(scope, operator.inputs, container)
-    mask = missing_mask(scope, container, x, indicator.missing_values, _is_text(operator))
+    g, _, mask = imputer_graph(scope, container, operator)
     features = np.asarray(indicator.features_, dtype=np.int64)
     n_in = int(indicator.n_features_in_)
-    if features.size == n_in and np.array_equal(features, np.arange(n_in)):
-        container.add_node("Identity", [mask], [operator.outputs[0].full_name])
-    else:
-        selected = select_columns(scope, container, mask, features)
-        container.add_node("Identity", [selected], [operator.outputs[0].full_name])
+    if not (features.size == n_in and np.array_equal(features, np.arange(n_in))):
+        mask = g.columns(mask, features)
+    g.ops("Identity", [mask], [operator.outputs[0].full_name])
+
+
+REGISTRATIONS = [
+    Registration(
+        SimpleImputer,
+        "SklearnSimpleImputer",
+        calculate_simple_imputer_shape,
+        convert_simple_imputer,
+    ),
+    Registration(
+        MissingIndicator,
+        "SkmedMissingIndicator",
+        calculate_missing_indicator_shape,
+        convert_missing_indicator,
+    ),
+]

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 from onnx import TensorProto
-from skl2onnx import update_registered_converter
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401 - registers it
 from sklearn.impute import IterativeImputer
 
@@ -33,27 +32,15 @@ from skmed._compat import (
     imputer_clip_bounds,
     imputer_empty_features,
 )
+from skmed.onnx._builder import GraphBuilder
 from skmed.onnx._imputers import (
-    concatenate_inputs,
-    missing_mask,
-    numeric_output,
-    select_columns,
+    imputed_output,
+    imputer_graph,
+    kept_columns,
     simple_impute,
     write_output,
 )
-
-_ALIAS = "SkmedIterativeImputer"
-
-
-def register_iterative_imputer() -> None:
-    """Register :class:`sklearn.impute.IterativeImputer` with skl2onnx (idempotent)."""
-    update_registered_converter(
-        IterativeImputer,
-        _ALIAS,
-        calculate_iterative_imputer_shape,
-        convert_iterative_imputer,
-        overwrite=True,
-    )
+from skmed.onnx._registry import Registration
 
 
 def _is_linear(estimator: Any, n_inputs: int) -> bool:
@@ -66,22 +53,18 @@ def _is_linear(estimator: Any, n_inputs: int) -> bool:
     return bool(np.allclose(estimator.predict(X), expected, rtol=1e-9, atol=1e-9))
 
 
-def _check(imputer: IterativeImputer) -> None:
-    """Raise a ValueError naming what cannot be written as a graph."""
+def calculate_iterative_imputer_shape(operator: Operator) -> None:
+    """Output: the kept features, then the indicator's columns; typed like the input.
+
+    A random imputation (``sample_posterior=True``) has no graph: a ValueError says so.
+    """
+    imputer = operator.raw_operator
     if imputer.sample_posterior:
         raise ValueError(
             "IterativeImputer(sample_posterior=True) draws random imputations and cannot be "
             "exported; use sample_posterior=False (the default)."
         )
-
-
-def calculate_iterative_imputer_shape(operator: Operator) -> None:
-    """Output: the kept features, then the indicator's columns; typed like the input."""
-    imputer = operator.raw_operator
-    _check(imputer)
-    kept = int(np.sum(~np.isnan(np.asarray(imputer.initial_imputer_.statistics_, float))))
-    indicator = getattr(imputer, "indicator_", None)
-    numeric_output(operator, kept + (len(indicator.features_) if indicator is not None else 0))
+    imputed_output(operator, kept_columns(imputer.initial_imputer_).size)
 
 
 def convert_iterative_imputer(
@@ -89,75 +72,53 @@ def convert_iterative_imputer(
 ) -> None:
     """The initial imputation, the fitted rounds, then the indicator columns."""
     imputer = operator.raw_operator
-    x = concatenate_inputs(scope, operator.inputs, container)
-    full_mask = missing_mask(scope, container, x, imputer.missing_values, False)
-    initial, kept = simple_impute(scope, container, x, full_mask, imputer.initial_imputer_, False)
-    mask = full_mask if kept.size == len(imputer.initial_imputer_.statistics_) else None
-    if mask is None:
-        mask = select_columns(scope, container, full_mask, kept)
+    g, x, full_mask = imputer_graph(scope, container, operator)
+    initial, kept = simple_impute(g, x, full_mask, imputer.initial_imputer_, False)
+    mask = full_mask
+    if kept.size < len(imputer.initial_imputer_.statistics_):
+        mask = g.columns(full_mask, kept)
     if imputer.keep_empty_features:  # empty features keep their initial value
         empty = np.asarray(imputer_empty_features(imputer), dtype=bool)
         if empty.any():
-            keep = scope.get_unique_variable_name("not_empty")
-            container.add_initializer(keep, TensorProto.BOOL, [1, empty.size], (~empty).tolist())
-            masked = scope.get_unique_variable_name("mask_not_empty")
-            container.add_node("And", [mask, keep], [masked])
-            mask = masked
+            mask = g.op("And", [mask, g.const("not_empty", ~empty[None, :])], "mask_not_empty")
     result = initial
     if imputer.n_iter_ > 0 and imputer.imputation_sequence_:
-        iterated = _rounds(scope, container, initial, mask, imputer, kept.size)
+        iterated = _rounds(g, initial, mask, imputer, kept.size)
         # scikit-learn keeps the initial imputation when every value of the batch is missing
-        flat = scope.get_unique_variable_name("mask_int")
-        container.add_node("Cast", [mask], [flat], to=TensorProto.INT64)
-        smallest = scope.get_unique_variable_name("mask_min")
-        container.add_node("ReduceMin", [flat], [smallest], keepdims=0)
-        one = scope.get_unique_variable_name("one")
-        container.add_initializer(one, TensorProto.INT64, [], [1])
-        everything = scope.get_unique_variable_name("all_missing")
-        container.add_node("Equal", [smallest, one], [everything])
-        result = scope.get_unique_variable_name("iterative_imputed")
-        container.add_node("Where", [everything, initial, iterated], [result])
-    indicator = getattr(imputer, "indicator_", None)
-    write_output(scope, container, operator, result, full_mask, x, indicator)
+        flat = g.op("Cast", [mask], "mask_int", to=TensorProto.INT64)
+        smallest = g.op("ReduceMin", [flat], "mask_min", keepdims=0)
+        everything = g.op("Equal", [smallest, g.int64("one", 1)], "all_missing")
+        result = g.op("Where", [everything, initial, iterated], "iterative_imputed")
+    write_output(g, operator, result, full_mask, getattr(imputer, "indicator_", None))
 
 
-def _rounds(
-    scope: Scope,
-    container: ModelComponentContainer,
-    initial: str,
-    mask: str,
-    imputer: IterativeImputer,
-    width: int,
-) -> str:
+def _rounds(g: GraphBuilder, initial: str, mask: str, imputer: IterativeImputer, width: int) -> str:
     """Every fitted step in order, on one ``[N, 1]`` column per feature."""
-    columns = [select_columns(scope, container, initial, [j]) for j in range(width)]
-    missing = [select_columns(scope, container, mask, [j]) for j in range(width)]
+    columns = [g.column(initial, j) for j in range(width)]
+    missing = [g.column(mask, j) for j in range(width)]
     low, high = (np.asarray(bound, float) for bound in imputer_clip_bounds(imputer))
     for step in imputer.imputation_sequence_:
         j, neighbours, estimator = step.feat_idx, step.neighbor_feat_idx, step.estimator
         if len(neighbours) == 1:
             inputs = columns[int(neighbours[0])]
         else:
-            inputs = scope.get_unique_variable_name("neighbours")
-            container.add_node("Concat", [columns[int(k)] for k in neighbours], [inputs], axis=1)
+            inputs = g.op("Concat", [columns[int(k)] for k in neighbours], "neighbours", axis=1)
         if _is_linear(estimator, len(neighbours)):
             coef = np.asarray(estimator.coef_, dtype=np.float64).reshape(-1, 1)
             intercept = float(np.ravel(estimator.intercept_)[0])
-            predicted = _linear(scope, container, inputs, coef, intercept, initial)
+            product = g.op("MatMul", [inputs, g.typed("coef", coef)], "product")
+            predicted = g.op("Add", [product, g.typed("intercept", intercept)], "predicted")
         else:
-            predicted = _inline_regressor(scope, container, estimator, inputs, len(neighbours))
-        clipped = _clip(scope, container, predicted, float(low[j]), float(high[j]), initial)
-        updated = scope.get_unique_variable_name(f"feature_{j}")
-        container.add_node("Where", [missing[j], clipped, columns[j]], [updated])
-        columns[j] = updated
-    out = scope.get_unique_variable_name("rounds")
-    container.add_node("Concat", columns, [out], axis=1)
-    return out
+            predicted = _inline_regressor(g, estimator, inputs, len(neighbours))
+        if np.isfinite(high[j]):
+            predicted = g.op("Min", [predicted, g.typed("high", float(high[j]))], "capped")
+        if np.isfinite(low[j]):
+            predicted = g.op("Max", [predicted, g.typed("low", float(low[j]))], "floored")
+        columns[j] = g.op("Where", [missing[j], predicted, columns[j]], f"feature_{j}")
+    return g.op("Concat", columns, "rounds", axis=1)
 
 
-def _inline_regressor(
-    scope: Scope, container: ModelComponentContainer, estimator: Any, inputs: str, width: int
-) -> str:
+def _inline_regressor(g: GraphBuilder, estimator: Any, inputs: str, width: int) -> str:
     """Any regressor skl2onnx converts: its own graph, converted alone and copied in.
 
     The sub-graph takes float64 (as the imputer's graph does) and its tensor names are made
@@ -172,7 +133,7 @@ def _inline_regressor(
         sub = convert_sklearn(
             estimator,
             initial_types=[("x", DoubleTensorType([None, width]))],
-            target_opset=container.target_opset,
+            target_opset=g.container.target_opset,
         )
     except Exception as exc:  # skl2onnx raises RuntimeError / NameError / TypeError
         raise ValueError(
@@ -182,66 +143,32 @@ def _inline_regressor(
     rename = {"x": inputs}
     for tensor in [*sub.graph.initializer, *sub.graph.node]:
         for n in [tensor.name] if hasattr(tensor, "dims") else [*tensor.output]:
-            rename.setdefault(n, scope.get_unique_variable_name(f"{name}_{n}"))
+            rename.setdefault(n, g.name(f"{name}_{n}"))
     for init in sub.graph.initializer:
         array = numpy_helper.to_array(init)
-        container.add_initializer(
+        g.container.add_initializer(
             rename[init.name], init.data_type, list(array.shape), array.ravel().tolist()
         )
     domains = {o.domain: o.version for o in sub.opset_import}
     for node in sub.graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        container.add_node(
+        g.ops(
             node.op_type,
             [rename.get(i, i) for i in node.input],
             [rename[o] for o in node.output],
             op_domain=node.domain,
             op_version=domains.get(node.domain),
-            name=scope.get_unique_operator_name(f"{name}_{node.op_type}"),
             **attrs,
         )
     out = rename[sub.graph.output[0].name]
-    shaped = scope.get_unique_variable_name("regressor_column")
-    shape = scope.get_unique_variable_name("column_shape")
-    container.add_initializer(shape, TensorProto.INT64, [2], [-1, 1])
-    container.add_node("Reshape", [out, shape], [shaped])
-    return shaped
+    return g.op("Reshape", [out, g.int64("column_shape", [-1, 1])], "regressor_column")
 
 
-def _constant(scope: Scope, container: ModelComponentContainer, value: Any, like: str) -> str:
-    array = np.asarray(value, dtype=np.float64)
-    name = scope.get_unique_variable_name("constant")
-    container.add_initializer(name, TensorProto.DOUBLE, list(array.shape), array.ravel().tolist())
-    typed = scope.get_unique_variable_name("constant_typed")
-    container.add_node("CastLike", [name, like], [typed])
-    return typed
-
-
-def _linear(
-    scope: Scope,
-    container: ModelComponentContainer,
-    inputs: str,
-    coef: np.ndarray,
-    intercept: float,
-    like: str,
-) -> str:
-    product = scope.get_unique_variable_name("product")
-    container.add_node("MatMul", [inputs, _constant(scope, container, coef, like)], [product])
-    out = scope.get_unique_variable_name("predicted")
-    container.add_node("Add", [product, _constant(scope, container, intercept, like)], [out])
-    return out
-
-
-def _clip(
-    scope: Scope, container: ModelComponentContainer, x: str, low: float, high: float, like: str
-) -> str:
-    out = x
-    if np.isfinite(high):
-        capped = scope.get_unique_variable_name("capped")
-        container.add_node("Min", [out, _constant(scope, container, high, like)], [capped])
-        out = capped
-    if np.isfinite(low):
-        floored = scope.get_unique_variable_name("floored")
-        container.add_node("Max", [out, _constant(scope, container, low, like)], [floored])
-        out = floored
-    return out
+REGISTRATIONS = [
+    Registration(
+        IterativeImputer,
+        "SkmedIterativeImputer",
+        calculate_iterative_imputer_shape,
+        convert_iterative_imputer,
+    )
+]

@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 from onnx import TensorProto
-from skl2onnx import update_registered_converter
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
 from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
+from skmed.onnx._registry import Registration
 from skmed.preprocessing import WHITESPACE, SymptomEncoder, separator_tuple
 
 #: StringSplit and StringConcat need opset 20.
@@ -40,18 +40,6 @@ MIN_OPSET_SYMPTOMS = 20
 
 _ALIAS = "SkmedSymptomEncoder"
 _DROP = -1  # LabelEncoder code of a name mapped to "" by the synonyms
-
-
-def register_symptom_encoder() -> None:
-    """Register :class:`~skmed.preprocessing.SymptomEncoder` with skl2onnx (idempotent)."""
-    update_registered_converter(
-        SymptomEncoder,
-        _ALIAS,
-        calculate_symptom_output_shapes,
-        convert_symptom_encoder,
-        overwrite=True,
-        parser=parse_symptom_encoder,
-    )
 
 
 def check_exportable(encoder: SymptomEncoder) -> None:
@@ -75,11 +63,6 @@ def check_exportable(encoder: SymptomEncoder) -> None:
             + ". Change the option and refit; the exported model would otherwise differ from "
             "the Python one."
         )
-
-
-def output_width(encoder: SymptomEncoder) -> int:
-    other = int(encoder.handle_unknown == "other")
-    return sum(len(v) + other for v in encoder.vocabulary_)
 
 
 def lookup_table(encoder: SymptomEncoder, column: int) -> tuple[list[str], list[int], int]:
@@ -126,7 +109,8 @@ def calculate_symptom_output_shapes(operator: Operator) -> None:
         )
     shape = operator.inputs[0].type.shape
     n_rows = shape[0] if shape else None
-    operator.outputs[0].type = FloatTensorType([n_rows, output_width(encoder)])
+    width = len(encoder.get_feature_names_out())
+    operator.outputs[0].type = FloatTensorType([n_rows, width])
 
 
 def convert_symptom_encoder(
@@ -324,3 +308,14 @@ def _tensor_attr(array: np.ndarray) -> Any:
     from onnx import numpy_helper
 
     return numpy_helper.from_array(array)
+
+
+REGISTRATIONS = [
+    Registration(
+        SymptomEncoder,
+        _ALIAS,
+        calculate_symptom_output_shapes,
+        convert_symptom_encoder,
+        parser=parse_symptom_encoder,
+    )
+]

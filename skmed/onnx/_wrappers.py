@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from skmed._compat import tuned_threshold_settings
+from skmed._fitted import inner_estimator, wrapper_kind
 from skmed._json import jsonable
-from skmed._network import Network
+from skmed.neural_network._network import Network
 
 SUPPORTED_LAST_STEPS = (
     "MedicalMLPClassifier, or a scikeras KerasClassifier, optionally wrapped in "
@@ -163,7 +164,8 @@ def split_model(model: Any, name: str = "model") -> tuple[Steps, ExportHead]:
 
 def _split(model: Any, name: str) -> tuple[Steps, ProbaNode, Threshold | Costs | None, str]:
     kind = type(model).__name__
-    if _is_pipeline(model):
+    layer = wrapper_kind(model)
+    if layer == "pipeline":
         kept = [
             (step_name, step)
             for step_name, step in model.steps
@@ -174,6 +176,12 @@ def _split(model: Any, name: str) -> tuple[Steps, ProbaNode, Threshold | Costs |
         last_name, last = kept[-1]
         steps, proba, threshold, description = _split(last, last_name)
         return kept[:-1] + steps, proba, threshold, description
+    if layer == "frozen":
+        return _split(inner_estimator(model, layer), name)
+    if layer == "threshold":
+        return _split_threshold(model, name)
+    if layer == "calibration":
+        return _split_calibrated(model, name)
     if kind == "MedicalMLPClassifier":
         _check_fitted(model, "_network", name)
         costs = getattr(model, "class_weight_", None)
@@ -181,12 +189,6 @@ def _split(model: Any, name: str) -> tuple[Steps, ProbaNode, Threshold | Costs |
         return [], NetworkProba(model.network_, np.asarray(model.classes_)), decision, kind
     if _is_scikeras(model):
         return [], _scikeras_proba(model, name), None, kind
-    if kind == "FrozenEstimator":
-        return _split(model.estimator, name)
-    if kind in ("FixedThresholdClassifier", "TunedThresholdClassifierCV"):
-        return _split_threshold(model, name)
-    if kind == "CalibratedClassifierCV":
-        return _split_calibrated(model, name)
     raise ValueError(
         f"Step {name!r} ({kind}) cannot be the classifier of an exported model. skmed.to_onnx "
         f"exports pipelines whose last step is a {SUPPORTED_LAST_STEPS}."
@@ -201,7 +203,7 @@ def _split_threshold(model: Any, name: str) -> tuple[Steps, ProbaNode, Threshold
         value = float(model.best_threshold_)
         pos_label = tuned_threshold_settings(model)[0]
     else:
-        inner = getattr(model, "estimator_", model.estimator)
+        inner = inner_estimator(model, "threshold")
         value = 0.5 if model.threshold == "auto" else float(model.threshold)
         pos_label = model.pos_label
     if model.response_method not in ("auto", "predict_proba"):
@@ -289,7 +291,7 @@ def _calibration(fold: Any, base: ProbaNode, classes: np.ndarray, name: str) -> 
 
 
 def _scikeras_proba(model: Any, name: str) -> NetworkProba:
-    from skmed._network import describe_keras
+    from skmed.neural_network._network import describe_keras
 
     _check_fitted(model, "model_", name)
     network = describe_keras(model.model_)
@@ -315,10 +317,6 @@ def _n_inputs(node: ProbaNode) -> int:
     if isinstance(node, NetworkProba):
         return int(node.network[0]["kernel"].shape[0])
     return _n_inputs(node.folds[0].base)
-
-
-def _is_pipeline(model: Any) -> bool:
-    return hasattr(model, "steps") and type(model).__name__ == "Pipeline"
 
 
 def _is_scikeras(model: Any) -> bool:

@@ -8,12 +8,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sklearn.utils.validation import check_is_fitted
+from skmed._columns import require_columns
+from skmed._compat import Interval, RealNotInt, validate_params
+from skmed._docstrings import fill_doc
+from skmed.privacy._base import DOCS, FrameTransformer, frame_columns
 
-from skmed._compat import Interval, RealNotInt, fit_context
-from skmed.privacy._base import FrameTransformer, describe, pandas_module
 
-
+@fill_doc(DOCS)
 class RareCategoryMerger(FrameTransformer):
     """Merge categories seen fewer than ``min_frequency`` times into one ``other_label``.
 
@@ -39,10 +40,7 @@ class RareCategoryMerger(FrameTransformer):
         The values kept per column.
     merged_ : dict of str to int
         How many distinct training values of each column were merged.
-    columns_ : list of str
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Defined when X has string column names.
+    {{frame_attributes}}
     """
 
     _parameter_constraints: dict = {
@@ -65,17 +63,8 @@ class RareCategoryMerger(FrameTransformer):
         self.min_frequency = min_frequency
         self.other_label = other_label
 
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any = None) -> Any:
-        """Count the categories of each column.
-
-        Returns
-        -------
-        self
-        """
+    def _fit_frame(self, frame: Any) -> None:
         from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
-        frame, _ = self._frame(X, reset=True)
 
         def text_columns(f: Any) -> list[str]:
             return [
@@ -96,18 +85,14 @@ class RareCategoryMerger(FrameTransformer):
             kept = counts[counts >= threshold].index.tolist()
             self.categories_[name] = sorted(kept, key=str)
             self.merged_[name] = int((counts < threshold).sum())
-        return self
 
-    def transform(self, X: Any) -> Any:
-        """Return X with rare and unseen categories replaced by ``other_label``."""
-        check_is_fitted(self, "categories_")
-        frame, was_frame = self._frame(X, reset=False)
+    def _transform_frame(self, frame: Any) -> Any:
         out = frame.copy()
         for name in self.columns_:
             values = frame[name].astype(object)
             known = values.isin(self.categories_[name])
             out[name] = values.where(known | values.isna(), self.other_label).astype(object)
-        return self._output(out, was_frame)
+        return out
 
 
 # ====================================================================== k-anonymity
@@ -154,10 +139,8 @@ class KAnonymityReport:
         ``frame[~report.at_risk(frame)]`` suppresses them -- the usual last step once
         generalising further would cost too much information.
         """
-        missing = [c for c in self.quasi_identifiers if c not in frame.columns]
-        if missing:
-            raise ValueError(f"quasi-identifier column(s) {missing} not found in the frame.")
         qi = self.quasi_identifiers
+        require_columns(qi, frame.columns, what="quasi-identifier column(s)", where="the frame")
         sizes = frame.groupby(qi, dropna=False, observed=True)[qi[0]].transform("size")
         return (sizes < self.k).rename("at_risk")
 
@@ -179,6 +162,15 @@ class KAnonymityReport:
         return self.summary()
 
 
+@validate_params(
+    {
+        "frame": "no_validation",  # a DataFrame, checked with a clearer message
+        "quasi_identifiers": [str, "array-like"],
+        "k": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_smallest": [Interval(numbers.Integral, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def k_anonymity_report(
     frame: Any, quasi_identifiers: Sequence[str], k: int = 5, *, n_smallest: int = 10
 ) -> KAnonymityReport:
@@ -202,24 +194,7 @@ def k_anonymity_report(
     -------
     KAnonymityReport
     """
-    pd = pandas_module()
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"k_anonymity_report expects a DataFrame; got {type(frame).__name__}.")
-    if isinstance(quasi_identifiers, str):
-        quasi_identifiers = [quasi_identifiers]
-    qi = list(quasi_identifiers)
-    if not qi:
-        raise ValueError("k_anonymity_report needs at least one quasi-identifier column.")
-    missing = [c for c in qi if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"quasi-identifier column(s) {missing} not found; the columns are "
-            f"{describe(frame.columns)}."
-        )
-    if not (isinstance(k, numbers.Integral) and k >= 1):
-        raise ValueError(f"k must be a positive integer; got {k!r}.")
-    if not (isinstance(n_smallest, numbers.Integral) and n_smallest >= 0):
-        raise ValueError(f"n_smallest must be a non-negative integer; got {n_smallest!r}.")
+    qi = frame_columns(frame, quasi_identifiers, who="k_anonymity_report", what="quasi-identifier")
     sizes = frame.groupby(qi, dropna=False, observed=True, sort=True).size()
     sizes = sizes.sort_values(kind="stable")
     below = sizes[sizes < k]
@@ -235,6 +210,3 @@ def k_anonymity_report(
         smallest_groups=smallest,
         group_sizes=sizes.rename("size"),
     )
-
-
-# ====================================================================== separation

@@ -8,14 +8,15 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from skmed._compat import Interval, StrOptions, fit_context
+from skmed._compat import Interval, StrOptions
+from skmed._docstrings import fill_doc
 from skmed._missing import is_missing
-from skmed.privacy._base import FrameTransformer, KeyedMixin, pandas_module
+from skmed.privacy._base import DOCS, FrameTransformer, KeyedMixin, pandas_module
 from skmed.privacy._keys import DEFAULT_KEY_ENV, canonical, shift_days
 
 
+@fill_doc(DOCS)
 class AgeBands(FrameTransformer):
     """Generalise ages (or any number) into bands, with the top band open (HIPAA: 90+).
 
@@ -40,10 +41,12 @@ class AgeBands(FrameTransformer):
     bins_ : ndarray of float
     bands_ : list of str
         The band labels, lowest first.
-    columns_ : list of str
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Defined when X has string column names.
+    {{frame_attributes}}
+
+    See Also
+    --------
+    k_anonymity_report : Whether the banded table is k-anonymous.
+    DateGeneralizer : The same for dates.
 
     Examples
     --------
@@ -70,19 +73,11 @@ class AgeBands(FrameTransformer):
         self.bins = bins
         self.output = output
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = [] if self.output == "label" else ["float64"]
-        return tags
+    def _preserved_dtypes(self) -> list[str]:
+        return [] if self.output == "label" else ["float64"]
 
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any = None) -> Any:
-        """Check the bins and that the columns are numeric and within them.
-
-        Returns
-        -------
-        self
-        """
+    def _fit_frame(self, frame: Any) -> None:
+        # the bins, then that the columns are numeric and within them
         try:
             bins = np.asarray(self.bins, dtype=np.float64)
         except (TypeError, ValueError):
@@ -93,13 +88,11 @@ class AgeBands(FrameTransformer):
             raise ValueError("AgeBands: bins must be finite (only the first edge may be -inf).")
         if np.any(np.diff(bins) <= 0):
             raise ValueError(f"AgeBands: bins must be strictly increasing; got {self.bins!r}.")
-        frame, _ = self._frame(X, reset=True)
         self.columns_ = self._columns(self.columns, frame, lambda f: list(f.columns))
         self.bins_ = bins
         self.bands_ = _band_labels(bins)
         for name in self.columns_:
             self._numbers(frame, name)
-        return self
 
     def _numbers(self, frame: Any, name: str) -> np.ndarray:
         from pandas.api.types import is_bool_dtype, is_numeric_dtype
@@ -122,10 +115,7 @@ class AgeBands(FrameTransformer):
             )
         return values
 
-    def transform(self, X: Any) -> Any:
-        """Return X with each value of the columns replaced by its band."""
-        check_is_fitted(self, "bins_")
-        frame, was_frame = self._frame(X, reset=False)
+    def _transform_frame(self, frame: Any) -> Any:
         out = frame.copy()
         for name in self.columns_:
             values = self._numbers(frame, name)
@@ -139,7 +129,7 @@ class AgeBands(FrameTransformer):
             else:
                 result = self.bins_[index] if self.output == "lower" else index.astype(np.float64)
                 out[name] = np.where(missing, np.nan, result)
-        return self._output(out, was_frame)
+        return out
 
 
 def _band_labels(bins: np.ndarray) -> list[str]:
@@ -159,6 +149,7 @@ def _band_labels(bins: np.ndarray) -> list[str]:
     return labels
 
 
+@fill_doc(DOCS)
 class DateGeneralizer(KeyedMixin, FrameTransformer):
     """Generalise dates: keep only the year, or shift each patient's dates by a keyed offset.
 
@@ -183,15 +174,17 @@ class DateGeneralizer(KeyedMixin, FrameTransformer):
     date_format : str, default=None
         Passed to :func:`pandas.to_datetime` for text columns (e.g. ``"%d/%m/%Y"``, or
         ``"mixed"``); None lets pandas infer it. Text that does not parse is an error.
-    key_env : str or None, default="SKMED_PSEUDONYM_KEY"
-        As in :class:`Pseudonymizer`; used only by ``mode="shift"``.
+    {{key_env}}
+        Used only by ``mode="shift"``.
 
     Attributes
     ----------
-    columns_ : list of str
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Defined when X has string column names.
+    {{frame_attributes}}
+
+    See Also
+    --------
+    AgeBands : The same for ages.
+    Pseudonymizer : For the ``id_column`` once its dates are shifted.
 
     Examples
     --------
@@ -210,6 +203,7 @@ class DateGeneralizer(KeyedMixin, FrameTransformer):
         "date_format": [str, None],
         "key_env": [str, None],
     }
+    _dtypes_kept = ()  # years or datetime64
 
     def __init__(
         self,
@@ -228,20 +222,8 @@ class DateGeneralizer(KeyedMixin, FrameTransformer):
         self.date_format = date_format
         self.key_env = key_env
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = []  # years or datetime64
-        return tags
-
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any = None) -> Any:
-        """Check that the columns hold dates (the key is not needed to fit).
-
-        Returns
-        -------
-        self
-        """
-        frame, _ = self._frame(X, reset=True)
+    def _fit_frame(self, frame: Any) -> None:
+        # that the columns hold dates (the key is not needed to fit)
         if self.mode == "shift" and self.id_column is None:
             raise ValueError(
                 "DateGeneralizer(mode='shift') needs id_column, the column identifying the "
@@ -256,7 +238,6 @@ class DateGeneralizer(KeyedMixin, FrameTransformer):
             raise ValueError(f"DateGeneralizer: id_column {self.id_column!r} is also in columns.")
         for name in self.columns_:
             self._dates(frame, name)
-        return self
 
     def _dates(self, frame: Any, name: str) -> Any:
         pd = pandas_module()
@@ -288,18 +269,9 @@ class DateGeneralizer(KeyedMixin, FrameTransformer):
             )
         return parsed
 
-    def transform(self, X: Any) -> Any:
-        """Return X with the date columns generalised.
-
-        Raises
-        ------
-        ValueError
-            If a value is not a date, or (``mode="shift"``) no key is available or a row has a
-            date but no patient identifier.
-        """
-        check_is_fitted(self, "columns_")
+    def _transform_frame(self, frame: Any) -> Any:
+        # errors: a value not a date; with mode="shift", no key or a date without a patient
         pd = pandas_module()
-        frame, was_frame = self._frame(X, reset=False)
         out = frame.copy()
         if self.mode == "shift":
             key = self._secret()
@@ -328,4 +300,4 @@ class DateGeneralizer(KeyedMixin, FrameTransformer):
                         "patient's offset."
                     )
                 out[name] = dates + shift
-        return self._output(out, was_frame)
+        return out

@@ -8,15 +8,16 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from skmed._compat import Interval, StrOptions, fit_context
+from skmed._compat import Interval, StrOptions
+from skmed._docstrings import fill_doc
 from skmed._missing import is_missing
-from skmed.privacy._base import FrameTransformer, KeyedMixin, pandas_module
+from skmed.privacy._base import DOCS, FrameTransformer, KeyedMixin, pandas_module
 from skmed.privacy._keys import DEFAULT_KEY_ENV, keyed_pseudonym
 from skmed.privacy._scan import IdentifierScan, scan_identifiers
 
 
+@fill_doc(DOCS)
 class DropIdentifiers(FrameTransformer):
     """Drop direct-identifier columns: the ones named, or the ones the scan flags.
 
@@ -34,13 +35,14 @@ class DropIdentifiers(FrameTransformer):
 
     Attributes
     ----------
-    columns_ : list of str
-        The columns dropped.
     scan_ : IdentifierScan or None
         The scan behind ``"auto"`` (column names, kinds and evidence only, no values).
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Defined when X has string column names.
+    {{frame_attributes}}
+
+    See Also
+    --------
+    scan_identifiers : The scan behind ``"auto"``.
+    Pseudonymizer : Keeps a joinable key instead of dropping it.
 
     Examples
     --------
@@ -71,20 +73,7 @@ class DropIdentifiers(FrameTransformer):
         self.min_confidence = min_confidence
         self.sample_size = sample_size
 
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any = None) -> Any:
-        """Find the columns to drop.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame or array-like of shape (n_samples, n_features)
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
-        frame, _ = self._frame(X, reset=True)
+    def _fit_frame(self, frame: Any) -> None:
         keep = self._columns(self.keep, frame, lambda f: [])
         if isinstance(self.columns, str):  # "auto"
             self.scan_: IdentifierScan | None = scan_identifiers(
@@ -98,28 +87,15 @@ class DropIdentifiers(FrameTransformer):
             if both:
                 raise ValueError(f"DropIdentifiers: column(s) {both} are in both columns and keep.")
             self.columns_ = list(dict.fromkeys(columns))
-        return self
 
-    def transform(self, X: Any) -> Any:
-        """Return X without the identifier columns.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame or array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        pandas.DataFrame or ndarray
-            A frame when X is one.
-        """
-        check_is_fitted(self, "columns_")
-        frame, was_frame = self._frame(X, reset=False)
-        return self._output(frame.drop(columns=self.columns_), was_frame)
+    def _transform_frame(self, frame: Any) -> Any:
+        return frame.drop(columns=self.columns_)
 
     def _names_out(self, names: list[str]) -> list[str]:
         return [n for n in names if n not in self.columns_]
 
 
+@fill_doc(DOCS)
 class Pseudonymizer(KeyedMixin, FrameTransformer):
     """Replace identifier values by keyed pseudonyms (HMAC-SHA-256).
 
@@ -138,9 +114,7 @@ class Pseudonymizer(KeyedMixin, FrameTransformer):
     ----------
     columns : list of str, default=None
         The identifier columns; None pseudonymises every column.
-    key_env : str or None, default="SKMED_PSEUDONYM_KEY"
-        Name of the environment variable holding the key (the name is stored, not the key).
-        None: only a key given with ``set_key`` is used.
+    {{key_env}}
     length : int, default=16
         Hex characters kept, 8 to 64 (16 = 64 bits: collisions are unlikely below ~100
         million distinct values).
@@ -149,10 +123,13 @@ class Pseudonymizer(KeyedMixin, FrameTransformer):
 
     Attributes
     ----------
-    columns_ : list of str
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Defined when X has string column names.
+    {{frame_attributes}}
+
+    See Also
+    --------
+    pseudonymize : The pseudonym of one known identifier.
+    split_identifiers : An identifier table and a feature table joined by a pseudonym.
+    provide_key : Gives a key to every keyed step of a pipeline.
 
     Examples
     --------
@@ -170,6 +147,7 @@ class Pseudonymizer(KeyedMixin, FrameTransformer):
         "length": [Interval(numbers.Integral, 8, 64, closed="both")],
         "prefix": [str],
     }
+    _dtypes_kept = ()  # pseudonyms are text
 
     def __init__(
         self,
@@ -184,38 +162,15 @@ class Pseudonymizer(KeyedMixin, FrameTransformer):
         self.length = length
         self.prefix = prefix
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = []  # pseudonyms are text
-        return tags
-
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any = None) -> Any:
-        """Check the columns (the key is not needed to fit).
-
-        Returns
-        -------
-        self
-        """
-        frame, _ = self._frame(X, reset=True)
+    def _fit_frame(self, frame: Any) -> None:
         self.columns_ = self._columns(self.columns, frame, lambda f: list(f.columns))
-        return self
 
-    def transform(self, X: Any) -> Any:
-        """Return X with the identifier columns replaced by pseudonyms.
-
-        Raises
-        ------
-        ValueError
-            If no key is available (the message says how to provide one).
-        """
-        check_is_fitted(self, "columns_")
-        frame, was_frame = self._frame(X, reset=False)
+    def _transform_frame(self, frame: Any) -> Any:
         key = self._secret()
         out = frame.copy()
         for name in self.columns_:
             out[name] = pseudonymize_series(out[name], key, self.length, self.prefix)
-        return self._output(out, was_frame)
+        return out
 
 
 def pseudonymize_series(series: Any, key: bytes, length: int, prefix: str) -> Any:

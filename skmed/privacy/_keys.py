@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from skmed._compat import Interval, validate_params
 from skmed._missing import is_missing
 
 #: Environment variable read for the pseudonymisation key unless another name is given.
@@ -82,6 +83,16 @@ def shift_days(key: bytes, value: Any, max_days: int) -> int:
     return n - max_days if n < max_days else n - max_days + 1  # never 0
 
 
+@validate_params(
+    {
+        "values": "no_validation",  # any iterable
+        "key": "no_validation",  # str or bytes, checked (and never shown) by resolve_key
+        "key_env": [str, None],
+        "length": [Interval(numbers.Integral, 8, 64, closed="both")],
+        "prefix": [str],
+    },
+    prefer_skip_nested_validation=True,
+)
 def pseudonymize(
     values: Iterable[Any],
     *,
@@ -109,11 +120,5 @@ def pseudonymize(
     -------
     list
     """
-    check_length(length)
     secret = resolve_key(key, key_env, "")
     return [v if is_missing(v) else keyed_pseudonym(secret, v, length, prefix) for v in values]
-
-
-def check_length(length: Any) -> None:
-    if not (isinstance(length, numbers.Integral) and 8 <= int(length) <= 64):
-        raise ValueError(f"length must be an integer from 8 to 64; got {length!r}.")

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from skmed._compat import Interval, validate_params
 from skmed.privacy import _patterns as patterns
-from skmed.privacy._base import pandas_module
+from skmed.privacy._base import column_list, pandas_module
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,19 @@ class IdentifierScan:
         return self.summary()
 
 
+#: The constraints of the scan's settings (:func:`scan_identifiers`, :func:`check_no_identifiers`).
+SCAN_SETTINGS = {
+    "frame": "no_validation",  # a DataFrame, checked with a clearer message
+    "sample_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "min_confidence": [Interval(numbers.Real, 0, 1, closed="both")],
+    "exclude": "no_validation",  # any iterable of column names
+}
+
+
+@validate_params(
+    {**SCAN_SETTINGS, "random_state": ["random_state"]},
+    prefer_skip_nested_validation=True,
+)
 def scan_identifiers(
     frame: Any,
     *,
@@ -155,17 +169,11 @@ def scan_identifiers(
         ``.flagged_columns``, the findings (column, kind, confidence, evidence) and
         ``.to_frame()``. Evidence never quotes a value.
     """
-    pd = pandas_module()
-    if not isinstance(frame, pd.DataFrame):
+    if not isinstance(frame, pandas_module().DataFrame):
         raise TypeError(f"scan_identifiers expects a pandas DataFrame; got {type(frame).__name__}.")
-    if not (isinstance(sample_size, numbers.Integral) and sample_size >= 1):
-        raise ValueError(f"sample_size must be a positive integer; got {sample_size!r}.")
-    if not 0.0 <= min_confidence <= 1.0:
-        raise ValueError(f"min_confidence must be in [0, 1]; got {min_confidence!r}.")
-    exclude = set(exclude)
-    unknown = sorted(str(c) for c in exclude if c not in frame.columns)
-    if unknown:
-        raise ValueError(f"exclude names column(s) {unknown} that are not in the frame.")
+    exclude = set(
+        column_list(list(exclude), frame.columns, what="exclude names column(s)", where="the frame")
+    )
     findings = []
     scanned = []
     for name in frame.columns:
@@ -181,6 +189,10 @@ def scan_identifiers(
     )
 
 
+@validate_params(
+    {**SCAN_SETTINGS, "keep": "no_validation", "drop": "no_validation"},
+    prefer_skip_nested_validation=True,
+)
 def check_no_identifiers(
     frame: Any,
     *,
@@ -218,11 +230,10 @@ def check_no_identifiers(
         and evidence, and how to proceed), or ``keep`` / ``drop`` name unknown columns or
         overlap.
     """
-    keep, drop, exclude = list(keep), list(drop), list(exclude)
-    for what, names in (("keep", keep), ("drop", drop)):
-        missing = [c for c in names if c not in frame.columns]
-        if missing:
-            raise ValueError(f"{what} names column(s) {missing} that are not in the data.")
+    keep, drop, exclude = (
+        column_list(list(names), frame.columns, what=f"{what} names column(s)", where="the data")
+        for what, names in (("keep", keep), ("drop", drop), ("exclude", exclude))
+    )
     both = sorted(set(keep) & set(drop))
     if both:
         raise ValueError(f"column(s) {both} are both kept and dropped.")
@@ -383,6 +394,3 @@ def _scan_column(name: str, series: Any, sample_size: int, seed: int) -> Identif
         hint_text,
         f"but only {pct(confirm_share)} of {sample_text} match {confirm_desc}",
     )
-
-
-# ====================================================================== keys and pseudonyms

@@ -3,22 +3,32 @@ the rest."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
+from skmed._compat import Interval, validate_params
+from skmed._fitted import walk_estimators
 from skmed._missing import is_missing
 from skmed.privacy._anonymity import RareCategoryMerger
-from skmed.privacy._base import describe, pandas_module, walk
+from skmed.privacy._base import frame_columns, pandas_module
 from skmed.privacy._generalize import AgeBands, DateGeneralizer
 from skmed.privacy._identifiers import DropIdentifiers, Pseudonymizer, pseudonymize_series
-from skmed.privacy._keys import (
-    DEFAULT_KEY_ENV,
-    canonical,
-    check_length,
-    resolve_key,
+from skmed.privacy._keys import DEFAULT_KEY_ENV, canonical, resolve_key
+
+
+@validate_params(
+    {
+        "frame": "no_validation",  # a DataFrame, checked with a clearer message
+        "identifier_columns": [str, "array-like"],
+        "id_column": [str, None],
+        "key": "no_validation",  # str or bytes, checked (and never shown) by resolve_key
+        "key_env": [str, None],
+        "key_name": [str],
+        "length": [Interval(numbers.Integral, 8, 64, closed="both")],
+    },
+    prefer_skip_nested_validation=True,
 )
-
-
 def split_identifiers(
     frame: Any,
     identifier_columns: Sequence[str],
@@ -61,23 +71,11 @@ def split_identifiers(
         ``key_name`` then the other columns, one row per row of ``frame`` (same index).
     """
     pd = pandas_module()
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"split_identifiers expects a DataFrame; got {type(frame).__name__}.")
-    if isinstance(identifier_columns, str):
-        identifier_columns = [identifier_columns]
-    ids = list(identifier_columns)
-    if not ids:
-        raise ValueError("split_identifiers needs at least one identifier column.")
-    missing = [c for c in ids if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"identifier column(s) {missing} not found; the columns are {describe(frame.columns)}."
-        )
+    ids = frame_columns(frame, identifier_columns, who="split_identifiers", what="identifier")
     if id_column is not None and id_column not in ids:
         raise ValueError(f"id_column {id_column!r} must be one of the identifier columns {ids}.")
     if key_name in frame.columns:
         raise ValueError(f"key_name {key_name!r} is already a column; choose another name.")
-    check_length(length)
     secret = resolve_key(key, key_env, "")
     if id_column is not None:
         source = frame[id_column]
@@ -138,7 +136,7 @@ def split_privacy_steps(pipeline: Any) -> tuple[Any, Any]:
     private = [
         i
         for i, (_, step) in enumerate(steps)
-        if any(isinstance(s, PRIVACY_STEPS) for s in walk(step))
+        if any(isinstance(s, PRIVACY_STEPS) for s in walk_estimators(step))
     ]
     last = max(private, default=None)
     if last is None:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from skmed._compat import threshold_pos_label
-from skmed._fitted import training_history
+from skmed._compat import Interval, threshold_pos_label, validate_params
 from skmed._json import jsonable
 from skmed.calibration import assess_calibration
 from skmed.metrics import clinical_metrics, fairness_gaps, subgroup_metrics
-from skmed.metrics._checks import check_inputs
+from skmed.metrics._checks import Checked, check_inputs, check_threshold
+from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS
 from skmed.metrics._scores import binary_counts
+from skmed.plotting._common import class_curves
 from skmed.report._card import ModelCard
-from skmed.report._format import figure_png
+from skmed.report._figures import draw_figures, explanation_figures
 from skmed.report._report import ClinicalReport
 from skmed.thresholds import describe_operating_point
 
@@ -34,7 +36,7 @@ def _model_info(model: Any) -> dict[str, Any]:
     return info
 
 
-def _data_summary(checked, X: Any) -> dict[str, Any]:
+def _data_summary(checked: Checked, X: Any) -> dict[str, Any]:
     counts = np.bincount(checked.y_idx, minlength=checked.classes.size)
     n = int(checked.y_idx.size)
     summary: dict[str, Any] = {
@@ -64,6 +66,15 @@ def _data_summary(checked, X: Any) -> dict[str, Any]:
     return summary
 
 
+@validate_params(
+    {
+        "title": [str],
+        **BOOTSTRAP_CONSTRAINTS,
+        "min_group_size": [Interval(Integral, 0, None, closed="left")],
+        "plots": ["boolean"],
+    },
+    prefer_skip_nested_validation=False,  # the metrics check what they take besides
+)
 def build_report(
     y_true: Any,
     y_proba: Any,
@@ -141,12 +152,13 @@ def build_report(
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
     >>> from skmed.report import build_report
-    >>> rng = np.random.default_rng(0)
-    >>> y = rng.integers(0, 2, 300)
-    >>> p = np.clip(0.35 * y + rng.uniform(0, 0.65, 300), 0, 1)
-    >>> report = build_report(y, p, n_bootstraps=100, plots=False)
+    >>> X, y = make_classification(n_samples=400, random_state=0)
+    >>> model = LogisticRegression().fit(X[:200], y[:200])
+    >>> proba = model.predict_proba(X[200:])
+    >>> report = build_report(y[200:], proba, model=model, n_bootstraps=100, plots=False)
     >>> "<section id=\\"metrics\\">" in report.to_html()
     True
     """
@@ -156,32 +168,12 @@ def build_report(
     if classes is None and model is not None and hasattr(model, "classes_"):
         classes = model.classes_
     op_info = describe_operating_point(model) if model is not None else None
-    if pos_label is None and model is not None and op_info is not None:
+    if pos_label is None and op_info is not None:
         pos_label = threshold_pos_label(model)
+    # checked once here; the figures draw from these arrays, the labels go back to the metrics
     checked = check_inputs(y_true, y_proba, classes, pos_label)
-    if checked.binary:
-        if threshold is not None:
-            source = "given by the caller"
-            if op_info is not None and not math.isclose(threshold, op_info["threshold"]):
-                notes.append(
-                    f"threshold={threshold} overrides the model's own threshold "
-                    f"{op_info['threshold']:.4g}."
-                )
-        elif op_info is not None:
-            threshold = op_info["threshold"]
-            source = op_info["source"]
-        else:
-            threshold = 0.5
-            source = "default probability threshold 0.5 (not tuned)"
-    else:
-        if threshold is not None:
-            raise ValueError(
-                "threshold applies to binary problems only; multiclass predictions use the "
-                "most probable class."
-            )
-        source = "most probable class (multiclass)"
+    threshold, source = _threshold(checked, threshold, op_info, notes)
     classes_arr = checked.classes
-    proba = checked.proba
     y_arr = classes_arr[checked.y_idx]
     common = dict(
         classes=classes_arr,
@@ -191,67 +183,39 @@ def build_report(
         confidence_level=confidence_level,
         random_state=random_state,
     )
-    metrics = clinical_metrics(y_arr, proba, **common)
-    subgroups = None
+    metrics = clinical_metrics(y_arr, checked.proba, **common)
+    subgroups = fairness = None
     if groups is not None:
-        subgroups = subgroup_metrics(y_arr, proba, groups, X=X, min_size=min_group_size, **common)
+        kw = dict(X=X, min_size=min_group_size, **common)
+        subgroups = subgroup_metrics(y_arr, checked.proba, groups, **kw)
         small = subgroups.loc[subgroups["too_small"], ["variable", "level"]].drop_duplicates()
         if len(small):
             names = ", ".join(f"{v}={lvl}" for v, lvl in small.itertuples(index=False))
             notes.append(f"Subgroups too small to estimate reliably: {names}.")
-    fairness = None
-    if groups is not None and checked.binary:
-        fairness = fairness_gaps(y_arr, proba, groups, X=X, min_size=min_group_size, **common)
+        if checked.binary:
+            fairness = fairness_gaps(y_arr, checked.proba, groups, **kw)
     summary = _data_summary(checked, X)
-
-    operating_point: dict[str, Any] = {"threshold": threshold, "source": source}
-    if checked.binary:
-        pos_label = classes_arr[checked.pos]
-        operating_point["pos_label"] = jsonable(pos_label)
-        rows = metrics.set_index("metric")
-        operating_point["metrics"] = {
-            m: {k: float(rows.loc[m, k]) for k in ("estimate", "ci_lower", "ci_upper")}
-            for m in ("sensitivity", "specificity", "ppv", "npv", "lr_positive", "lr_negative")
-        }
-        p = proba[:, checked.pos]
-        y_pos = checked.y_idx == checked.pos
-        tp, fp, fn, tn = binary_counts(y_pos, p >= threshold, True)
-        operating_point["confusion"] = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
-        if op_info is not None:
-            operating_point["tuning"] = op_info
-        cal_targets = [(pos_label, y_pos, p)]
-    else:
-        cal_targets = [(c, checked.y_idx == k, proba[:, k]) for k, c in enumerate(classes_arr)]
+    operating_point = _operating_point(checked, metrics, threshold, source, op_info)
+    curves = class_curves(checked)  # the classes the calibration figure draws, in its order
+    assessments = [assess_calibration(y_k, p_k, pos_label=True) for _, y_k, p_k in curves]
     calibration = {}
-    for label, y_k, p_k in cal_targets:
-        a = assess_calibration(y_k, p_k, pos_label=True)
+    for (label, _, _), a in zip(curves, assessments):
         calibration[str(label)] = a.to_dict()
         notes.extend(f"Calibration ({label}): {w}." for w in a.warnings[:-1])
 
+    settings = {
+        "n_bootstraps": int(n_bootstraps),
+        "confidence_level": float(confidence_level),
+        "random_state": random_state,
+    }
     figures: dict[str, str] = {}
     if plots:
-        figures = _draw_figures(
-            checked,
-            classes_arr,
-            threshold,
-            model,
-            n_bootstraps,
-            confidence_level,
-            random_state,
-            notes,
-        )
+        figures = draw_figures(checked, threshold, assessments, model, settings, notes)
     if explanations is not None and not isinstance(explanations, (list, tuple)):
         explanations = [explanations]
     explanations = list(explanations or [])
     if figures and (importance is not None or explanations):
-        from skmed import explain
-
-        if importance is not None:
-            figures["importance"] = figure_png(
-                lambda ax: explain.plot_importance(importance, ax=ax)
-            )
-        for i, ex in enumerate(explanations):
-            figures[f"waterfall_{i}"] = figure_png(lambda ax, ex=ex: ex.plot(ax=ax))
+        figures.update(explanation_figures(importance, explanations))
 
     return ClinicalReport(
         title=title,
@@ -269,8 +233,7 @@ def build_report(
         explanations=explanations,
         fairness=fairness.to_dict() if fairness is not None else None,
         settings={
-            "n_bootstraps": int(n_bootstraps),
-            "confidence_level": float(confidence_level),
+            **settings,
             "random_state": (
                 random_state if isinstance(random_state, (int, type(None))) else "custom"
             ),
@@ -280,43 +243,44 @@ def build_report(
     )
 
 
-def _draw_figures(
-    checked, classes, threshold, model, n_bootstraps, confidence_level, random_state, notes
-) -> dict[str, str]:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        notes.append("Figures skipped: matplotlib is not installed (pip install 'skmed[plot]').")
-        return {}
-    from skmed import plotting
+def _threshold(
+    checked: Checked, threshold: float | None, op_info: dict[str, Any] | None, notes: list[str]
+) -> tuple[float | None, str]:
+    """The operating threshold (None for multiclass) and a sentence on where it comes from."""
+    if not checked.binary:
+        check_threshold(threshold, checked)  # raises for a threshold with several classes
+        return None, "most probable class (multiclass)"
+    if threshold is None and op_info is not None:
+        return check_threshold(op_info["threshold"], checked), op_info["source"]
+    if threshold is None:
+        return check_threshold(None, checked), "default probability threshold 0.5 (not tuned)"
+    if op_info is not None and not math.isclose(threshold, op_info["threshold"]):
+        notes.append(
+            f"threshold={threshold} overrides the model's own threshold {op_info['threshold']:.4g}."
+        )
+    return check_threshold(threshold, checked), "given by the caller"
 
-    y = classes[checked.y_idx]
-    proba = checked.proba
-    pos = classes[checked.pos] if checked.binary else None
-    kw = dict(classes=classes, pos_label=pos)
-    figs = {
-        "roc": lambda ax: plotting.plot_roc(
-            y,
-            proba,
-            **kw,
-            n_bootstraps=min(n_bootstraps, 500),
-            confidence_level=confidence_level,
-            random_state=random_state,
-            ax=ax,
-        ),
-        "precision_recall": lambda ax: plotting.plot_precision_recall(y, proba, **kw, ax=ax),
-        "calibration": lambda ax: plotting.plot_calibration(y, proba, **kw, ax=ax),
-        "confusion_matrix": lambda ax: plotting.plot_confusion_matrix(
-            y, proba, **kw, threshold=threshold if checked.binary else None, ax=ax
-        ),
+
+def _operating_point(
+    checked: Checked,
+    metrics: pd.DataFrame,
+    threshold: float | None,
+    source: str,
+    op_info: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Threshold, its source and, for two classes, the metrics and counts at it."""
+    operating_point: dict[str, Any] = {"threshold": threshold, "source": source}
+    if not checked.binary:
+        return operating_point
+    operating_point["pos_label"] = jsonable(checked.classes[checked.pos])
+    rows = metrics.set_index("metric")
+    operating_point["metrics"] = {
+        m: {k: float(rows.loc[m, k]) for k in ("estimate", "ci_lower", "ci_upper")}
+        for m in ("sensitivity", "specificity", "ppv", "npv", "lr_positive", "lr_negative")
     }
-    if checked.binary:
-        figs["decision_curve"] = lambda ax: plotting.plot_decision_curve(y, proba, **kw, ax=ax)
-    if model is not None:
-        try:
-            history = training_history(model)
-        except ValueError:
-            history = None
-        if history and history.get("loss"):
-            figs["training"] = lambda ax: plotting.plot_training_history(model, ax=ax)
-    return {name: figure_png(draw) for name, draw in figs.items()}
+    p = checked.proba[:, checked.pos]
+    tp, fp, fn, tn = binary_counts(checked.y_idx == checked.pos, p >= threshold, True)
+    operating_point["confusion"] = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    if op_info is not None:
+        operating_point["tuning"] = op_info
+    return operating_point

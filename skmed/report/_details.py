@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import html
 import json
-from typing import TYPE_CHECKING
+from html import escape
+from typing import TYPE_CHECKING, Any
 
 from skmed.report._format import (
     FLAG,
@@ -13,31 +13,32 @@ from skmed.report._format import (
     fmt,
     fmt_ci,
     metric_lookup,
+    section,
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from skmed.report._report import ClinicalReport
 
 
-def drift(report: ClinicalReport) -> str:
-    e = html.escape
-    if report.drift is None:
-        return "<p>Not requested.</p>"
-    if report.drift.get("note"):
-        return f"<p>{e(report.drift['note'])}</p>"
+@section("drift", "<p>Not requested.</p>")
+def drift(report: ClinicalReport, drift: dict[str, Any]) -> str:
+    if drift.get("note"):
+        return f"<p>{escape(drift['note'])}</p>"
     rows = []
-    for c in report.drift["columns"]:
+    for c in drift["columns"]:
         missing = (
             f"{c['missing_reference']:.0%} &rarr; {c['missing_new']:.0%}"
             if c["missing_reference"] is not None
             else ""
         )
         smd = f"{c['smd']:+.2f}" if c["smd"] is not None else ""
-        flags = e("; ".join(c["flags"])) if c["flags"] else "&mdash;"
+        flags = escape("; ".join(c["flags"])) if c["flags"] else "&mdash;"
         rows.append(
-            f"<tr><td>{e(c['column'])}</td><td>{missing}</td><td>{smd}</td><td>{flags}</td></tr>"
+            f"<tr><td>{escape(c['column'])}</td><td>{missing}</td><td>{smd}</td><td>{flags}</td></tr>"
         )
-    flagged = report.drift["flagged"]
+    flagged = drift["flagged"]
     summary = (
         f"<p>{len(flagged)} of {len(rows)} columns flagged against the training summary "
         "stored in the model (thresholds: skmed.drift).</p>"
@@ -50,14 +51,13 @@ def drift(report: ClinicalReport) -> str:
 
 
 def _outcome(report: ClinicalReport) -> str:
-    e = html.escape
     drift = report.drift or {}
     if drift.get("outcome_note"):
-        return f"<p>{e(drift['outcome_note'])}</p>"
+        return f"<p>{escape(drift['outcome_note'])}</p>"
     if not drift.get("outcome"):
         return ""
     rows = "".join(
-        f"<tr><td>{e(str(o['class']))}</td><td>{o['share_reference']:.1%}</td>"
+        f"<tr><td>{escape(str(o['class']))}</td><td>{o['share_reference']:.1%}</td>"
         f"<td>{o['share_new']:.1%}</td>"
         f"<td>{'flagged' if o['flagged'] else '&mdash;'}</td></tr>"
         for o in drift["outcome"]
@@ -70,26 +70,24 @@ def _outcome(report: ClinicalReport) -> str:
     )
 
 
-def comparison(report: ClinicalReport) -> str:
-    e = html.escape
-    c = report.comparison
-    if c is None:
-        return (
-            "<p>One model evaluated (compare several on the same patients with "
-            "<code>skmed evaluate a.onnx b.onnx data.csv</code>).</p>"
-        )
+@section(
+    "comparison",
+    "<p>One model evaluated (compare several on the same patients with "
+    "<code>skmed evaluate a.onnx b.onnx data.csv</code>).</p>",
+)
+def comparison(report: ClinicalReport, c: dict[str, Any]) -> str:
     metrics = list(dict.fromkeys(r["metric"] for r in c["metrics"]))
     look = {(r["model"], r["metric"]): r for r in c["metrics"]}
     head = "".join(f"<th>{METRIC_LABELS.get(m, m)}</th>" for m in metrics)
     keys = ("estimate", "ci_lower", "ci_upper")
     rows = "".join(
-        f"<tr><th>{e(name)}</th>"
+        f"<tr><th>{escape(name)}</th>"
         + "".join(f"<td>{fmt_ci(*(look[(name, m)][k] for k in keys))}</td>" for m in metrics)
         + "</tr>"
         for name in c["models"]
     )
     diffs = "".join(
-        f"<tr><th>{e(d['model'])}</th><td>{METRIC_LABELS.get(d['metric'], d['metric'])}</td>"
+        f"<tr><th>{escape(d['model'])}</th><td>{METRIC_LABELS.get(d['metric'], d['metric'])}</td>"
         f"<td>{fmt_ci(d['difference'], d['ci_lower'], d['ci_upper'])}</td>"
         f"<td>{'' if d['better'] is None else ('better' if d['better'] else 'worse')}</td></tr>"
         for d in c["differences"]
@@ -101,10 +99,10 @@ def comparison(report: ClinicalReport) -> str:
         if settings.get("threshold") is not None
         else " Several classes: macro (one-vs-rest) averages."
     )
-    sentences = "".join(f"<li>{e(t)}</li>" for t in c["sentences"])
-    verdict = f"<p><strong>{e(c['verdict'])}</strong></p>" if c.get("verdict") else ""
+    sentences = "".join(f"<li>{escape(t)}</li>" for t in c["sentences"])
+    verdict = f"<p><strong>{escape(c['verdict'])}</strong></p>" if c.get("verdict") else ""
     return (
-        f"{verdict}<p>Reference: <strong>{e(c['reference'])}</strong>. Every model is "
+        f"{verdict}<p>Reference: <strong>{escape(c['reference'])}</strong>. Every model is "
         f"scored on the same {settings['n_samples']} patients and the same "
         f"{settings['n_bootstraps']} bootstrap replicates, so a difference's interval is "
         f"paired.{threshold}</p>"
@@ -115,17 +113,15 @@ def comparison(report: ClinicalReport) -> str:
     )
 
 
-def recalibration(report: ClinicalReport) -> str:
-    e = html.escape
-    r = report.recalibration
-    if not r:
-        return "<p>The model's risks were not recalibrated.</p>"
+@section("recalibration", "<p>The model's risks were not recalibrated.</p>")
+def recalibration(report: ClinicalReport, r: dict[str, Any]) -> str:
     record = r.get("record") or {}
     rows = [
-        f"<tr><th>Method</th><td>{e(str(record.get('method')))}</td></tr>",
+        f"<tr><th>Method</th><td>{escape(str(record.get('method')))}</td></tr>",
         f"<tr><th>Fitted on</th><td>{record.get('n_rows')} rows, classes "
-        f"{e(json.dumps(record.get('class_counts')))}, {e(str(record.get('date')))}</td></tr>",
-        f"<tr><th>Parent file (SHA-256)</th><td><code>{e(str(record.get('parent_sha256')))}"
+        f"{escape(json.dumps(record.get('class_counts')))}, "
+        f"{escape(str(record.get('date')))}</td></tr>",
+        f"<tr><th>Parent file (SHA-256)</th><td><code>{escape(str(record.get('parent_sha256')))}"
         "</code></td></tr>",
     ]
     if record.get("intercept") is not None:
@@ -136,7 +132,7 @@ def recalibration(report: ClinicalReport) -> str:
     out = f"<table>{''.join(rows)}</table>"
     if r.get("before") and r.get("after"):
         cells = "".join(
-            f"<tr><th>{e(label)}</th><td>{e(str(cls))}</td>"
+            f"<tr><th>{escape(label)}</th><td>{escape(str(cls))}</td>"
             f"<td>{fmt(values['intercept'])}</td><td>{fmt(values['slope'])}</td>"
             f"<td>{fmt(values['brier'])}</td></tr>"
             for k, label in (("before", "Before"), ("after", "After"))
@@ -151,12 +147,11 @@ def recalibration(report: ClinicalReport) -> str:
 
 
 def operating_point(report: ClinicalReport) -> str:
-    e = html.escape
     op = report.operating_point
-    rows = [f"<tr><th>Rule</th><td>{e(op['source'])}</td></tr>"]
+    rows = [f"<tr><th>Rule</th><td>{escape(op['source'])}</td></tr>"]
     if op.get("threshold") is not None:
         rows.insert(0, f"<tr><th>Threshold</th><td>{op['threshold']:.4g}</td></tr>")
-        rows.append(f"<tr><th>Positive class</th><td>{e(str(op['pos_label']))}</td></tr>")
+        rows.append(f"<tr><th>Positive class</th><td>{escape(str(op['pos_label']))}</td></tr>")
     for m, v in op.get("metrics", {}).items():
         rows.append(
             f"<tr><th>{METRIC_LABELS.get(m, m)}</th>"
@@ -172,10 +167,9 @@ def operating_point(report: ClinicalReport) -> str:
 
 
 def metrics(report: ClinicalReport) -> str:
-    e = html.escape
     classes = list(dict.fromkeys(str(c) for c in report.metrics["class"]))
     look = metric_lookup(report)
-    head = "".join(f"<th>{e(c)}</th>" for c in classes)
+    head = "".join(f"<th>{escape(c)}</th>" for c in classes)
     rows = []
     for m in dict.fromkeys(report.metrics["metric"]):
         cells = "".join(f"<td>{fmt_ci(*look[(c, m)])}</td>" for c in classes)
@@ -193,7 +187,6 @@ def metrics(report: ClinicalReport) -> str:
 
 
 def calibration(report: ClinicalReport) -> str:
-    e = html.escape
     out = []
     for label, cal in report.calibration.items():
         verdict = "; ".join(cal["warnings"]) if cal["warnings"] else "No calibration problem found."
@@ -204,8 +197,8 @@ def calibration(report: ClinicalReport) -> str:
             else ""
         )
         out.append(
-            f"<h3>{e(str(label))}</h3><p>Intercept {fmt(cal['intercept'])}, slope "
-            f"{fmt(cal['slope'])}, Brier {fmt(cal['brier'])}{smooth}. {e(verdict)}</p>"
+            f"<h3>{escape(str(label))}</h3><p>Intercept {fmt(cal['intercept'])}, slope "
+            f"{fmt(cal['slope'])}, Brier {fmt(cal['brier'])}{smooth}. {escape(verdict)}</p>"
         )
         curve = cal["curve"]
         rows = "".join(
@@ -226,11 +219,8 @@ def calibration(report: ClinicalReport) -> str:
     return "".join(out)
 
 
-def subgroups(report: ClinicalReport) -> str:
-    e = html.escape
-    if report.subgroups is None:
-        return "<p>No grouping variables were given.</p>"
-    sg = report.subgroups
+@section("subgroups", "<p>No grouping variables were given.</p>")
+def subgroups(report: ClinicalReport, sg: pd.DataFrame) -> str:
     metrics = [m for m in SUBGROUP_METRICS if m in set(sg["metric"])]
     multiclass = sg["class"].nunique() > 1
     head = "".join(f"<th>{METRIC_LABELS[m]}</th>" for m in metrics)
@@ -244,11 +234,11 @@ def subgroups(report: ClinicalReport) -> str:
             for m in metrics
         )
         flag = (
-            f'<td class="flag">too small: {e(first["note"])}</td>'
+            f'<td class="flag">too small: {escape(first["note"])}</td>'
             if first["too_small"]
             else "<td></td>"
         )
-        label = " / ".join(e(str(k)) for k in (key if isinstance(key, tuple) else (key,)))
+        label = " / ".join(escape(str(k)) for k in (key if isinstance(key, tuple) else (key,)))
         cls = ' class="small"' if first["too_small"] else ""
         rows.append(f"<tr{cls}><th>{label}</th><td>{int(first['n'])}</td>{cells}{flag}</tr>")
     return (
@@ -260,14 +250,12 @@ def subgroups(report: ClinicalReport) -> str:
     )
 
 
-def fairness(report: ClinicalReport) -> str:
-    e = html.escape
-    f = report.fairness
-    if f is None:
-        return (
-            "<p>Not computed (needs grouping variables and two classes; compare one class "
-            "against the rest with <code>skmed.metrics.fairness_gaps</code>).</p>"
-        )
+@section(
+    "fairness",
+    "<p>Not computed (needs grouping variables and two classes; compare one class "
+    "against the rest with <code>skmed.metrics.fairness_gaps</code>).</p>",
+)
+def fairness(report: ClinicalReport, f: dict[str, Any]) -> str:
     labels = {
         "sensitivity": "Sensitivity",
         "false_positive_rate": "False-positive rate",
@@ -275,13 +263,13 @@ def fairness(report: ClinicalReport) -> str:
         "calibration_intercept": "Calibration-in-the-large",
     }
     rows = "".join(
-        f"<tr><th>{e(str(d['variable']))}: {e(str(d['level']))} vs "
-        f"{e(str(d['reference']))}</th><td>{labels[d['metric']]}</td>"
+        f"<tr><th>{escape(str(d['variable']))}: {escape(str(d['level']))} vs "
+        f"{escape(str(d['reference']))}</th><td>{labels[d['metric']]}</td>"
         f"<td{FLAG if d['ci_lower'] > 0 or d['ci_upper'] < 0 else ''}>"
         f"{fmt_ci(d['difference'], d['ci_lower'], d['ci_upper'])}</td></tr>"
         for d in f["differences"]
     )
-    warn = "".join(f"<li>{e(w)}</li>" for w in f["warnings"])
+    warn = "".join(f"<li>{escape(w)}</li>" for w in f["warnings"])
     return (
         "<p>Each group against the largest (reference) group at the operating threshold; "
         "a difference whose interval excludes 0 is highlighted. Small groups are left out "
@@ -294,14 +282,13 @@ def fairness(report: ClinicalReport) -> str:
 
 
 def explanations(report: ClinicalReport) -> str:
-    e = html.escape
     if report.importance is None and not report.explanations:
         return "<p>Not requested (pass <code>importance=</code> / <code>explanations=</code>).</p>"
     out = []
     if report.importance is not None:
         level = report.importance.attrs.get("confidence_level", 0.95)
         rows = "".join(
-            f"<tr><th>{e(str(r['column']))}</th><td>"
+            f"<tr><th>{escape(str(r['column']))}</th><td>"
             f"{fmt_ci(r['importance_mean'], r['ci_lower'], r['ci_upper'])}</td></tr>"
             for r in report.importance.to_dict(orient="records")
         )
@@ -313,6 +300,7 @@ def explanations(report: ClinicalReport) -> str:
         )
     for ex in report.explanations:
         out.append(
-            f'<p>{e(ex.summary())} <span class="meta">Baseline: {e(ex.baseline)}.</span></p>'
+            f"<p>{escape(ex.summary())} "
+            f'<span class="meta">Baseline: {escape(ex.baseline)}.</span></p>'
         )
     return "".join(out)

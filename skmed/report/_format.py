@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -128,3 +130,25 @@ def headline_key(report: ClinicalReport) -> str:
         if report.operating_point.get("threshold") is not None
         else "macro"
     )
+
+
+def section(
+    attribute: str, absent: str
+) -> Callable[[Callable[[ClinicalReport, Any], str]], Callable[[ClinicalReport], str]]:
+    """Decorate the renderer of a section that shows ``report.<attribute>``.
+
+    The renderer is called as ``render(report, value)``; when the report has no such value
+    (None or an empty dict) the section is the paragraph ``absent`` that says why.
+    """
+
+    def decorate(render: Callable[[ClinicalReport, Any], str]) -> Callable[[ClinicalReport], str]:
+        @functools.wraps(render)
+        def rendered(report: ClinicalReport) -> str:
+            value = getattr(report, attribute)
+            if value is None or (isinstance(value, dict) and not value):
+                return absent
+            return render(report, value)
+
+        return rendered
+
+    return decorate

@@ -3,9 +3,9 @@ figures."""
 
 from __future__ import annotations
 
-import html
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from html import escape
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from skmed.report._format import (
     fmt_ci,
     headline_key,
     metric_lookup,
+    section,
 )
 
 if TYPE_CHECKING:
@@ -27,12 +28,11 @@ if TYPE_CHECKING:
 
 
 def summary(report: ClinicalReport) -> str:
-    e = html.escape
     ds = report.data_summary
     look = metric_lookup(report)
     key = headline_key(report)
     use = report.model_card.intended_use or NOT_PROVIDED
-    out = [f'<p class="lead"><strong>Intended use:</strong> {e(use)}</p>']
+    out = [f'<p class="lead"><strong>Intended use:</strong> {escape(use)}</p>']
     cards = []
     names = ("roc_auc", "sensitivity", "specificity", "ppv", "calibration_slope")
     for m in names if key != "macro" else ("roc_auc", "sensitivity", "calibration_slope"):
@@ -40,7 +40,7 @@ def summary(report: ClinicalReport) -> str:
             est, lo, hi = look[(key, m)]
             label = METRIC_LABELS[m] + (" (macro)" if key == "macro" else "")
             cards.append(
-                f'<div class="card"><div class="label">{e(label)}</div>'
+                f'<div class="card"><div class="label">{escape(label)}</div>'
                 f'<div class="value">{fmt(est)}</div>'
                 f'<div class="ci">{fmt(lo)}&ndash;{fmt(hi)}</div></div>'
             )
@@ -54,16 +54,16 @@ def summary(report: ClinicalReport) -> str:
     conf = report.settings.get("confidence_level", 0.95)
     out.append(
         f'<p class="meta">{ds["n_samples"]} patients ('
-        + ", ".join(f"{e(str(k))} {v}" for k, v in ds["class_counts"].items())
-        + f"); {e(report.operating_point['source'])}; {conf:.0%} intervals from "
+        + ", ".join(f"{escape(str(k))} {v}" for k, v in ds["class_counts"].items())
+        + f"); {escape(report.operating_point['source'])}; {conf:.0%} intervals from "
         f"{report.settings.get('n_bootstraps')} stratified bootstrap replicates.</p>"
     )
     if report.validation:
-        out.append(f"<p>{e(report.validation['sentence'])}</p>")
+        out.append(f"<p>{escape(report.validation['sentence'])}</p>")
     if report.comparison and report.comparison.get("verdict"):
-        out.append(f'<p class="verdict">{e(report.comparison["verdict"])}</p>')
+        out.append(f'<p class="verdict">{escape(report.comparison["verdict"])}</p>')
     if report.notes:
-        items = "".join(f"<li>{e(n)}</li>" for n in report.notes)
+        items = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
         out.append(
             f'<details class="notes"><summary>Notes ({len(report.notes)})</summary>'
             f"<ul>{items}</ul></details>"
@@ -88,19 +88,17 @@ def _ici(report: ClinicalReport) -> float | None:
 
 
 def figure_html(report: ClinicalReport, name: str) -> str:
-    e = html.escape
     caption = report.figure_captions.get(name) or FIGURE_CAPTIONS.get(name, name)
     if name.startswith("waterfall_"):
         caption = f"Patient {int(name.split('_')[1]) + 1}: contributions to the score"
     return (
-        f'<figure id="fig-{e(name)}"><img alt="{e(caption)}" '
-        f'src="data:image/png;base64,{report.figures[name]}"><figcaption>{e(caption)}'
+        f'<figure id="fig-{escape(name)}"><img alt="{escape(caption)}" '
+        f'src="data:image/png;base64,{report.figures[name]}"><figcaption>{escape(caption)}'
         "</figcaption></figure>"
     )
 
 
 def model_card(report: ClinicalReport) -> str:
-    e = html.escape
     card = asdict(report.model_card)
     extra = card.pop("extra")
     labels = {
@@ -120,14 +118,14 @@ def model_card(report: ClinicalReport) -> str:
     for k, label in labels.items():
         value = card.get(k) or ""
         cls = "" if value else ' class="missing"'
-        rows.append(f"<tr><th>{label}</th><td{cls}>{e(value or NOT_PROVIDED)}</td></tr>")
+        rows.append(f"<tr><th>{label}</th><td{cls}>{escape(value or NOT_PROVIDED)}</td></tr>")
     for k, v in extra.items():
-        rows.append(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>")
+        rows.append(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>")
     perf = performance_sentence(report)
-    rows.append(f"<tr><th>Performance (this evaluation)</th><td>{e(perf)}</td></tr>")
+    rows.append(f"<tr><th>Performance (this evaluation)</th><td>{escape(perf)}</td></tr>")
     if report.model_info:
         rows.append(
-            f"<tr><th>Model object</th><td><code>{e(report.model_info.get('type', ''))}"
+            f"<tr><th>Model object</th><td><code>{escape(report.model_info.get('type', ''))}"
             "</code></td></tr>"
         )
     return (
@@ -140,11 +138,7 @@ def model_card(report: ClinicalReport) -> str:
 def performance_sentence(report: ClinicalReport) -> str:
     """One sentence of the headline metrics with their intervals (model card, CLI)."""
     look = metric_lookup(report)
-    key = (
-        str(report.operating_point.get("pos_label"))
-        if report.operating_point.get("threshold") is not None
-        else "macro"
-    )
+    key = headline_key(report)
     parts = []
     for m in ("roc_auc", "sensitivity", "specificity", "ppv", "npv", "calibration_slope"):
         if (key, m) in look:
@@ -153,12 +147,12 @@ def performance_sentence(report: ClinicalReport) -> str:
 
 
 def data(report: ClinicalReport) -> str:
-    e = html.escape
     ds = report.data_summary
     rows = [f"<tr><th>Patients</th><td>{ds['n_samples']}</td></tr>"]
     for k, v in ds["class_counts"].items():
         rows.append(
-            f"<tr><th>Class {e(str(k))}</th><td>{v} ({ds['class_prevalence'][k]:.1%})</td></tr>"
+            f"<tr><th>Class {escape(str(k))}</th>"
+            f"<td>{v} ({ds['class_prevalence'][k]:.1%})</td></tr>"
         )
     if "n_features" in ds:
         rows.append(f"<tr><th>Features</th><td>{ds['n_features']}</td></tr>")
@@ -166,7 +160,7 @@ def data(report: ClinicalReport) -> str:
     missing = ds.get("missing_fraction") or {}
     if missing:
         cells = "".join(
-            f"<tr><td>{e(str(k))}</td><td>{v:.1%}</td></tr>" for k, v in missing.items()
+            f"<tr><td>{escape(str(k))}</td><td>{v:.1%}</td></tr>" for k, v in missing.items()
         )
         out += (
             f"<h3>Missing values</h3><table><tr><th>Column</th><th>Missing</th></tr>{cells}</table>"
@@ -176,14 +170,11 @@ def data(report: ClinicalReport) -> str:
     return out
 
 
-def sample_size(report: ClinicalReport) -> str:
-    e = html.escape
-    check = report.sample_size
-    if check is None:
-        return "<p>Not assessed (skmed train assesses the development data).</p>"
+@section("sample_size", "<p>Not assessed (skmed train assesses the development data).</p>")
+def sample_size(report: ClinicalReport, check: dict[str, Any]) -> str:
     rows = "".join(
-        f"<tr><th>{e(label)}</th><td>{s['prevalence']:.1%}</td><td>{s['r2_cs']:.3f} "
-        f"<span class='meta'>({e(s['r2_source'])})</span></td>"
+        f"<tr><th>{escape(label)}</th><td>{s['prevalence']:.1%}</td><td>{s['r2_cs']:.3f} "
+        f"<span class='meta'>({escape(s['r2_source'])})</span></td>"
         + "".join(
             f"<td>{s['criteria'][k]['n']}</td>" for k in ("shrinkage", "optimism", "overall_risk")
         )
@@ -192,7 +183,7 @@ def sample_size(report: ClinicalReport) -> str:
     )
     cls = "" if check["enough"] else ' class="notes"'
     return (
-        f"<p{cls}>{e(check['sentence'])}</p>"
+        f"<p{cls}>{escape(check['sentence'])}</p>"
         "<table><tr><th>Class (one-vs-rest)</th><th>Prevalence</th>"
         "<th>Anticipated Cox-Snell R&sup2;</th><th>Shrinkage &ge; 0.9</th>"
         "<th>Optimism in R&sup2; &le; 0.05</th><th>Overall risk &plusmn; 0.05</th>"
@@ -203,11 +194,10 @@ def sample_size(report: ClinicalReport) -> str:
     )
 
 
-def figures(report: ClinicalReport) -> str:
-    if not report.figures:
-        return "<p>No figures (matplotlib is not installed: pip install 'skmed[plot]').</p>"
-    shown = set([k for k in KEY_FIGURES if k in report.figures][:4])
-    rest = [name for name in report.figures if name not in shown]
+@section("figures", "<p>No figures (matplotlib is not installed: pip install 'skmed[plot]').</p>")
+def figures(report: ClinicalReport, figures: dict[str, str]) -> str:
+    shown = set([k for k in KEY_FIGURES if k in figures][:4])
+    rest = [name for name in figures if name not in shown]
     if not rest:
         return "<p>All figures are in the summary.</p>"
     return '<div class="figures">' + "".join(figure_html(report, n) for n in rest) + "</div>"
@@ -215,15 +205,14 @@ def figures(report: ClinicalReport) -> str:
 
 def render_html(report: ClinicalReport) -> str:
     """The whole page: the first screen, a table of contents, then the detail sections."""
-    e = html.escape
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(report.title)}</title>",
+        f"<title>{escape(report.title)}</title>",
         f"<style>{CSS}</style></head><body>",
-        f"<h1>{e(report.title)}</h1>",
-        f'<p class="meta">Generated {e(report.created)} by skmed '
-        f"{e(str(report.settings.get('skmed_version', '')))}.</p>",
+        f"<h1>{escape(report.title)}</h1>",
+        f'<p class="meta">Generated {escape(report.created)} by skmed '
+        f"{escape(str(report.settings.get('skmed_version', '')))}.</p>",
     ]
     body = {
         "summary": summary(report),
@@ -242,12 +231,12 @@ def render_html(report: ClinicalReport) -> str:
         "figures": figures(report),
     }
     toc = "".join(
-        f'<li><a href="#{sid}">{e(heading)}</a></li>'
+        f'<li><a href="#{sid}">{escape(heading)}</a></li>'
         for sid, heading in SECTIONS.items()
         if sid != "summary"
     )
     for sid, heading in SECTIONS.items():
-        parts.append(f'<section id="{sid}"><h2>{e(heading)}</h2>{body[sid]}</section>')
+        parts.append(f'<section id="{sid}"><h2>{escape(heading)}</h2>{body[sid]}</section>')
         if sid == "summary":
             parts.append(f'<nav id="contents"><h2>Details</h2><ol>{toc}</ol></nav>')
     parts.append("</body></html>")

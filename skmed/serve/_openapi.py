@@ -201,54 +201,65 @@ def _errors(*statuses: int) -> dict[str, Any]:
     }
 
 
+def _operation(
+    verb: str,
+    model: ServedModel,
+    summary: str,
+    security: list[dict[str, list[str]]],
+    answer: str,
+    content: dict[str, Any],
+    errors: Sequence[int],
+    **fields: Any,
+) -> dict[str, Any]:
+    """One operation on ``model``: its id, summary, security, ``fields`` and responses."""
+    return {
+        "operationId": f"{verb}_{model.name}".replace("-", "_").replace(".", "_"),
+        "summary": summary,
+        "security": security,
+        **fields,
+        "responses": {"200": {"description": answer, "content": content}, **_errors(*errors)},
+    }
+
+
 def _operations(model: ServedModel, auth: bool) -> dict[str, Any]:
     schemas = "#/components/schemas/"
     security: list[dict[str, list[str]]] = [{"bearer": []}] if auth else []
     errors = (400, 401, 404, 413, 415, 422) if auth else (400, 404, 413, 415, 422)
-    predict = {
-        "post": {
-            "operationId": f"predict_{model.name}".replace("-", "_").replace(".", "_"),
-            "summary": f"Predict with {model.name}: a label and one probability per class per row.",
-            "security": security,
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": f"{schemas}{model.name}.Request"}},
-                    "text/csv": {
-                        "schema": {"type": "string"},
-                        "example": ",".join(model.schema.columns),
-                    },
-                    _ARROW: {"schema": {"type": "string", "contentMediaType": _ARROW}},
+    arrow = {"schema": {"type": "string", "contentMediaType": _ARROW}}
+    predict = _operation(
+        "predict",
+        model,
+        f"Predict with {model.name}: a label and one probability per class per row.",
+        security,
+        "Predictions, one per row, in order.",
+        {
+            "application/json": {"schema": {"$ref": f"{schemas}{model.name}.Response"}},
+            # with this Accept: columns label, proba_<class>, positive (two classes)
+            _ARROW: arrow,
+        },
+        errors,
+        requestBody={
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"{schemas}{model.name}.Request"}},
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": ",".join(model.schema.columns),
                 },
+                _ARROW: arrow,
             },
-            "responses": {
-                "200": {
-                    "description": "Predictions, one per row, in order.",
-                    "content": {
-                        "application/json": {"schema": {"$ref": f"{schemas}{model.name}.Response"}},
-                        # with this Accept: columns label, proba_<class>, positive (two classes)
-                        _ARROW: {"schema": {"type": "string", "contentMediaType": _ARROW}},
-                    },
-                },
-                **_errors(*errors),
-            },
-        }
-    }
-    describe = {
-        "get": {
-            "operationId": f"describe_{model.name}".replace("-", "_").replace(".", "_"),
-            "summary": f"Classes, inputs, decision rule and metadata of {model.name}.",
-            "security": security,
-            "responses": {
-                "200": {
-                    "description": "The model's description.",
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                },
-                **_errors(*(e for e in errors if e in (401, 404))),
-            },
-        }
-    }
-    return {"predict": predict, "describe": describe}
+        },
+    )
+    describe = _operation(
+        "describe",
+        model,
+        f"Classes, inputs, decision rule and metadata of {model.name}.",
+        security,
+        "The model's description.",
+        {"application/json": {"schema": {"type": "object"}}},
+        [e for e in errors if e in (401, 404)],
+    )
+    return {"predict": {"post": predict}, "describe": {"get": describe}}
 
 
 def openapi_document(models: Sequence[ServedModel], *, auth: bool) -> dict[str, Any]:

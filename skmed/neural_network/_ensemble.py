@@ -5,7 +5,7 @@ A MedicalMLPClassifier with ``n_members=k`` trains ``k`` networks. Member ``m`` 
 rows outside fold ``m`` and is stopped early on fold ``m``: every row trains ``k - 1`` members and
 validates one, so no patient is set aside and each stopping decision is made on a fifth of the
 data rather than on a 10% split (a dozen patients in a table of a few hundred). The members'
-output logits are averaged (:func:`skmed._network.merge_members`).
+output logits are averaged (:func:`skmed.neural_network._network.merge_members`).
 
 Each member's linear path starts at the L2-penalised logistic regression of its own training
 rows (scikit-learn's :class:`~sklearn.linear_model.LogisticRegression`, the same ``C``), and its

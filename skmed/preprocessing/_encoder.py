@@ -1,35 +1,8 @@
-"""Preprocessing for clinical tables: free-text symptom lists as a multi-hot matrix.
-
-:class:`SymptomEncoder` turns one or more list-valued text columns (``"fever; dry cough;
-headache"``, ``"SOB, Fatigue"``) into one 0/1 column per symptom of a vocabulary learned in
-``fit``, plus a count of the symptoms it does not know. Every normalisation it applies by default
-has an exact ONNX translation (``skmed.onnx._symptoms``), so the exported model takes the raw
-text and gives the same numbers as Python; the two options that have none
-(``lowercase="unicode"`` and ``strip_accents="unicode"``) are refused by :func:`skmed.to_onnx`
-with a message naming them.
-
-:func:`looks_like_symptom_list` tells a list-valued text column from a plain categorical one, for
-pipeline builders that choose an encoder per column.
-
-How a cell becomes symptoms, in this order (ONNX does the same steps):
-
-1. a missing value (``None``, ``NaN``, ``pd.NA``) is the empty string;
-2. ``lowercase=True`` lowercases the ASCII letters ``A``-``Z`` (other letters keep their case:
-   see the class notes);
-3. the text is split at every separator in ``separators``, one separator after the other;
-4. inside each piece, runs of the ASCII whitespace characters (space, tab, newline, carriage
-   return, form feed, vertical tab) become one space and whitespace at both ends is removed;
-   pieces left empty are dropped;
-5. ``synonyms`` maps a symptom to its canonical name (one step, not transitively), or to ``""``
-   to drop it (``"none"``, ``"nil"``);
-6. a symptom of the vocabulary sets its column to 1 (repeats count once); any other symptom adds
-   1 to the ``other`` column (``handle_unknown="other"``) or is ignored.
-"""
+"""The symptom-list encoder: list-valued text columns as multi-hot columns."""
 
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from numbers import Integral, Real
@@ -40,25 +13,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmed._compat import Interval, RealNotInt, StrOptions, check_feature_names_in, fit_context
-from skmed._missing import is_missing, missing_mask
-
-__all__ = ["DEFAULT_SEPARATORS", "WHITESPACE", "SymptomEncoder", "looks_like_symptom_list"]
-
-#: Separators of :class:`SymptomEncoder` by default, applied in this order.
-DEFAULT_SEPARATORS = (";", ",", "/", "\n")
-
-#: Characters treated as whitespace inside a symptom (ASCII only: ``"\xa0"`` and other Unicode
-#: spaces are part of the text, as in ONNX's ``StringSplit``).
-WHITESPACE = (" ", "\t", "\n", "\r", "\f", "\v")
-
-_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
-
-
-def _split_all(pieces: list[str], separators: Iterable[str]) -> list[str]:
-    """Split every piece at each separator in turn, dropping empty pieces."""
-    for sep in separators:
-        pieces = [part for piece in pieces for part in piece.split(sep) if part]
-    return pieces
+from skmed._missing import is_missing
+from skmed.preprocessing._text import (
+    DEFAULT_SEPARATORS,
+    cell_tokens,
+    one_text_column,
+    separator_tuple,
+)
 
 
 class SymptomEncoder(TransformerMixin, BaseEstimator):
@@ -166,25 +127,8 @@ class SymptomEncoder(TransformerMixin, BaseEstimator):
     def _separators(self) -> tuple[str, ...]:
         return separator_tuple(self.separators)
 
-    def _normalise_text(self, text: str) -> str:
-        """Case and accents of a whole cell (steps 2 and, Python-only, accent stripping)."""
-        if isinstance(self.lowercase, str):  # "unicode"
-            text = text.lower()
-        elif self.lowercase:
-            text = text.translate(_ASCII_LOWER)
-        if self.strip_accents == "unicode":
-            decomposed = unicodedata.normalize("NFKD", text)
-            text = "".join(c for c in decomposed if not unicodedata.combining(c))
-        return text
-
     def _tokens(self, text: str, separators: tuple[str, ...]) -> list[str]:
-        """The normalised symptoms of one cell, before synonyms."""
-        out = []
-        for piece in _split_all([self._normalise_text(text)], separators):
-            words = _split_all([piece], WHITESPACE)
-            if words:
-                out.append(" ".join(words))
-        return out
+        return cell_tokens(text, separators, self.lowercase, self.strip_accents)
 
     def _normalise_synonyms(self, separators: tuple[str, ...]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -246,7 +190,7 @@ class SymptomEncoder(TransformerMixin, BaseEstimator):
     def _validate(self, X: Any, reset: bool) -> np.ndarray:
         return validate_data(
             self,
-            _one_text_column(X),
+            one_text_column(X),
             dtype=object,
             ensure_all_finite=False,
             reset=reset,
@@ -347,99 +291,3 @@ class SymptomEncoder(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = True
         tags.transformer_tags.preserves_dtype = []
         return tags
-
-
-def separator_tuple(separators: str | Iterable[str]) -> tuple[str, ...]:
-    """``SymptomEncoder``'s ``separators`` as a tuple of strings, checked (its ONNX graph splits
-    at the same ones)."""
-    seps = (separators,) if isinstance(separators, str) else tuple(separators)
-    bad = [s for s in seps if not isinstance(s, str) or not s]
-    if bad:
-        raise ValueError(f"separators must be non-empty strings; got {bad[0]!r} in {separators!r}.")
-    return seps
-
-
-def _one_text_column(X: Any) -> Any:
-    """A 1-D column of text (a Series, an array or a list of strings), as one 2-D column.
-
-    That is what a ColumnTransformer passes for a string column selector, as for scikit-learn's
-    text vectorizers; a Series keeps its name as the feature name. Anything else (2-D input, or
-    1-D numbers, which scikit-learn's checks expect to be refused) is returned unchanged.
-    """
-    if hasattr(X, "to_frame") and getattr(X, "ndim", 2) == 1:
-        values = X.tolist()
-        return X.to_frame() if _all_text(values) else X
-    if isinstance(X, (list, tuple)) and not any(
-        isinstance(v, (list, tuple, np.ndarray)) for v in X
-    ):
-        return np.asarray(X, dtype=object).reshape(-1, 1) if _all_text(list(X)) else X
-    if isinstance(X, np.ndarray) and X.ndim == 1 and _all_text(X.tolist()):
-        return X.astype(object).reshape(-1, 1)
-    return X
-
-
-def _all_text(values: list[Any]) -> bool:
-    """Every value is text or missing (and at least one value is text, or there are none)."""
-    missing = missing_mask(values)
-    present = [v for v, m in zip(values, missing) if not m]
-    return all(isinstance(v, str) for v in present)
-
-
-def looks_like_symptom_list(
-    series: Any,
-    *,
-    separators: str | Iterable[str] = DEFAULT_SEPARATORS,
-    min_share: float = 0.2,
-    max_words: float = 4.0,
-) -> bool:
-    """Whether a text column holds lists of short items (symptoms) rather than categories.
-
-    True when the non-missing values are text, at least ``min_share`` of the non-empty ones
-    contain a separator, the items are short (on average at most ``max_words`` words) and
-    splitting reduces the number of distinct values (items recur across rows).
-
-    Parameters
-    ----------
-    series : pandas.Series or 1D array-like
-        The column.
-    separators : str or sequence of str, default=DEFAULT_SEPARATORS
-        As :class:`SymptomEncoder`'s.
-    min_share : float, default=0.2
-        Least share of non-empty values containing a separator.
-    max_words : float, default=4.0
-        Largest mean number of words per item; longer items look like prose.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> looks_like_symptom_list(["fever; cough", "cough", "headache, fever", None])
-    True
-    >>> looks_like_symptom_list(["F", "M", "F"])
-    False
-    """
-    seps = (separators,) if isinstance(separators, str) else tuple(separators)
-    values = series.tolist() if hasattr(series, "tolist") else list(series)
-    texts = []
-    for value in values:
-        if is_missing(value):
-            continue
-        if not isinstance(value, str):
-            return False
-        if value.strip():
-            texts.append(value)
-    if not texts:
-        return False
-    with_separator = sum(any(s in t for s in seps) for t in texts)
-    if with_separator < max(2, min_share * len(texts)):
-        return False
-    items = [w for t in texts for w in _split_all([t.lower()], seps)]
-    items = [" ".join(i.split()) for i in items]
-    items = [i for i in items if i]
-    if not items:
-        return False
-    mean_words = sum(len(i.split(" ")) for i in items) / len(items)
-    distinct = len(set(items))
-    return mean_words <= max_words and distinct < len(items) and distinct <= len(set(texts))

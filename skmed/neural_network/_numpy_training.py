@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from skmed._activations import SELU_ALPHA, SELU_SCALE
 from skmed._compat import adam_slot_variables
-from skmed._network import LINEAR_PATH, apply_activation
+from skmed.neural_network._activations import activation
+from skmed.neural_network._network import LINEAR_PATH, apply_activation
 
 #: Optimizers whose Keras update this loop reproduces.
 OPTIMIZERS = ("adam", "sgd")
@@ -246,11 +246,11 @@ class _Trainer:
         last = len(w) // 2 - 1
         for i in range(last):
             kernel, bias, h = w[2 * i], w[2 * i + 1], self.inputs[i + 1][:n]
-            if self.activation == "silu":  # its derivative needs the pre-activation
+            if activation(self.activation).from_input:  # the derivative reads z
                 z = self.pre[i][:n]
                 np.matmul(self.inputs[i][:n], kernel, out=z)
                 z += bias
-                np.copyto(h, apply_activation("silu", z))
+                np.copyto(h, apply_activation(self.activation, z))
             else:
                 np.matmul(self.inputs[i][:n], kernel, out=h)
                 h += bias
@@ -260,7 +260,7 @@ class _Trainer:
                     np.copyto(h, apply_activation(self.activation, h))
             if train and self.rate > 0:
                 # the derivative reads the activation before dropout: keep it in ``pre``
-                if self.activation != "silu":
+                if not activation(self.activation).from_input:
                     np.copyto(self.pre[i][:n], h)
                 mask = self.masks[i][:n]
                 self.rng.random(out=mask, dtype=np.float32)
@@ -318,25 +318,9 @@ class _Trainer:
 
     def _times_derivative(self, d: np.ndarray, i: int, n: int) -> None:
         """``d *= activation'`` for hidden layer ``i`` (from its output, or pre-activation)."""
-        name = self.activation
-        if name == "linear":
-            return
-        h = self.pre[i][:n] if (self.rate > 0 or name == "silu") else self.inputs[i + 1][:n]
-        if name == "relu":
-            d *= h > 0
-        elif name == "tanh":
-            d *= 1.0 - h * h
-        elif name == "sigmoid":
-            d *= h * (1.0 - h)
-        elif name == "elu":  # exp(z) = h + 1 below zero
-            d *= np.minimum(h, 0.0) + 1.0
-        elif name == "selu":  # scale * alpha * exp(z) = h + scale * alpha below zero
-            d *= np.where(h > 0, np.float32(SELU_SCALE), h + np.float32(SELU_SCALE * SELU_ALPHA))
-        elif name == "silu":  # h is z here: silu'(z) = s (1 + z (1 - s))
-            s = 0.5 * (1.0 + np.tanh(0.5 * h))
-            d *= s * (1.0 + h * (1.0 - s))
-        else:  # pragma: no cover - the classifier validates activations
-            raise ValueError(f"Unknown activation {name!r}.")
+        act = activation(self.activation)
+        from_pre = self.rate > 0 or act.from_input  # ``pre`` holds z, or the output before dropout
+        act.times_derivative(d, self.pre[i][:n] if from_pre else self.inputs[i + 1][:n])
 
     def _update(self) -> None:
         """Keras' optimizer update on the flat weights."""

@@ -1,23 +1,4 @@
-"""Operating thresholds chosen under a clinical constraint, with scikit-learn's own machinery.
-
-"Maximise specificity subject to sensitivity >= 0.95" is expressed as a scorer and handed to
-:class:`sklearn.model_selection.TunedThresholdClassifierCV`, which scores every candidate
-threshold on out-of-fold predictions and keeps the best. The result is a genuine
-``TunedThresholdClassifierCV`` (or, via :func:`freeze_threshold`, a
-``FixedThresholdClassifier``), so anything that understands those wrappers -- pickling,
-``skmed.to_onnx`` -- applies the same threshold in deployment.
-
-How the constraint is enforced
-------------------------------
-The scorer returns the objective (e.g. specificity) at thresholds where the constraint holds,
-and a large negative penalty where it fails or where every patient gets the same label.
-``TunedThresholdClassifierCV`` averages the fold scores at each threshold, so a threshold wins
-only if it satisfies the constraint **in every fold**; the pooled out-of-fold value then
-satisfies it too. Candidate thresholds are a fixed grid (dense near 0 and 1, where
-well-separated models put most probabilities) so the fold scores are compared at exactly the
-same points. After fitting, ``best_score_`` is the mean out-of-fold objective; a negative
-``best_score_`` means no threshold met the constraint (:func:`tune_threshold` raises).
-"""
+"""Tuning, freezing and describing a constrained operating threshold."""
 
 from __future__ import annotations
 
@@ -25,168 +6,21 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
-from sklearn.metrics import make_scorer
 from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
 
-from skmed._compat import scorer_arguments, tuned_threshold_settings
-from skmed.metrics._scores import counts
-
-__all__ = [
-    "CLINICAL_RATES",
-    "constrained_scorer",
-    "default_threshold_grid",
-    "describe_operating_point",
-    "freeze_threshold",
-    "make_constrained_threshold_classifier",
-    "tune_threshold",
-]
-
-#: Rates a constraint or an objective can name (aliases map to the same rate).
-CLINICAL_RATES = {
-    "sensitivity": "sensitivity",
-    "recall": "sensitivity",
-    "tpr": "sensitivity",
-    "specificity": "specificity",
-    "tnr": "specificity",
-    "ppv": "ppv",
-    "precision": "ppv",
-    "npv": "npv",
-}
-
-#: Score given to thresholds that violate the constraint. Far below any mean of rates in [0, 1]
-#: so that one failing fold makes the cross-validated mean negative.
-_PENALTY = -1e6
+from skmed._compat import scorer_arguments, tuned_threshold_settings, validate_params
+from skmed._docstrings import fill_doc
+from skmed.thresholds._scorer import (
+    DOCS,
+    MIN_VALUE_CONSTRAINT,
+    _canonical,
+    _constrained_rate,
+    constrained_scorer,
+    default_threshold_grid,
+)
 
 
-def _canonical(name: str, what: str) -> str:
-    if not isinstance(name, str) or name.lower() not in CLINICAL_RATES:
-        raise ValueError(f"Unknown {what} {name!r}; choose one of {sorted(set(CLINICAL_RATES))}.")
-    return CLINICAL_RATES[name.lower()]
-
-
-def _rates(y_true: np.ndarray, y_pred: np.ndarray, pos_label: Any) -> dict[str, float] | None:
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    if np.unique(y_pred).size < 2:  # everyone gets the same label: not an operating point
-        return None
-    # pos_label=None is the larger (second) class, TunedThresholdClassifierCV's default
-    tp, fp, fn, tn = counts(y_true, y_pred, pos_label)
-    return {
-        "sensitivity": tp / (tp + fn) if tp + fn else np.nan,
-        "specificity": tn / (tn + fp) if tn + fp else np.nan,
-        "ppv": tp / (tp + fp) if tp + fp else np.nan,
-        "npv": tn / (tn + fn) if tn + fn else np.nan,
-    }
-
-
-def _constrained_rate(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    objective: str,
-    constraint: str,
-    min_value: float,
-    pos_label: Any = None,
-) -> float:
-    """Objective rate where the constraint holds, else a large negative penalty."""
-    rates = _rates(y_true, y_pred, pos_label)
-    if rates is None:
-        return _PENALTY
-    achieved = rates[constraint]
-    if not np.isfinite(achieved) or achieved < min_value - 1e-12:
-        # graded, so that among infeasible thresholds the closest to the target ranks higher
-        return _PENALTY * (1.0 + (min_value - (achieved if np.isfinite(achieved) else 0.0)))
-    value = rates[objective]
-    return float(value) if np.isfinite(value) else _PENALTY
-
-
-def constrained_scorer(
-    objective: str = "specificity",
-    *,
-    constraint: str = "sensitivity",
-    min_value: float = 0.95,
-    pos_label: Any = None,
-) -> Any:
-    """A scorer for "maximise ``objective`` subject to ``constraint >= min_value``".
-
-    Pass it as ``scoring=`` to :class:`~sklearn.model_selection.TunedThresholdClassifierCV`
-    (with ``thresholds=default_threshold_grid()`` so folds are compared at the same points,
-    as :func:`make_constrained_threshold_classifier` does).
-
-    Parameters
-    ----------
-    objective : {"sensitivity", "specificity", "ppv", "npv"}, default="specificity"
-        Rate to maximise (aliases: recall/tpr, tnr, precision).
-    constraint : {"sensitivity", "specificity", "ppv", "npv"}, default="sensitivity"
-        Rate that must reach ``min_value``.
-    min_value : float in (0, 1], default=0.95
-        Lower bound on the constrained rate.
-    pos_label : label, default=None
-        The positive class; ``None`` means the larger of the two labels, as scikit-learn.
-
-    Returns
-    -------
-    scorer : callable
-        A scikit-learn scorer (from :func:`~sklearn.metrics.make_scorer`) returning the
-        objective where the constraint holds and a large negative value elsewhere.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_breast_cancer
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn.model_selection import TunedThresholdClassifierCV
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import StandardScaler
-    >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> tuned = TunedThresholdClassifierCV(
-    ...     make_pipeline(StandardScaler(), LogisticRegression()),
-    ...     scoring=constrained_scorer("specificity", constraint="sensitivity", min_value=0.95),
-    ...     thresholds=default_threshold_grid(),
-    ... ).fit(X, y)
-    >>> bool(tuned.best_score_ > 0.5)
-    True
-    """
-    objective = _canonical(objective, "objective")
-    constraint = _canonical(constraint, "constraint")
-    if objective == constraint:
-        raise ValueError(
-            f"objective and constraint are both {objective!r}; constrain a different rate."
-        )
-    if not isinstance(min_value, Real) or not 0.0 < float(min_value) <= 1.0:
-        raise ValueError(f"min_value must be a rate in (0, 1]; got {min_value!r}.")
-    return make_scorer(
-        _constrained_rate,
-        objective=objective,
-        constraint=constraint,
-        min_value=float(min_value),
-        pos_label=pos_label,
-    )
-
-
-def default_threshold_grid(n: int = 401) -> np.ndarray:
-    """Candidate probability thresholds: uniform on [0, 1] plus logit-spaced tails.
-
-    Parameters
-    ----------
-    n : int, default=401
-        Number of uniformly spaced points; as many logit-spaced points (from ``expit(-16)``
-        to ``expit(16)``) are added so that thresholds like 0.0004 or 0.9996 exist.
-
-    Returns
-    -------
-    thresholds : ndarray
-        Sorted, unique thresholds in [0, 1].
-
-    Examples
-    --------
-    >>> grid = default_threshold_grid(11)
-    >>> float(grid[0]), float(grid[-1])
-    (0.0, 1.0)
-    """
-    return np.unique(np.r_[np.linspace(0.0, 1.0, n), expit(np.linspace(-16.0, 16.0, n))])
-
-
+@validate_params(MIN_VALUE_CONSTRAINT, prefer_skip_nested_validation=False)
 def make_constrained_threshold_classifier(
     estimator: Any,
     *,
@@ -248,6 +82,8 @@ def make_constrained_threshold_classifier(
     )
 
 
+@fill_doc(DOCS)
+@validate_params(MIN_VALUE_CONSTRAINT, prefer_skip_nested_validation=False)
 def tune_threshold(
     estimator: Any,
     X: Any,
@@ -298,13 +134,9 @@ def tune_threshold(
 
     Examples
     --------
-    >>> from sklearn.datasets import load_breast_cancer
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import StandardScaler
-    >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> tuned = tune_threshold(make_pipeline(StandardScaler(), LogisticRegression()), X, y,
-    ...                        objective="specificity", constraint="sensitivity", min_value=0.95)
+    {{example_model}}
+    >>> tuned = tune_threshold(model, X, y, objective="specificity", constraint="sensitivity",
+    ...                        min_value=0.95)
     >>> bool(0.0 < tuned.best_threshold_ < 1.0)
     True
     """
@@ -342,6 +174,7 @@ def tune_threshold(
     return tuned
 
 
+@fill_doc(DOCS)
 def freeze_threshold(tuned: TunedThresholdClassifierCV) -> FixedThresholdClassifier:
     """A ``FixedThresholdClassifier`` applying a tuned model's threshold to its refitted model.
 
@@ -358,10 +191,8 @@ def freeze_threshold(tuned: TunedThresholdClassifierCV) -> FixedThresholdClassif
 
     Examples
     --------
-    >>> from sklearn.datasets import load_breast_cancer
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> tuned = tune_threshold(LogisticRegression(max_iter=5000), X, y, min_value=0.9)
+    {{example_model}}
+    >>> tuned = tune_threshold(model, X, y, min_value=0.9)
     >>> fixed = freeze_threshold(tuned)
     >>> bool((fixed.predict(X) == tuned.predict(X)).all())
     True

@@ -45,7 +45,7 @@ def unique_labels(y: np.ndarray) -> np.ndarray:
         ) from exc
 
 
-def check_numeric_frame(X: Any) -> None:
+def check_numeric_frame(X: Any, estimator: str = "MedicalMLPClassifier") -> None:
     """Name the text columns of a frame, instead of failing later on a float conversion."""
     if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
         return
@@ -56,7 +56,7 @@ def check_numeric_frame(X: Any) -> None:
         values = X[bad[0]].dropna()
         example = f" (e.g. {values.iloc[0]!r})" if len(values) else ""
         raise ValueError(
-            f"MedicalMLPClassifier needs numeric features, but column(s) {[str(c) for c in bad]} "
+            f"{estimator} needs numeric features, but column(s) {[str(c) for c in bad]} "
             f"are not numeric{example}. Encode them first, e.g. with OneHotEncoder in a "
             "ColumnTransformer inside a Pipeline."
         )

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from skmed._activations import ACTIVATIONS as ACTIVATION_TABLE
-from skmed._activations import activation
+from skmed.neural_network._activations import ACTIVATIONS as ACTIVATION_TABLE
+from skmed.neural_network._activations import activation
 
 Network = list[dict[str, Any]]
 

@@ -1,14 +1,13 @@
-"""What runs on Dask workers for :mod:`skmed.distributed`; imported there only when Dask is used.
+"""What runs on Dask workers for :mod:`skmed.distributed`; imported only when Dask is used.
 
-Kept apart from :mod:`skmed.distributed` so that the worker plugin class (which must subclass
-Dask's ``WorkerPlugin``) and the partition functions are pickled by reference: a worker imports
-this module, which imports ``distributed`` and, for scoring, :mod:`skmed.runtime` (onnxruntime
-and numpy) — never scikit-learn or Keras.
+A module of its own, so that the worker plugin class (which must subclass Dask's
+``WorkerPlugin``) and the partition functions are pickled by reference: a worker imports this
+module, which imports ``distributed`` and, for scoring, :mod:`skmed.runtime` (onnxruntime and
+numpy) — never scikit-learn or Keras.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import sys
@@ -102,10 +101,6 @@ _MODELS: dict[str, Any] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def model_digest(model_bytes: bytes) -> str:
-    return hashlib.sha256(model_bytes).hexdigest()
-
-
 def cached_model(digest: str, model_bytes: bytes) -> Any:
     """The worker's :class:`~skmed.runtime.OnnxClassifier` for these bytes, created once."""
     model = _MODELS.get(digest)
@@ -157,50 +152,42 @@ def score_partition(
     on as they are. In the first partition, errors name the file line; in the others, the row
     counted from the partition's first row.
     """
-    import numpy as np
-    import pandas as pd
-
     from skmed._io import convert_text_column
+    from skmed._scoring import label_dtype, score_frame
 
     model = cached_model(digest, model_bytes)
-    dtype = label_dtype(model.classes_)
-    if len(part) == 0:
-        empty = {label_column: pd.array([], dtype=dtype)}
-        empty.update({c: np.array([], dtype=np.float64) for c in proba_columns})
-        return part.assign(**empty)
     number = (partition_info or {}).get("number", 0)
     first_line = 2 if number == 0 else 1
-    columns = {}
-    for name, kind in inputs:
-        series = part[name]
-        if _is_text(series):
-            try:
-                columns[name] = convert_text_column(series, kind, name, first_line)
-            except ValueError as exc:
-                if number == 0:
-                    raise
-                raise ValueError(
-                    f"partition {number} of the input (lines counted from its first row): {exc}"
-                ) from None
-        else:
-            columns[name] = series.to_numpy()
-    labels, proba = model.predict_with_proba(columns)
-    out = part.assign(**{label_column: pd.array(labels, dtype=dtype)})
-    return out.assign(**dict(zip(proba_columns, proba.T)))
+    columns = None
+    if len(part):
+        columns = {}
+        for name, kind in inputs:
+            series = part[name]
+            if _is_text(series):
+                try:
+                    columns[name] = convert_text_column(series, kind, name, first_line)
+                except ValueError as exc:
+                    if number == 0:
+                        raise
+                    raise ValueError(
+                        f"partition {number} of the input (lines counted from its first row): {exc}"
+                    ) from None
+            else:
+                columns[name] = series.to_numpy()
+    return score_frame(
+        model,
+        part,
+        columns,
+        label_column=label_column,
+        proba_columns=proba_columns,
+        dtype=label_dtype(model.classes_),
+    )
 
 
-def label_dtype(classes: Any) -> Any:
-    """The label column's dtype: pandas' string dtype for text labels (an object column has no
-    Arrow type that Parquet writers can infer from Dask's metadata), else the classes' dtype."""
-    return "string" if classes.dtype == object else classes.dtype
-
-
-def partition_csv(frame: Any, proba_columns: list[str], decimals: int = 6) -> tuple[str, int]:
+def partition_csv(frame: Any, proba_columns: list[str]) -> tuple[str, int]:
     """One scored partition as CSV text without header, as ``skmed predict`` writes it; its rows."""
-    import numpy as np
+    from skmed._scoring import prediction_csv
 
     if len(frame) == 0:
         return "", 0
-    rounded = {c: np.round(frame[c].to_numpy(dtype=np.float64), decimals) for c in proba_columns}
-    text = frame.assign(**rounded).to_csv(header=False, index=False, lineterminator="\n")
-    return text, len(frame)
+    return str(prediction_csv(frame, proba_columns)), len(frame)

@@ -1,0 +1,12 @@
+"""The network models: the estimators and what they share.
+
+``_classifier`` holds :class:`MedicalMLPClassifier` (parameters, fit, predict, pickling);
+``_network`` the network description (build the Keras MLP, read any Keras MLP back, the numpy
+forward pass, merging members); ``_activations`` the one table of activations; ``_numpy_training``
+the training loop; ``_ensemble`` the members' folds and logistic start; ``_keras_state`` weights
+and optimizer slots as arrays; ``_checks`` the estimator's input checks.
+"""
+
+from skmed.neural_network._classifier import MedicalMLPClassifier
+
+__all__ = ["MedicalMLPClassifier"]

@@ -1,0 +1,232 @@
+"""Training the network: one Keras model, or cross-fitted members merged into one network.
+
+The estimator validates its data and parameters, then hands the arrays to a :class:`Trainer`
+built from its parameters; the trainer knows Keras, early stopping and the members, nothing of
+labels or scikit-learn's contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from skmed.neural_network import _numpy_training
+from skmed.neural_network._ensemble import logistic_start, stratified_folds, validation_rows
+from skmed.neural_network._keras_state import stop_on_nan
+from skmed.neural_network._network import (
+    LINEAR_PATH,
+    Network,
+    build_keras_mlp,
+    describe_keras,
+    merge_members,
+    set_keras_weights,
+)
+
+#: the ``optimizer`` parameter's values -> Keras optimizer class names
+OPTIMIZERS = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "nadam": "Nadam",
+    "rmsprop": "RMSprop",
+    "sgd": "SGD",
+}
+
+# Below this many FLOPs per training step, one BLAS thread trains as fast as two on an idle
+# machine and much faster on a busy one (benchmarks/bench_threads.py; see intra_op_threads).
+MIN_FLOPS_PER_THREAD_STEP = 1e8
+
+
+@dataclass
+class Trainer:
+    """The training settings of one fit, read from an estimator's parameters."""
+
+    n_features: int
+    n_outputs: int
+    activation: str
+    dropout: float
+    alpha: float
+    linear_path: bool
+    linear_C: float
+    n_members: int
+    batch_normalization: bool
+    optimizer: str
+    learning_rate: float
+    batch_size: int | str
+    epochs: int
+    early_stopping: bool
+    validation_fraction: float
+    n_iter_no_change: int
+    verbose: int
+    callbacks: list[Any] | None
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any], n_features: int, n_outputs: int) -> Trainer:
+        """The settings among an estimator's ``get_params()``."""
+        names = [f for f in cls.__dataclass_fields__ if f not in ("n_features", "n_outputs")]
+        return cls(n_features, n_outputs, **{name: params[name] for name in names})
+
+    # ------------------------------------------------------------------ one network
+
+    def threads_for(self, hidden: tuple[int, ...], n_rows: int) -> int | None:
+        """One thread when a training step is too small to share (see intra_op_threads)."""
+        widths = (self.n_features, *hidden, self.n_outputs)
+        step_flops = 6 * self._batch(n_rows) * sum(a * b for a, b in zip(widths, widths[1:]))
+        return 1 if step_flops < MIN_FLOPS_PER_THREAD_STEP else None
+
+    def single(self, hidden: tuple[int, ...], n_train: int) -> dict[str, Any]:
+        """The architecture of one network: hidden widths, batch norm, linear path's L2
+        (``LogisticRegression``'s penalty ``||W||^2 / (2 C)`` on the summed loss of ``n_train``
+        rows, written per row as the network's mean loss needs it)."""
+        linear = self.linear_path and len(hidden) > 0
+        l2 = 1.0 / (2.0 * float(self.linear_C) * n_train) if linear else None
+        return {
+            "hidden": hidden,
+            "batch_normalization": bool(self.batch_normalization),
+            "linear_l2": l2,
+        }
+
+    def new_model(self, arch: dict[str, Any], seed: int | None = None) -> Any:
+        """A compiled Keras model of architecture ``arch``."""
+        from skmed._backend import import_keras
+
+        model = build_keras_mlp(
+            self.n_features,
+            self.n_outputs,
+            arch["hidden"],
+            self.activation,
+            float(self.dropout),
+            float(self.alpha),
+            arch["batch_normalization"],
+            seed=seed,
+            linear_l2=arch["linear_l2"],
+        )
+        keras = import_keras()
+        optimizer = getattr(keras.optimizers, OPTIMIZERS[self.optimizer])(
+            learning_rate=float(self.learning_rate)
+        )
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+        return model
+
+    def restore(self, arch: dict[str, Any], network: Network) -> Any:
+        """A Keras model of ``arch`` holding the weights of ``network``."""
+        model = self.new_model(arch)
+        set_keras_weights(model, network)
+        return model
+
+    def fit_one(self, model, X, y, weights, seed, incremental):
+        """Train one network (``partial_fit``, ``warm_start``): early stopping on a split.
+
+        Returns the history and the trained network.
+        """
+        rows, validation = None, None
+        if self.early_stopping and not incremental:
+            rows, validation = self._validation_split(X, y, weights, seed)
+        history = self._train(model, X, y, weights, seed, rows, validation, incremental)
+        network = describe_keras(model)
+        self._check_finite(network)
+        return history, network
+
+    # ------------------------------------------------------------------ members
+
+    def fit_members(self, hidden, X, y, weights, seed):
+        """Train ``n_members`` networks, each stopped on its own fold; merge them into one.
+
+        Returns the histories, the merged network, the architecture of the model that holds
+        it, and the Keras model (the one member's, or rebuilt from the merged network).
+        """
+        n_members = int(min(self.n_members, len(y)))
+        cross_fit = self.early_stopping and n_members > 1
+        folds = stratified_folds(y, n_members, seed) if cross_fit else None
+        networks, histories = [], []
+        for member in range(n_members):
+            member_seed = (seed + 7919 * member) % np.iinfo(np.int32).max
+            rows, validation = None, None
+            if cross_fit:
+                rows = np.flatnonzero(folds != member)
+                held_out = np.flatnonzero(folds == member)
+                validation = (X[held_out], y[held_out], weights[held_out])
+            elif self.early_stopping:
+                rows, validation = self._validation_split(X, y, weights, member_seed)
+            arch = self.single(hidden, len(y) if rows is None else len(rows))
+            model = self.new_model(arch, member_seed)
+            if arch["linear_l2"] is not None:
+                self._start_linear(model, X, y, weights, rows)
+            histories.append(self._train(model, X, y, weights, member_seed, rows, validation))
+            networks.append(describe_keras(model))
+            self._check_finite(networks[-1])
+        network = merge_members(networks)
+        if n_members == 1:
+            return histories, network, arch, model
+        merged = {  # model_ is the merged network: the same arrays predict_proba runs
+            "hidden": tuple(n_members * w for w in hidden),
+            "batch_normalization": False,  # folded into the dense steps by describe_keras
+            "linear_l2": self.single(hidden, len(y))["linear_l2"],
+        }
+        return histories, network, merged, self.restore(merged, network)
+
+    # ------------------------------------------------------------------ steps
+
+    def _batch(self, n_rows: int) -> int:
+        return int(min(200, n_rows) if self.batch_size == "auto" else min(self.batch_size, n_rows))
+
+    def _start_linear(self, model, X, y, weights, rows):
+        """Set the linear path (and the output bias) to the member's logistic regression."""
+        if rows is not None:
+            X, y, weights = X[rows], y[rows], weights[rows]
+        kernel, bias = logistic_start(X, y, weights, self.n_outputs, float(self.linear_C))
+        model.get_layer(LINEAR_PATH).set_weights([kernel.astype(np.float32)])
+        head = model.get_layer("head")
+        head.set_weights([head.get_weights()[0], bias.astype(np.float32)])
+
+    def _validation_split(self, X, y, weights, seed):
+        """Training row indices and the (copied) stratified validation rows."""
+        val = validation_rows(y, self.n_outputs, float(self.validation_fraction), seed)
+        is_val = np.zeros(len(y), dtype=bool)
+        is_val[val] = True
+        return np.flatnonzero(~is_val), (X[val], y[val], weights[val])
+
+    def _check_finite(self, network: Network) -> None:
+        if not all(np.isfinite(s[k]).all() for s in network for k in ("kernel", "bias")):
+            raise FloatingPointError(
+                "Training diverged: the weights became infinite or NaN. Scale the features "
+                f"(e.g. StandardScaler) or lower learning_rate (now {self.learning_rate})."
+            )
+
+    def _train(self, model, X, y, weights, seed, rows, validation, incremental=False):
+        """Train ``model`` on ``rows`` of X (all when None); return its history as a dict."""
+        from skmed._backend import import_keras
+
+        keras = import_keras()
+        callbacks = list(self.callbacks or [])
+        if validation is not None:
+            stopper = keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
+            )
+            callbacks.insert(0, stopper)
+        n_rows = len(X) if rows is None else len(rows)
+        batch_size = int(min(200, n_rows) if self.batch_size == "auto" else self.batch_size)
+        epochs = 1 if incremental else int(self.epochs)
+        common = {"batch_size": batch_size, "epochs": epochs, "verbose": int(self.verbose)}
+        if _numpy_training.eligible(self.optimizer, bool(self.batch_normalization)):
+            # reads the training rows in place: no copy of X
+            fitted = _numpy_training.fit(
+                model, X, y, weights, rows=rows, validation=validation, callbacks=callbacks,
+                seed=seed, **common,
+            )  # fmt: skip
+        else:
+            if rows is not None:
+                X, y, weights = X[rows], y[rows], weights[rows]
+            fitted = model.fit(
+                X, y, sample_weight=weights, validation_data=validation,
+                callbacks=[*callbacks, stop_on_nan(keras)], shuffle=True, **common,
+            )  # fmt: skip
+        losses = [float(v) for v in fitted.history.get("loss", [])]
+        if not losses or not np.all(np.isfinite(losses)):
+            raise FloatingPointError(
+                f"Training diverged: the loss became {losses[-1] if losses else 'undefined'} "
+                f"after {len(losses)} epoch(s). Scale the features (e.g. StandardScaler) or "
+                f"lower learning_rate (now {self.learning_rate})."
+            )
+        return {key: [float(v) for v in values] for key, values in fitted.history.items()}
