@@ -15,7 +15,6 @@ if TYPE_CHECKING:  # the real types for mypy; at run time they resolve lazily be
     from skl2onnx.common._topology import Operator, Scope, Variable
     from sklearn.base import _fit_context as fit_context
     from sklearn.utils._param_validation import (
-        HasMethods,
         Interval,
         Options,
         RealNotInt,
@@ -26,7 +25,6 @@ if TYPE_CHECKING:  # the real types for mypy; at run time they resolve lazily be
     from sklearn.utils.validation import _check_sample_weight as check_sample_weight
 
 __all__ = [
-    "HasMethods",
     "Interval",
     "ModelComponentContainer",
     "Operator",
@@ -56,7 +54,6 @@ __all__ = [
 _LAZY = {
     # scikit-learn's declarative parameter validation (what its own estimators use)
     "fit_context": ("sklearn.base", "_fit_context"),
-    "HasMethods": ("sklearn.utils._param_validation", "HasMethods"),
     "Interval": ("sklearn.utils._param_validation", "Interval"),
     "Options": ("sklearn.utils._param_validation", "Options"),
     "RealNotInt": ("sklearn.utils._param_validation", "RealNotInt"),
@@ -114,7 +111,7 @@ def knn_valid_columns(imputer: Any) -> Any:
 
 def tuned_threshold_settings(tuned: Any) -> tuple[Any, str]:
     """A fitted ``TunedThresholdClassifierCV``'s positive label and response method."""
-    return tuned._curve_scorer._get_pos_label(), tuned._get_response_method()
+    return threshold_pos_label(tuned), tuned._get_response_method()
 
 
 def scorer_arguments(scorer: Any) -> tuple[Any, dict[str, Any]]:

@@ -99,6 +99,7 @@ def evaluate(
         comparison = _compare(named, X, y, labels, proba, n_bootstraps, random_state)
         report.comparison = comparison.to_dict()
     meta = runtime.metadata
+    recalibration = json.loads(meta["recalibration"]) if "recalibration" in meta else None
     report.model_info = {
         "type": meta.get("estimator", "ONNX model"),
         "params": {
@@ -106,11 +107,11 @@ def evaluate(
             "skmed_format": meta.get("skmed_format"),
             "skmed_version_at_export": meta.get("skmed_version"),
             "scored_with": "skmed.runtime.OnnxClassifier (onnxruntime)",
-            "recalibration": json.loads(meta["recalibration"]) if "recalibration" in meta else None,
+            "recalibration": recalibration,
         },
     }
-    if "recalibration" in meta:
-        report.recalibration = {"record": json.loads(meta["recalibration"])}
+    if recalibration is not None:
+        report.recalibration = {"record": recalibration}
     return report
 
 

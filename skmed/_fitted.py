@@ -133,9 +133,12 @@ def trained_classifier(obj: Any) -> Any:
     The first layer of :func:`unwrap` with a ``history_`` dict: the network of a
     :class:`~skmed.MedicalMLPClassifier` (the first fold's, inside a calibration wrapper).
     """
-    for layer in unwrap(obj):
-        if isinstance(getattr(layer.estimator, "history_", None), dict):
-            return layer.estimator
+    try:
+        for layer in unwrap(obj):
+            if isinstance(getattr(layer.estimator, "history_", None), dict):
+                return layer.estimator
+    except ValueError:  # nested deeper than unwrap follows: no network to show
+        return None
     return None
 
 

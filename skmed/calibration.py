@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 from scipy.stats import norm
-from sklearn.calibration import calibration_curve
 
 from skmed._compat import Interval, Options, StrOptions, validate_params
 from skmed._docstrings import fill_doc
@@ -240,20 +239,23 @@ def reliability_table(
     [0.0, 1.0]
     """
     y, p = check_risks(y_true, y_prob, pos_label).positive()
-    observed, mean_predicted = calibration_curve(y, p, n_bins=n_bins, strategy=strategy)
-    # calibration_curve's bins (its own rule), for the edges and sizes it does not return
+    # one pass over the rows: edges, sizes and means together (calibration_curve returns only
+    # the means, and its edges are the same rule; tests compare the two)
     if strategy == "quantile":
-        edges = np.percentile(p, np.linspace(0, 1, n_bins + 1) * 100)
+        edges = np.percentile(p, np.linspace(0, 100, n_bins + 1))
     else:
         edges = np.linspace(0.0, 1.0, n_bins + 1)
-    total = np.bincount(np.searchsorted(edges[1:-1], p), minlength=n_bins)
+    ids = np.searchsorted(edges[1:-1], p)
+    total = np.bincount(ids, minlength=n_bins)
     keep = total > 0
+    sums = np.bincount(ids, weights=p, minlength=n_bins)[keep]
+    events = np.bincount(ids, weights=y.astype(np.float64), minlength=n_bins)[keep]
     return pd.DataFrame(
         {
             "bin_lower": edges[:-1][keep],
             "bin_upper": edges[1:][keep],
-            "mean_predicted": mean_predicted,
-            "observed": observed,
+            "mean_predicted": sums / total[keep],
+            "observed": events / total[keep],
             "count": total[keep],
         }
     )

@@ -79,3 +79,12 @@ def test_bad_input():
         compare_models(np.arange(100) % 3, [np.full((100, 3), 1 / 3)] * 2, threshold=0.2)
     with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\)"):
         compare_models(y, [sharp, noisy], threshold=0.0)
+
+
+def test_without_bootstrap_the_differences_have_no_interval():
+    y, sharp, noisy = _binary()
+    point = compare_models(y, {"sharp": sharp, "noisy": noisy}, n_bootstraps=0).differences
+    full = compare_models(y, {"sharp": sharp, "noisy": noisy}, n_bootstraps=100).differences
+    np.testing.assert_allclose(point["difference"], full["difference"], rtol=1e-12)
+    assert point[["ci_lower", "ci_upper"]].isna().all().all()
+    assert point["better"].isna().all()

@@ -91,3 +91,14 @@ def test_in_the_report():
     assert report.fairness == direct.to_dict()
     page = report.to_html()
     assert 'id="fairness"' in page and "M vs F" in page and 'class="flag"' in page
+
+
+def test_without_bootstrap_and_a_small_reference():
+    y, p, sex, age = _data(800)
+    gaps = fairness_gaps(y, p, sex, n_bootstraps=0)
+    with_ci = fairness_gaps(y, p, sex, n_bootstraps=50, random_state=0)
+    # the point estimates do not depend on the replicates; the intervals are absent
+    np.testing.assert_allclose(gaps.max_gaps["gap"], with_ci.max_gaps["gap"], rtol=1e-12)
+    assert gaps.max_gaps[["ci_lower", "ci_upper"]].isna().all().all()
+    with pytest.raises(ValueError, match="reference level 'rare' of 'group' is too small"):
+        fairness_gaps(y, p, age, reference={"group": "rare"}, n_bootstraps=10)

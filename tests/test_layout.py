@@ -88,6 +88,8 @@ def _defining_package(target: str) -> str:
 
 
 def test_no_private_name_across_packages():
+    # the rule is about private *names*: a public name of a private module (e.g. a module's
+    # ``check_inputs`` in ``skmed.metrics._checks``) is the scikit-learn pattern and allowed
     found = []
     for path in _modules():
         for line, target, name, package in _imports(path):

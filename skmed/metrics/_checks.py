@@ -168,7 +168,13 @@ def problems(checked: Checked, threshold: float | None) -> list[tuple[Any, Binar
 
 
 def quantiles(values: np.ndarray, confidence_level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval per column, ignoring NaN; +-inf are kept (e.g. LR+ at specificity 1)."""
+    """Percentile interval per column, ignoring NaN; +-inf are kept (e.g. LR+ at specificity 1).
+
+    No replicates (``n_bootstraps=0``) give NaN intervals of the columns' shape.
+    """
+    if values.shape[0] == 0:
+        empty = np.full(values.shape[1:], np.nan)
+        return empty, empty.copy()
     alpha = 1.0 - confidence_level
     big = np.finfo(np.float64).max / 4
     finite = np.clip(values, -big, big)

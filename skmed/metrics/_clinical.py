@@ -45,10 +45,8 @@ def metric_table(
         return np.concatenate([out, finite_mean(out, axis=1)[:, None]], axis=1)
 
     point = score(np.ones((1, checked.y_idx.size)))[0]
-    lo = hi = np.full_like(point, np.nan)
-    if n_bootstraps > 0:
-        reps = replicate(score, checked.y_idx, n_bootstraps, random_state)
-        lo, hi = quantiles(reps, confidence_level)
+    reps = replicate(score, checked.y_idx, n_bootstraps, random_state)
+    lo, hi = quantiles(reps, confidence_level)
     rows = [
         (label, m, point[j, i], lo[j, i], hi[j, i])
         for j, label in enumerate(labels)

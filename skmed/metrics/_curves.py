@@ -67,9 +67,6 @@ def roc_curve_ci(
         return np.stack([np.interp(grid, f, t) for f, t in zip(fpr, tpr)])
 
     tpr = curve(np.ones((1, y.size)))[0]
-    lo = hi = np.full_like(grid, np.nan)
-    if n_bootstraps > 0:
-        lo, hi = quantiles(
-            replicate(curve, checked.y_idx, n_bootstraps, random_state), confidence_level
-        )
+    reps = replicate(curve, checked.y_idx, n_bootstraps, random_state)
+    lo, hi = quantiles(reps, confidence_level)
     return {"fpr": grid, "tpr": tpr, "tpr_lower": lo, "tpr_upper": hi}

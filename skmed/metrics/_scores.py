@@ -96,7 +96,8 @@ def net_benefit_from_counts(tp: Any, fp: Any, n: Any, threshold: Any) -> Any:
     return (tp - fp * (threshold / (1 - threshold))) / n
 
 
-def _rates(y_true: Any, y_pred: Any, pos_label: Any) -> dict[str, np.ndarray]:
+def label_rates(y_true: Any, y_pred: Any, pos_label: Any) -> dict[str, np.ndarray]:
+    """:func:`confusion_rates` of true and predicted labels (``pos_label`` as :func:`counts`)."""
     return confusion_rates(*counts(y_true, y_pred, pos_label))
 
 
@@ -120,7 +121,7 @@ def sensitivity_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> flo
     >>> sensitivity_score([1, 1, 0, 0], [1, 0, 0, 1])
     0.5
     """
-    return float(_rates(y_true, y_pred, pos_label)["sensitivity"])
+    return float(label_rates(y_true, y_pred, pos_label)["sensitivity"])
 
 
 @fill_doc(DOCS)
@@ -143,7 +144,7 @@ def specificity_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> flo
     >>> specificity_score([1, 1, 0, 0, 0], [1, 0, 0, 0, 1])
     0.6666666666666666
     """
-    return float(_rates(y_true, y_pred, pos_label)["specificity"])
+    return float(label_rates(y_true, y_pred, pos_label)["specificity"])
 
 
 @fill_doc(DOCS)
@@ -157,7 +158,7 @@ def ppv_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
     >>> ppv_score([1, 1, 0, 0], [1, 1, 1, 0])
     0.6666666666666666
     """
-    return float(_rates(y_true, y_pred, pos_label)["ppv"])
+    return float(label_rates(y_true, y_pred, pos_label)["ppv"])
 
 
 @fill_doc(DOCS)
@@ -171,7 +172,7 @@ def npv_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
     >>> npv_score([1, 1, 0, 0], [1, 0, 0, 0])
     0.6666666666666666
     """
-    return float(_rates(y_true, y_pred, pos_label)["npv"])
+    return float(label_rates(y_true, y_pred, pos_label)["npv"])
 
 
 @fill_doc(DOCS)
@@ -194,5 +195,5 @@ def likelihood_ratios(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> tup
     >>> likelihood_ratios([1, 1, 0, 0], [1, 0, 0, 1])
     (1.0, 1.0)
     """
-    rates = _rates(y_true, y_pred, pos_label)
+    rates = label_rates(y_true, y_pred, pos_label)
     return float(rates["lr_positive"]), float(rates["lr_negative"])

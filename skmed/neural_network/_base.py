@@ -97,9 +97,8 @@ class BaseMedicalMLP(BaseEstimator):
         )
         return (X.toarray() if sparse.issparse(X) else X), y
 
-    def _train_network(self, X, targets, weights, continuing, incremental):
+    def _train_network(self, X, targets, weights, hidden, continuing, incremental):
         """Train (or continue) the network on encoded targets; store model, network, history."""
-        hidden = self._validated_hidden_layer_sizes()
         if not continuing:
             self.history_ = {"loss": []}
             self.n_iter_ = 0

@@ -45,7 +45,7 @@ def unique_labels(y: np.ndarray) -> np.ndarray:
         ) from exc
 
 
-def check_numeric_frame(X: Any, estimator: str = "MedicalMLPClassifier") -> None:
+def check_numeric_frame(X: Any, estimator: str) -> None:
     """Name the text columns of a frame, instead of failing later on a float conversion."""
     if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
         return

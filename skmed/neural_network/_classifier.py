@@ -246,7 +246,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseMedicalMLP):
         return int(self.classes_.size)
 
     def _fit_unguarded(self, X, y, sample_weight, classes, incremental):
-        self._validated_hidden_layer_sizes()
+        hidden = self._validated_hidden_layer_sizes()  # before the data: its error first
         continuing = hasattr(self, "classes_") and (incremental or self.warm_start)
         check_no_missing_labels(y)
         X, y = self._validate_fit_X(X, y, reset=not continuing)
@@ -282,7 +282,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseMedicalMLP):
         if not continuing:
             self.classes_ = classes_all
         self.class_weight_ = costs
-        self._train_network(X, y_enc, weights, continuing, incremental)
+        self._train_network(X, y_enc, weights, hidden, continuing, incremental)
         return self
 
     def _class_costs(self, y_enc, classes):

@@ -144,6 +144,7 @@ class _Trainer:
         linear = [layer for layer in all_dense if layer.name == LINEAR_PATH]
         dropout = [layer for layer in model.layers if type(layer).__name__ == "Dropout"]
         self.activation = dense[0].activation.__name__ if len(dense) > 1 else "linear"
+        self.act = activation(self.activation)  # its table entry, looked up once
         self.rate = float(dropout[0].rate) if dropout else 0.0
         self.rng = rng
         self.eps = np.float32(_keras_epsilon())
@@ -246,7 +247,7 @@ class _Trainer:
         last = len(w) // 2 - 1
         for i in range(last):
             kernel, bias, h = w[2 * i], w[2 * i + 1], self.inputs[i + 1][:n]
-            if activation(self.activation).from_input:  # the derivative reads z
+            if self.act.from_input:  # the derivative reads z
                 z = self.pre[i][:n]
                 np.matmul(self.inputs[i][:n], kernel, out=z)
                 z += bias
@@ -260,7 +261,7 @@ class _Trainer:
                     np.copyto(h, apply_activation(self.activation, h))
             if train and self.rate > 0:
                 # the derivative reads the activation before dropout: keep it in ``pre``
-                if not activation(self.activation).from_input:
+                if not self.act.from_input:
                     np.copyto(self.pre[i][:n], h)
                 mask = self.masks[i][:n]
                 self.rng.random(out=mask, dtype=np.float32)
@@ -318,9 +319,8 @@ class _Trainer:
 
     def _times_derivative(self, d: np.ndarray, i: int, n: int) -> None:
         """``d *= activation'`` for hidden layer ``i`` (from its output, or pre-activation)."""
-        act = activation(self.activation)
-        from_pre = self.rate > 0 or act.from_input  # ``pre`` holds z, or the output before dropout
-        act.times_derivative(d, self.pre[i][:n] if from_pre else self.inputs[i + 1][:n])
+        from_pre = self.rate > 0 or self.act.from_input  # ``pre``: z, or the output before dropout
+        self.act.times_derivative(d, self.pre[i][:n] if from_pre else self.inputs[i + 1][:n])
 
     def _update(self) -> None:
         """Keras' optimizer update on the flat weights."""

@@ -205,8 +205,7 @@ class Trainer:
                 monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
             )
             callbacks.insert(0, stopper)
-        n_rows = len(X) if rows is None else len(rows)
-        batch_size = int(min(200, n_rows) if self.batch_size == "auto" else self.batch_size)
+        batch_size = self._batch(len(X) if rows is None else len(rows))
         epochs = 1 if incremental else int(self.epochs)
         common = {"batch_size": batch_size, "epochs": epochs, "verbose": int(self.verbose)}
         if _numpy_training.eligible(self.optimizer, bool(self.batch_normalization)):

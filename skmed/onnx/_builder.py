@@ -31,7 +31,7 @@ class GraphBuilder:
 
     def const(self, hint: str, value: Any, dtype: Any = None) -> str:
         """An initializer: text as STRING, booleans as BOOL, integers as INT64, float32 as
-        FLOAT, other numbers as DOUBLE."""
+        FLOAT, other numbers as DOUBLE (cast float32 weights to float64 for a double graph)."""
         array = np.asarray(value, dtype=dtype)
         kind = array.dtype.kind
         if kind in "OUS":
@@ -69,6 +69,13 @@ class GraphBuilder:
             op_type, inputs, outputs, name=self.scope.get_unique_operator_name(op_type), **attrs
         )
         return outputs
+
+    def multi(
+        self, op_type: str, inputs: list[str], n_outputs: int, hint: str | None = None, **attrs: Any
+    ) -> list[str]:
+        """One node with ``n_outputs`` new outputs (``Unique``, ``StringSplit``, ``TopK``)."""
+        names = [self.name(hint or op_type.lower()) for _ in range(n_outputs)]
+        return self.ops(op_type, inputs, names, **attrs)
 
     def columns(self, x: str, positions: Any) -> str:
         """The columns ``positions`` of a matrix, kept 2D."""

@@ -66,8 +66,6 @@ def imputed_output(operator: Operator, width: int) -> None:
 def calculate_simple_imputer_shape(operator: Operator) -> None:
     """Output: the kept columns, then the indicator's; typed like the input."""
     imputer = operator.raw_operator
-    n = operator.inputs[0].get_first_dimension()
-    width = kept_columns(imputer).size + _indicator_features(imputer).size
     if _is_text(operator):
         if _indicator_features(imputer).size:
             raise ValueError(
@@ -75,9 +73,10 @@ def calculate_simple_imputer_shape(operator: Operator) -> None:
                 "output mixes text and indicator columns. Put a MissingIndicator beside the "
                 "imputer instead (a FeatureUnion, or its own ColumnTransformer entry)."
             )
-        operator.outputs[0].type = StringTensorType([n, width])
+        n = operator.inputs[0].get_first_dimension()
+        operator.outputs[0].type = StringTensorType([n, kept_columns(imputer).size])
     else:
-        numeric_output(operator, width)
+        imputed_output(operator, kept_columns(imputer).size)
 
 
 def calculate_missing_indicator_shape(operator: Operator) -> None:
@@ -131,8 +130,7 @@ def missing_mask(g: GraphBuilder, x: str, marker: Any, text: bool) -> str:
         return g.op("Cast", [codes], "missing_mask", to=TensorProto.BOOL)
     if marker is None or (isinstance(marker, float) and math.isnan(marker)):
         return g.op("IsNaN", [x], "missing_mask")
-    marker_typed = g.op("CastLike", [g.const("missing_marker", float(marker)), x])
-    return g.op("Equal", [x, marker_typed], "missing_mask")
+    return g.op("Equal", [x, g.typed("missing_marker", float(marker))], "missing_mask")
 
 
 def simple_impute(
@@ -150,7 +148,7 @@ def simple_impute(
         fill = g.const("fill_values", np.array([values], dtype=object))
     else:
         numbers = [float(v) if i in keep else 0.0 for i, v in enumerate(stats)]
-        fill = g.op("CastLike", [g.const("fill_values", np.array([numbers])), x], "fill_typed")
+        fill = g.typed("fill_values", [numbers])
     imputed = g.op("Where", [mask, fill, x], "imputed")
     if kept.size < stats.size:
         imputed = g.columns(imputed, kept)

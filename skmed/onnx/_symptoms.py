@@ -28,10 +28,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from onnx import TensorProto
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
 from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
+from skmed.onnx._builder import GraphBuilder
 from skmed.onnx._registry import Registration
 from skmed.preprocessing import WHITESPACE, SymptomEncoder, separator_tuple
 
@@ -124,83 +124,48 @@ def convert_symptom_encoder(
             f"SymptomEncoder needs ONNX opset >= {MIN_OPSET_SYMPTOMS} (StringSplit, "
             f"StringConcat); target_opset={container.target_opset}."
         )
-    g = _Writer(scope, container)
+    g = GraphBuilder(scope, container)
     columns = _input_columns(g, operator, encoder.n_features_in_)
     blocks = [_write_column(g, encoder, j, x) for j, x in enumerate(columns)]
     out = operator.outputs[0].full_name
     if len(blocks) == 1:
-        g.node("Identity", blocks, [out])
+        g.ops("Identity", blocks, [out])
     else:
-        g.node("Concat", blocks, [out], axis=1)
+        g.ops("Concat", blocks, [out], axis=1)
 
 
-# ---------------------------------------------------------------------- graph writing
-
-
-class _Writer:
-    def __init__(self, scope: Scope, container: ModelComponentContainer) -> None:
-        self.scope = scope
-        self.container = container
-
-    def const(self, prefix: str, value: Any, dtype: Any) -> str:
-        array = np.asarray(value, dtype=dtype)
-        name = self.scope.get_unique_variable_name(f"sym_{prefix}")
-        if array.dtype == object:
-            content = [str(v).encode("utf-8") for v in array.ravel().tolist()]
-            onnx_type = TensorProto.STRING
-        elif array.dtype == np.int64:
-            content, onnx_type = array.ravel().tolist(), TensorProto.INT64
-        else:
-            content, onnx_type = array.astype(np.float32).ravel().tolist(), TensorProto.FLOAT
-        self.container.add_initializer(name, onnx_type, list(array.shape), content)
-        return name
-
-    def node(self, op_type: str, inputs: list[str], outputs: list[str], **attrs: Any) -> None:
-        self.container.add_node(
-            op_type, inputs, outputs, name=self.scope.get_unique_operator_name(op_type), **attrs
-        )
-
-    def op(self, op_type: str, inputs: list[str], n_outputs: int = 1, **attrs: Any) -> Any:
-        outs = [
-            self.scope.get_unique_variable_name(f"sym_{op_type.lower()}") for _ in range(n_outputs)
-        ]
-        self.node(op_type, inputs, outs, **attrs)
-        return outs[0] if n_outputs == 1 else outs
-
-    def i64(self, value: Any) -> str:
-        return self.const("i", value, np.int64)
-
-
-def _input_columns(g: _Writer, operator: Operator, n_columns: int) -> list[str]:
+def _input_columns(g: GraphBuilder, operator: Operator, n_columns: int) -> list[str]:
     """One ``[N, 1]`` string tensor per encoded column."""
     names = [v.full_name for v in operator.inputs]
     if len(names) == n_columns:
         return names
     if len(names) == 1:
-        return [g.op("Gather", [names[0], g.i64([j])], axis=1) for j in range(n_columns)]
+        return [g.op("Gather", [names[0], g.int64("i", [j])], axis=1) for j in range(n_columns)]
     raise ValueError(
         f"SymptomEncoder was fitted on {n_columns} columns but receives {len(names)} inputs."
     )
 
 
-def _split(g: _Writer, texts: str, parent: str, delimiter: str) -> tuple[str, str]:
+def _split(g: GraphBuilder, texts: str, parent: str, delimiter: str) -> tuple[str, str]:
     """Split 1D ``texts`` at ``delimiter``; return the non-empty pieces and their parents."""
-    pieces = g.op("StringSplit", [texts], n_outputs=2, delimiter=delimiter)[0]
-    owner = g.op("Expand", [g.op("Unsqueeze", [parent, g.i64([1])]), g.op("Shape", [pieces])])
-    flat = g.i64([-1])
+    pieces = g.multi("StringSplit", [texts], 2, delimiter=delimiter)[0]
+    owner = g.op(
+        "Expand", [g.op("Unsqueeze", [parent, g.int64("i", [1])]), g.op("Shape", [pieces])]
+    )
+    flat = g.int64("i", [-1])
     pieces = g.op("Reshape", [pieces, flat])
     owner = g.op("Reshape", [owner, flat])
     keep = g.op("Not", [g.op("Equal", [pieces, g.const("empty", "", object)])])
     return g.op("Compress", [pieces, keep], axis=0), g.op("Compress", [owner, keep], axis=0)
 
 
-def _arange(g: _Writer, tensor: str) -> str:
+def _arange(g: GraphBuilder, tensor: str) -> str:
     """``[0, 1, ..., len(tensor) - 1]`` as int64."""
-    length = g.op("Gather", [g.op("Shape", [tensor]), g.i64(0)], axis=0)
-    return g.op("Range", [g.i64(0), length, g.i64(1)])
+    length = g.op("Gather", [g.op("Shape", [tensor]), g.int64("i", 0)], axis=0)
+    return g.op("Range", [g.int64("i", 0), length, g.int64("i", 1)])
 
 
-def _write_column(g: _Writer, encoder: SymptomEncoder, column: int, x: str) -> str:
+def _write_column(g: GraphBuilder, encoder: SymptomEncoder, column: int, x: str) -> str:
     """The ``[N, width]`` float block of one input column."""
     keys, codes, max_words = lookup_table(encoder, column)
     n_known = len(encoder.vocabulary_[column])
@@ -208,8 +173,8 @@ def _write_column(g: _Writer, encoder: SymptomEncoder, column: int, x: str) -> s
     width = n_known + 1  # counts are gathered with the "other" column, sliced off if ignored
 
     # symptom lists repeat across patients: encode each distinct text once, then gather
-    cells = g.op("Reshape", [x, g.i64([-1])])  # [N]
-    text, _, inverse, _ = g.op("Unique", [cells], n_outputs=4, sorted=0)
+    cells = g.op("Reshape", [x, g.int64("i", [-1])])  # [N]
+    text, _, inverse, _ = g.multi("Unique", [cells], 4, sorted=0)
     if encoder.lowercase:
         text = g.op(
             "StringNormalizer",
@@ -241,26 +206,26 @@ def _write_column(g: _Writer, encoder: SymptomEncoder, column: int, x: str) -> s
         value=_tensor_attr(np.array([1], dtype=np.int64)),
     )
     n_words = g.op("ScatterElements", [zeros_sym, word_owner, ones_word], axis=0, reduction="add")
-    start = g.op("CumSum", [n_words, g.i64(0)], exclusive=1)
+    start = g.op("CumSum", [n_words, g.int64("i", 0)], exclusive=1)
     position = g.op("Sub", [_arange(g, words), g.op("Gather", [start, word_owner], axis=0)])
 
     # the first max_words words of each symptom in a grid, joined with single spaces
-    fits = g.op("Less", [position, g.i64(max_words)])
+    fits = g.op("Less", [position, g.int64("i", max_words)])
     where = g.op(
         "Concat",
         [
-            g.op("Unsqueeze", [g.op("Compress", [word_owner, fits], axis=0), g.i64([1])]),
-            g.op("Unsqueeze", [g.op("Compress", [position, fits], axis=0), g.i64([1])]),
+            g.op("Unsqueeze", [g.op("Compress", [word_owner, fits], axis=0), g.int64("i", [1])]),
+            g.op("Unsqueeze", [g.op("Compress", [position, fits], axis=0), g.int64("i", [1])]),
         ],
         axis=1,
     )
-    grid_shape = g.op("Concat", [g.op("Shape", [symptoms]), g.i64([max_words])], axis=0)
+    grid_shape = g.op("Concat", [g.op("Shape", [symptoms]), g.int64("i", [max_words])], axis=0)
     grid = g.op("Expand", [g.const("blank", [[""]], object), grid_shape])
     grid = g.op("ScatterND", [grid, where, g.op("Compress", [words, fits], axis=0)])
-    name = g.op("Gather", [grid, g.i64(0)], axis=1)
+    name = g.op("Gather", [grid, g.int64("i", 0)], axis=1)
     space = g.const("space", " ", object)
     for k in range(1, max_words):
-        word = g.op("Gather", [grid, g.i64(k)], axis=1)
+        word = g.op("Gather", [grid, g.int64("i", k)], axis=1)
         joined = g.op("StringConcat", [g.op("StringConcat", [name, space]), word])
         is_blank = g.op("Equal", [word, g.const("empty", "", object)])
         name = g.op("Where", [is_blank, name, joined])
@@ -275,17 +240,21 @@ def _write_column(g: _Writer, encoder: SymptomEncoder, column: int, x: str) -> s
         values_int64s=codes,
         default_int64=other,
     )
-    too_long = g.op("Greater", [n_words, g.i64(max_words)])
-    code = g.op("Where", [too_long, g.i64(other), code])
+    too_long = g.op("Greater", [n_words, g.int64("i", max_words)])
+    code = g.op("Where", [too_long, g.int64("i", other), code])
     keep = g.op(
-        "And", [g.op("Greater", [n_words, g.i64(0)]), g.op("GreaterOrEqual", [code, g.i64(0)])]
+        "And",
+        [
+            g.op("Greater", [n_words, g.int64("i", 0)]),
+            g.op("GreaterOrEqual", [code, g.int64("i", 0)]),
+        ],
     )
     code = g.op("Compress", [code, keep], axis=0)
     row = g.op("Compress", [symptom_row, keep], axis=0)
 
     # counts per (row, column), then 0/1 for the vocabulary columns
-    flat_index = g.op("Add", [g.op("Mul", [row, g.i64(width)]), code])
-    n_cells = g.op("Mul", [g.op("Shape", [text]), g.i64([width])])
+    flat_index = g.op("Add", [g.op("Mul", [row, g.int64("i", width)]), code])
+    n_cells = g.op("Mul", [g.op("Shape", [text]), g.int64("i", [width])])
     zeros = g.op(
         "ConstantOfShape", [n_cells], value=_tensor_attr(np.array([0.0], dtype=np.float32))
     )
@@ -295,12 +264,14 @@ def _write_column(g: _Writer, encoder: SymptomEncoder, column: int, x: str) -> s
         value=_tensor_attr(np.array([1.0], dtype=np.float32)),
     )
     counts = g.op("ScatterElements", [zeros, flat_index, ones], axis=0, reduction="add")
-    counts = g.op("Reshape", [counts, g.i64([-1, width])])
+    counts = g.op("Reshape", [counts, g.int64("i", [-1, width])])
     cap = np.ones(width, dtype=np.float32)
     cap[other] = np.inf
     block = g.op("Min", [counts, g.const("cap", cap, np.float32)])
     if encoder.handle_unknown != "other":
-        block = g.op("Slice", [block, g.i64([0]), g.i64([n_known]), g.i64([1])])
+        block = g.op(
+            "Slice", [block, g.int64("i", [0]), g.int64("i", [n_known]), g.int64("i", [1])]
+        )
     return g.op("Gather", [block, inverse], axis=0)  # back to one row per patient
 
 

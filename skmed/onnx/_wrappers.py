@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from skmed._compat import tuned_threshold_settings
+from skmed._compat import threshold_pos_label
 from skmed._fitted import inner_estimator, wrapper_kind
 from skmed._json import jsonable
 from skmed.neural_network._network import Network
@@ -201,7 +201,7 @@ def _split_threshold(model: Any, name: str) -> tuple[Steps, ProbaNode, Threshold
         _check_fitted(model, "estimator_", name)
         inner = model.estimator_
         value = float(model.best_threshold_)
-        pos_label = tuned_threshold_settings(model)[0]
+        pos_label = threshold_pos_label(model)
     else:
         inner = inner_estimator(model, "threshold")
         value = 0.5 if model.threshold == "auto" else float(model.threshold)

@@ -24,7 +24,7 @@ CALIBRATION_TEXT = AxesText(
         "strategy": [StrOptions({"quantile", "uniform"})],
         "name": [str, None],
     },
-    prefer_skip_nested_validation=False,
+    prefer_skip_nested_validation=True,
 )
 def plot_calibration(
     y_true: Any,

@@ -38,7 +38,7 @@ PRECISION_RECALL_TEXT = AxesText(
         **BOOTSTRAP_CONSTRAINTS,
         "name": [str, None],
     },
-    prefer_skip_nested_validation=False,
+    prefer_skip_nested_validation=True,
 )
 def plot_roc(
     y_true: Any,
@@ -140,7 +140,7 @@ def draw_roc(
 
 
 @fill_doc(DOCS)
-@validate_params({"name": [str, None]}, prefer_skip_nested_validation=False)
+@validate_params({"name": [str, None]}, prefer_skip_nested_validation=True)
 def plot_precision_recall(
     y_true: Any,
     y_proba: Any,

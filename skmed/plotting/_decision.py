@@ -25,7 +25,7 @@ DECISION_CURVE_TEXT = AxesText("Decision curve", "Threshold probability", "Net b
         "threshold": [Interval(Real, 0, 1, closed="both"), None],
         "normalize": [StrOptions({"true", "pred", "all"}), None],
     },
-    prefer_skip_nested_validation=False,
+    prefer_skip_nested_validation=True,
 )
 def plot_confusion_matrix(
     y_true: Any,
@@ -100,7 +100,7 @@ def draw_confusion_matrix(
 
 @fill_doc(DOCS)
 @validate_params(
-    {"thresholds": ["array-like", None], "name": [str]}, prefer_skip_nested_validation=False
+    {"thresholds": ["array-like", None], "name": [str]}, prefer_skip_nested_validation=True
 )
 def plot_decision_curve(
     y_true: Any,
@@ -136,15 +136,17 @@ def plot_decision_curve(
     checked = check_inputs(y_true, y_proba, classes, pos_label)
     if not checked.binary:
         raise ValueError("Decision curves need a binary outcome; this problem is multiclass.")
-    return draw_decision_curve(new_axes(ax), checked, thresholds=thresholds, name=name)
+    return draw_decision_curve(ax, checked, thresholds=thresholds, name=name)
 
 
 def draw_decision_curve(
     ax: Any, checked: Checked, *, thresholds: Any = None, name: str = "model"
 ) -> Figure:
-    """:func:`plot_decision_curve` of checked binary predictions on ``ax``."""
+    """:func:`plot_decision_curve` of checked binary predictions on ``ax`` (a new figure when
+    None, made after the thresholds are checked)."""
     y = checked.y_idx == checked.pos
     curve = net_benefit(y, checked.proba[:, checked.pos], thresholds, pos_label=True)
+    ax = new_axes(ax)
     ax.plot(curve["threshold"], curve["model"], label=name, color="C0")
     ax.plot(curve["threshold"], curve["treat_all"], label="treat all", color="C1", linestyle="--")
     ax.plot(curve["threshold"], curve["treat_none"], label="treat none", color="k", linestyle=":")

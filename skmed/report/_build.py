@@ -73,7 +73,7 @@ def _data_summary(checked: Checked, X: Any) -> dict[str, Any]:
         "min_group_size": [Interval(Integral, 0, None, closed="left")],
         "plots": ["boolean"],
     },
-    prefer_skip_nested_validation=False,  # the metrics check what they take besides
+    prefer_skip_nested_validation=True,
 )
 def build_report(
     y_true: Any,

@@ -11,7 +11,7 @@ from sklearn.metrics import make_scorer
 
 from skmed._compat import Interval, validate_params
 from skmed._docstrings import fill_doc
-from skmed.metrics._scores import confusion_rates, counts
+from skmed.metrics._scores import label_rates
 
 #: Rates a constraint or an objective can name (aliases map to the same rate).
 CLINICAL_RATES = {
@@ -54,8 +54,7 @@ def _rates(y_true: np.ndarray, y_pred: np.ndarray, pos_label: Any) -> dict[str, 
     if np.unique(y_pred).size < 2:  # everyone gets the same label: not an operating point
         return None
     # pos_label=None is the larger (second) class, TunedThresholdClassifierCV's default
-    rates = confusion_rates(*counts(y_true, y_pred, pos_label))
-    return {name: float(value) for name, value in rates.items()}
+    return {name: float(v) for name, v in label_rates(y_true, y_pred, pos_label).items()}
 
 
 def _constrained_rate(

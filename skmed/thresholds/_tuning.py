@@ -20,7 +20,7 @@ from skmed.thresholds._scorer import (
 )
 
 
-@validate_params(MIN_VALUE_CONSTRAINT, prefer_skip_nested_validation=False)
+@validate_params(MIN_VALUE_CONSTRAINT, prefer_skip_nested_validation=True)
 def make_constrained_threshold_classifier(
     estimator: Any,
     *,
