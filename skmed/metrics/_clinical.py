@@ -22,7 +22,7 @@ from skmed.metrics._checks import (
     quantiles,
     resolve_groups,
 )
-from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS
+from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS, MIN_PER_CLASS
 
 
 def metric_table(
@@ -117,6 +117,17 @@ def clinical_metrics(
     """
     checked = check_inputs(y_true, y_proba, classes, pos_label)
     thr = check_threshold(threshold, checked)
+    return clinical_table(checked, thr, n_bootstraps, confidence_level, random_state)
+
+
+def clinical_table(
+    checked: Checked,
+    thr: float | None,
+    n_bootstraps: int,
+    confidence_level: float,
+    random_state: Any,
+) -> pd.DataFrame:
+    """:func:`clinical_metrics` of checked predictions at a checked threshold (the report's)."""
     table = metric_table(checked, thr, n_bootstraps, confidence_level, random_state)
     table.attrs.update(
         threshold=thr,
@@ -142,7 +153,7 @@ def subgroup_metrics(
     threshold: float | None = None,
     pos_label: Any = None,
     min_size: int = 50,
-    min_per_class: int = 10,
+    min_per_class: int = MIN_PER_CLASS,
     n_bootstraps: int = 1000,
     confidence_level: float = 0.95,
     random_state: Any = 0,
@@ -188,6 +199,23 @@ def subgroup_metrics(
     """
     checked = check_inputs(y_true, y_proba, classes, pos_label)
     thr = check_threshold(threshold, checked)
+    kw = dict(min_size=min_size, min_per_class=min_per_class, n_bootstraps=n_bootstraps)
+    return subgroup_table(checked, thr, groups, X, confidence_level, random_state, **kw)
+
+
+def subgroup_table(
+    checked: Checked,
+    thr: float | None,
+    groups: Any,
+    X: Any,
+    confidence_level: float,
+    random_state: Any,
+    *,
+    min_size: int,
+    min_per_class: int,
+    n_bootstraps: int,
+) -> pd.DataFrame:
+    """:func:`subgroup_metrics` of checked predictions at a checked threshold."""
     variables = resolve_groups(groups, X, checked.y_idx.size)
     rng = np.random.default_rng(random_state)  # one stream through all the groups
     blocks = []

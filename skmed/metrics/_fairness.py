@@ -28,8 +28,14 @@ from skmed._compat import validate_params
 from skmed._docstrings import fill_doc
 from skmed._json import jsonable
 from skmed.metrics._bootstrap import BinaryProblem, replicate
-from skmed.metrics._checks import check_inputs, check_threshold, quantiles, resolve_groups
-from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS
+from skmed.metrics._checks import (
+    Checked,
+    check_inputs,
+    check_threshold,
+    quantiles,
+    resolve_groups,
+)
+from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS, MIN_PER_CLASS
 
 #: The compared metrics, in table order.
 FAIRNESS_METRICS = ("sensitivity", "false_positive_rate", "ppv", "calibration_intercept")
@@ -134,7 +140,7 @@ def fairness_gaps(
     pos_label: Any = None,
     reference: dict[str, Any] | None = None,
     min_size: int = 50,
-    min_per_class: int = 10,
+    min_per_class: int = MIN_PER_CLASS,
     n_bootstraps: int = 1000,
     confidence_level: float = 0.95,
     random_state: Any = 0,
@@ -185,7 +191,27 @@ def fairness_gaps(
             f"classes; got {checked.classes.tolist()}. Compare one class against the rest."
         )
     thr = check_threshold(threshold, checked)
+    kw = dict(min_size=min_size, min_per_class=min_per_class, n_bootstraps=n_bootstraps)
+    return fairness_table(checked, thr, groups, X, reference, confidence_level, random_state, **kw)
+
+
+def fairness_table(
+    checked: Checked,
+    thr: float | None,
+    groups: Any,
+    X: Any,
+    reference: dict[str, Any] | None,
+    confidence_level: float,
+    random_state: Any,
+    *,
+    min_size: int,
+    min_per_class: int,
+    n_bootstraps: int,
+) -> FairnessGaps:
+    """:func:`fairness_gaps` of checked binary predictions at a checked threshold."""
     y, p = checked.positive()
+    if thr is None:
+        raise ValueError("fairness gaps need a decision threshold (a binary problem).")
     pred = p >= thr
     resolved = resolve_groups(groups, X, y.size)
     rng = np.random.default_rng(random_state)  # one stream through all the variables

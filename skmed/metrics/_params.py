@@ -19,6 +19,9 @@ BOOTSTRAP_CONSTRAINTS: dict[str, list[Any]] = {
 }
 
 #: Docstring pieces, by placeholder name.
+#: Fewest patients of each class a subgroup needs for its metrics (subgroups, fairness).
+MIN_PER_CLASS = 10
+
 DOCS = {
     # scores of predicted labels
     "labels": """\

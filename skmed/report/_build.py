@@ -13,9 +13,10 @@ import pandas as pd
 from skmed._compat import Interval, threshold_pos_label, validate_params
 from skmed._json import jsonable
 from skmed.calibration import assess_calibration
-from skmed.metrics import clinical_metrics, fairness_gaps, subgroup_metrics
 from skmed.metrics._checks import Checked, check_inputs, check_threshold
-from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS
+from skmed.metrics._clinical import clinical_table, subgroup_table
+from skmed.metrics._fairness import fairness_table
+from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, MIN_PER_CLASS
 from skmed.metrics._scores import binary_counts
 from skmed.plotting._common import class_curves
 from skmed.report._card import ModelCard
@@ -173,27 +174,24 @@ def build_report(
     # checked once here; the figures draw from these arrays, the labels go back to the metrics
     checked = check_inputs(y_true, y_proba, classes, pos_label)
     threshold, source = _threshold(checked, threshold, op_info, notes)
-    classes_arr = checked.classes
-    y_arr = classes_arr[checked.y_idx]
-    common = dict(
-        classes=classes_arr,
-        threshold=threshold,
-        pos_label=classes_arr[checked.pos] if checked.binary else None,
-        n_bootstraps=n_bootstraps,
-        confidence_level=confidence_level,
-        random_state=random_state,
-    )
-    metrics = clinical_metrics(y_arr, checked.proba, **common)
+    boot = (n_bootstraps, confidence_level, random_state)
+    metrics = clinical_table(checked, threshold, *boot)
     subgroups = fairness = None
     if groups is not None:
-        kw = dict(X=X, min_size=min_group_size, **common)
-        subgroups = subgroup_metrics(y_arr, checked.proba, groups, **kw)
+        sizes = dict(
+            min_size=min_group_size, min_per_class=MIN_PER_CLASS, n_bootstraps=n_bootstraps
+        )
+        subgroups = subgroup_table(
+            checked, threshold, groups, X, confidence_level, random_state, **sizes
+        )
         small = subgroups.loc[subgroups["too_small"], ["variable", "level"]].drop_duplicates()
         if len(small):
             names = ", ".join(f"{v}={lvl}" for v, lvl in small.itertuples(index=False))
             notes.append(f"Subgroups too small to estimate reliably: {names}.")
         if checked.binary:
-            fairness = fairness_gaps(y_arr, checked.proba, groups, **kw)
+            fairness = fairness_table(
+                checked, threshold, groups, X, None, confidence_level, random_state, **sizes
+            )
     summary = _data_summary(checked, X)
     operating_point = _operating_point(checked, metrics, threshold, source, op_info)
     curves = class_curves(checked)  # the classes the calibration figure draws, in its order
