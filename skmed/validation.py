@@ -142,11 +142,22 @@ def internal_validation(
 
     if method not in ("bootstrap", "cv"):
         raise ValueError(f"method must be 'bootstrap' or 'cv'; got {method!r}.")
-    for name, value in (("n_bootstraps", n_bootstraps), ("n_splits", n_splits)):
-        if not isinstance(value, (int, np.integer)) or value < 2:
-            raise ValueError(f"{name} must be an integer >= 2; got {value!r}.")
+    counts = (
+        ("n_bootstraps", n_bootstraps, 2),
+        ("n_splits", n_splits, 2),
+        ("n_repeats", n_repeats, 1),
+    )
+    for name, value, least in counts:
+        if not isinstance(value, (int, np.integer)) or value < least:
+            raise ValueError(f"{name} must be an integer >= {least}; got {value!r}.")
     labels = np.asarray(getattr(y, "to_numpy", lambda: y)()).reshape(-1)
     n = labels.size
+    if method == "cv":  # checked before the final fit, which may take minutes
+        smallest = int(np.unique(labels, return_counts=True)[1].min())
+        if smallest < n_splits:
+            raise ValueError(
+                f"The rarest class has {smallest} rows, fewer than the {n_splits} folds."
+            )
     final = clone(estimator).fit(X, y)
     classes = final.classes_
     rng = np.random.default_rng(random_state)
@@ -158,11 +169,6 @@ def internal_validation(
         ]
         jobs = [delayed(_bootstrap_fit)(clone(estimator), X, y, idx) for idx in samples]
     else:
-        smallest = int(np.unique(labels, return_counts=True)[1].min())
-        if smallest < n_splits:
-            raise ValueError(
-                f"The rarest class has {smallest} rows, fewer than the {n_splits} folds."
-            )
         folds = RepeatedStratifiedKFold(
             n_splits=n_splits, n_repeats=n_repeats, random_state=int(rng.integers(2**31 - 1))
         )

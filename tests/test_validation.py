@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -74,3 +75,18 @@ def test_a_medical_pipeline_in_parallel_and_bad_input():
         internal_validation(model, X, y, method="holdout")
     with pytest.raises(ValueError, match="The rarest class has 3 rows, fewer than the 5 folds"):
         internal_validation(model, X[: 243 - 240 + 6], np.array(["a"] * 6 + ["b"] * 3), method="cv")
+
+
+class _MustNotFit(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise AssertionError("fitted before the arguments were checked")
+
+
+def test_arguments_are_checked_before_the_final_fit():
+    X, y = np.zeros((9, 1)), np.array(["a"] * 6 + ["b"] * 3)
+    with pytest.raises(ValueError, match="The rarest class has 3 rows, fewer than the 5 folds"):
+        internal_validation(_MustNotFit(), X, y, method="cv")
+    with pytest.raises(ValueError, match="n_repeats must be an integer >= 1; got 0"):
+        internal_validation(_MustNotFit(), X, y, method="cv", n_repeats=0)
+    with pytest.raises(ValueError, match="n_bootstraps must be an integer >= 2; got 1"):
+        internal_validation(_MustNotFit(), X, y, n_bootstraps=1)

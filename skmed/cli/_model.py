@@ -11,14 +11,18 @@ from skmed.cli._args import CommandError
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from skmed._io import atomic_write, check_output_path, iter_prediction_chunks
+    from skmed._io import (
+        atomic_write,
+        check_input_file,
+        check_output_path,
+        iter_prediction_chunks,
+    )
     from skmed._scoring import column_inputs, prediction_columns, prediction_csv, score_frame
     from skmed.runtime import OnnxClassifier
 
     if args.out is not None:
         check_output_path(args.out, "predictions")
-    if not os.path.exists(args.data):
-        raise FileNotFoundError(f"no such file: {args.data!r}.")
+    check_input_file(args.data)
     model = OnnxClassifier(args.model)
     inputs = column_inputs(model, f"skmed predict ({args.model!r})")
     n_rows = 0

@@ -242,6 +242,7 @@ def add_train(train: argparse.ArgumentParser) -> None:
         "--refits",
         100,
         "bootstrap refits of the whole pipeline for --validation bootstrap",
+        minimum=2,
     )
     train.add_argument(
         "--n-jobs",

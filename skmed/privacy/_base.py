@@ -46,10 +46,15 @@ def column_list(
     return names
 
 
-def frame_columns(frame: Any, spec: str | Iterable[str], *, who: str, what: str) -> list[str]:
-    """The checked column list of a public function taking a frame and some of its columns."""
+def require_frame(frame: Any, who: str) -> None:
+    """A TypeError naming ``who`` unless ``frame`` is a pandas DataFrame."""
     if not isinstance(frame, pandas_module().DataFrame):
         raise TypeError(f"{who} expects a pandas DataFrame; got {type(frame).__name__}.")
+
+
+def frame_columns(frame: Any, spec: str | Iterable[str], *, who: str, what: str) -> list[str]:
+    """The checked column list of a public function taking a frame and some of its columns."""
+    require_frame(frame, who)
     names = column_list(spec, frame.columns, what=f"{what} column(s)", where="the frame")
     if not names:
         raise ValueError(f"{who} needs at least one {what} column.")

@@ -11,7 +11,7 @@ import numpy as np
 
 from skmed._compat import Interval, validate_params
 from skmed.privacy import _patterns as patterns
-from skmed.privacy._base import column_list, pandas_module
+from skmed.privacy._base import column_list, pandas_module, require_frame
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,7 @@ def scan_identifiers(
         ``.flagged_columns``, the findings (column, kind, confidence, evidence) and
         ``.to_frame()``. Evidence never quotes a value.
     """
-    if not isinstance(frame, pandas_module().DataFrame):
-        raise TypeError(f"scan_identifiers expects a pandas DataFrame; got {type(frame).__name__}.")
+    require_frame(frame, "scan_identifiers")
     exclude = set(
         column_list(list(exclude), frame.columns, what="exclude names column(s)", where="the frame")
     )
@@ -230,10 +229,13 @@ def check_no_identifiers(
         and evidence, and how to proceed), or ``keep`` / ``drop`` name unknown columns or
         overlap.
     """
-    keep, drop, exclude = (
+    require_frame(frame, "check_no_identifiers")
+    # exclude is checked by scan_identifiers, on the frame without the dropped columns
+    keep, drop = (
         column_list(list(names), frame.columns, what=f"{what} names column(s)", where="the data")
-        for what, names in (("keep", keep), ("drop", drop), ("exclude", exclude))
+        for what, names in (("keep", keep), ("drop", drop))
     )
+    exclude = list(exclude)
     both = sorted(set(keep) & set(drop))
     if both:
         raise ValueError(f"column(s) {both} are both kept and dropped.")
