@@ -13,6 +13,7 @@ __version__ = "0.1.0.dev0"
 # public name -> module that defines it
 _LAZY = {
     "MedicalMLPClassifier": "skmed.neural_network",
+    "MedicalMLPSurvival": "skmed.neural_network",
     "to_onnx": "skmed.onnx",
     "evaluate": "skmed._evaluation",
     "recalibrate": "skmed.recalibration",
@@ -21,11 +22,18 @@ _LAZY = {
 # subpackages reachable as attributes (``skmed.datasets``) without an explicit import
 _SUBMODULES = {"datasets"}
 
-__all__ = ["MedicalMLPClassifier", "__version__", "evaluate", "recalibrate", "to_onnx"]
+__all__ = [
+    "MedicalMLPClassifier",
+    "MedicalMLPSurvival",
+    "__version__",
+    "evaluate",
+    "recalibrate",
+    "to_onnx",
+]
 
 if TYPE_CHECKING:
     from skmed._evaluation import evaluate
-    from skmed.neural_network import MedicalMLPClassifier
+    from skmed.neural_network import MedicalMLPClassifier, MedicalMLPSurvival
     from skmed.recalibration import recalibrate
 
 

@@ -18,9 +18,10 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
 from skmed._compat import Interval, validate_params
+from skmed._survival_target import survival_target
 from skmed.datasets import _diagnosis
 
-__all__ = ["load_breast_cancer", "load_diagnosis"]
+__all__ = ["load_breast_cancer", "load_diagnosis", "survival_target"]
 
 
 def _load_descr(name: str) -> str:

@@ -17,6 +17,13 @@ precision, as :func:`sklearn.metrics.average_precision_score`), ``brier`` (mean 
 the probability), ``calibration_intercept`` (calibration-in-the-large: ``a`` in
 ``logit P(y=1) = a + logit(p)``; 0 is ideal) and ``calibration_slope`` (``b`` in
 ``logit P(y=1) = a + b logit(p)``; 1 is ideal, < 1 means predictions are too extreme).
+
+Survival (prognosis) models
+---------------------------
+For a censored outcome ``(event, time)``: Harrell's and Uno's concordance indices, the
+cumulative/dynamic AUC and the (integrated) Brier score as scikit-survival defines them, the
+calibration of predicted survival at a horizon by risk group, and :func:`survival_metrics`,
+which reports them with bootstrap intervals.
 """
 
 from skmed.metrics._bootstrap import BINARY_METRICS
@@ -32,15 +39,29 @@ from skmed.metrics._scores import (
     sensitivity_score,
     specificity_score,
 )
+from skmed.metrics._survival import (
+    brier_score,
+    concordance_index_censored,
+    concordance_index_ipcw,
+    cumulative_dynamic_auc,
+    integrated_brier_score,
+    survival_metrics,
+)
+from skmed.metrics._survival_calibration import survival_calibration
 
 __all__ = [
     "METRICS",
     "ModelComparison",
+    "brier_score",
     "calibration_intercept_slope",
     "clinical_metrics",
     "compare_models",
+    "concordance_index_censored",
+    "concordance_index_ipcw",
+    "cumulative_dynamic_auc",
     "fairness_gaps",
     "FairnessGaps",
+    "integrated_brier_score",
     "likelihood_ratios",
     "net_benefit",
     "npv_score",
@@ -49,6 +70,8 @@ __all__ = [
     "sensitivity_score",
     "specificity_score",
     "subgroup_metrics",
+    "survival_calibration",
+    "survival_metrics",
 ]
 
 #: Names of the metrics reported by :func:`clinical_metrics`, in table order.

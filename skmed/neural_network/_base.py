@@ -24,6 +24,38 @@ from skmed.neural_network._trainer import OPTIMIZERS, Trainer
 
 #: docstring pieces shared by the network estimators (:func:`skmed._docstrings.fill_doc`)
 DOCS = {
+    "training_params": """
+    batch_normalization : bool, default=False
+        Insert batch normalization before each hidden activation.
+    optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
+        Keras optimizer.
+    learning_rate : float > 0, default=1e-3
+        Step size of the optimizer.
+    batch_size : int or "auto", default="auto"
+        Rows per gradient step; ``"auto"`` is ``min(200, n_samples)`` as in ``MLPClassifier``.
+    epochs : int, default=200
+        Maximum number of passes over the training data.
+    early_stopping : bool, default=True
+        Hold out rows (each member's fold, or a stratified ``validation_fraction`` for one
+        network), stop when their loss has not improved for ``n_iter_no_change`` epochs, and
+        restore the best weights.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the training rows held out for early stopping.
+    n_iter_no_change : int, default=20
+        Patience, in epochs, of early stopping.
+    """,
+    "common_params": """
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, shuffling, dropout and the validation split. An int gives
+        the same model on every fit, in every process, for a given backend.
+    verbose : int, default=0
+        0 is silent, 1 shows a progress bar per epoch, 2 prints one line per epoch.
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Extra Keras callbacks passed to ``Model.fit``.
+    warm_start : bool, default=False
+        When fitting again with the same features and classes, continue from the current weights
+        instead of re-initializing.
+    """,
     "sample_weight": """
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row in the loss.
@@ -90,11 +122,14 @@ class BaseMedicalMLP(BaseEstimator):
         raise NotImplementedError
 
     def _validate_fit_X(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, Any]:
-        """Dense float32 features (text columns named first) and the unchecked targets."""
+        """Dense float32 features (text columns named first) and the unchecked targets (``y``
+        None: only ``X`` is checked; the survival target is not an array scikit-learn checks)."""
         check_numeric_frame(X, type(self).__name__)
-        X, y = validate_data(
-            self, X, y, reset=reset, accept_sparse=("csr", "csc", "coo"), dtype=np.float32
-        )
+        options = {"reset": reset, "accept_sparse": ("csr", "csc", "coo"), "dtype": np.float32}
+        if y is None:
+            X = validate_data(self, X, **options)
+        else:
+            X, y = validate_data(self, X, y, **options)
         return (X.toarray() if sparse.issparse(X) else X), y
 
     def _train_network(self, X, targets, weights, hidden, continuing, incremental):
@@ -127,8 +162,13 @@ class BaseMedicalMLP(BaseEstimator):
         self._drop_snapshot()
         self._model, self._network = model, network
 
+    #: the network's output (:data:`skmed.neural_network._heads.HEADS`)
+    _head = "softmax"
+
     def _trainer(self) -> Trainer:
-        return Trainer.from_params(self.get_params(), self.n_features_in_, self._n_outputs())
+        return Trainer.from_params(
+            self.get_params(), self.n_features_in_, self._n_outputs(), self._head
+        )
 
     def _drop_snapshot(self):
         """Forget the unpickled weights: the live (or rebuilt) model supersedes them."""

@@ -21,6 +21,7 @@ from skmed.neural_network._checks import (
 from skmed.neural_network._network import forward
 
 
+@fill_doc(DOCS)
 class MedicalMLPClassifier(ClassifierMixin, BaseMedicalMLP):
     """Multilayer perceptron classifier trained with Keras 3 on any backend.
 
@@ -64,24 +65,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseMedicalMLP):
         every row is used (``validation_fraction`` applies only when ``n_members=1``). Without
         early stopping, members differ by their seed. ``partial_fit`` and ``warm_start``
         continue the merged network as one.
-    batch_normalization : bool, default=False
-        Insert batch normalization before each hidden activation.
-    optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
-        Keras optimizer.
-    learning_rate : float > 0, default=1e-3
-        Step size of the optimizer.
-    batch_size : int or "auto", default="auto"
-        Rows per gradient step; ``"auto"`` is ``min(200, n_samples)`` as in ``MLPClassifier``.
-    epochs : int, default=200
-        Maximum number of passes over the training data.
-    early_stopping : bool, default=True
-        Hold out rows (each member's fold, or a stratified ``validation_fraction`` for one
-        network), stop when their loss has not improved for ``n_iter_no_change`` epochs, and
-        restore the best weights.
-    validation_fraction : float in (0, 1), default=0.1
-        Share of the training rows held out for early stopping.
-    n_iter_no_change : int, default=20
-        Patience, in epochs, of early stopping.
+    {{training_params}}
     class_weight : dict, "balanced" or None, default=None
         Misclassification cost of each class: :meth:`predict` returns the class with the
         largest ``class_weight * risk`` (``"balanced"``: ``n_samples / (n_classes * count)``,
@@ -89,16 +73,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseMedicalMLP):
         prevalence). Training is not reweighted, so :meth:`predict_proba` stays calibrated
         (van den Goorbergh et al., JAMIA 2022: imbalance corrections distort risks without
         improving discrimination).
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialization, shuffling, dropout and the validation split. An int gives
-        the same model on every fit, in every process, for a given backend.
-    verbose : int, default=0
-        0 is silent, 1 shows a progress bar per epoch, 2 prints one line per epoch.
-    callbacks : list of keras.callbacks.Callback or None, default=None
-        Extra Keras callbacks passed to ``Model.fit``.
-    warm_start : bool, default=False
-        When fitting again with the same features and classes, continue from the current weights
-        instead of re-initializing.
+    {{common_params}}
 
     Attributes
     ----------

@@ -49,8 +49,10 @@ def build_keras_mlp(
     batch_normalization: bool,
     seed: int | None = None,
     linear_l2: float | None = None,
+    output_activation: str = "softmax",
 ) -> Any:
-    """Build (not compile) the Keras MLP: hidden blocks, then a softmax output over the classes.
+    """Build (not compile) the Keras MLP: hidden blocks, then ``n_classes`` outputs with
+    ``output_activation`` (the softmax over the classes; linear for the Cox head).
 
     Each hidden block is Dense -> [BatchNormalization] -> activation -> [Dropout]; with batch
     normalization the dense step has no bias (the normalization's shift replaces it). With a
@@ -90,7 +92,7 @@ def build_keras_mlp(
         if dropout > 0:
             stack.append(layers.Dropout(dropout, seed=next_seed()))
     if linear_l2 is None or not hidden_layer_sizes:
-        stack.append(dense(n_classes, activation="softmax"))
+        stack.append(dense(n_classes, activation=output_activation))
         return keras.Sequential(stack, name="skmed_mlp")  # built once, not once per add()
     inputs = stack[0]
     h = inputs
@@ -107,7 +109,7 @@ def build_keras_mlp(
         name=LINEAR_PATH,
     )(inputs)
     logits = layers.Add(name="logits")([head, linear])
-    outputs = layers.Activation("softmax", name="proba")(logits)
+    outputs = layers.Activation(output_activation, name="proba")(logits)
     return keras.Model(inputs, outputs, name="skmed_mlp")
 
 

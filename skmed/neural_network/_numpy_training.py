@@ -36,6 +36,7 @@ import numpy as np
 
 from skmed._compat import adam_slot_variables
 from skmed.neural_network._activations import activation
+from skmed.neural_network._heads import SOFTMAX, Head
 from skmed.neural_network._network import LINEAR_PATH, apply_activation
 
 #: Optimizers whose Keras update this loop reproduces.
@@ -60,6 +61,7 @@ def fit(
     callbacks: list,
     verbose: int,
     seed: int,
+    head: Head = SOFTMAX,
 ) -> Any:
     """Train ``model`` (compiled by MedicalMLPClassifier) like ``model.fit``; return its History.
 
@@ -73,7 +75,7 @@ def fit(
     n = len(X) if rows is None else len(rows)
     batch_size = min(batch_size, n)
     n_steps = -(-n // batch_size)
-    net = _Trainer(model, batch_size, np.random.default_rng(seed))
+    net = _Trainer(model, batch_size, np.random.default_rng(seed), head)
     callback_list = keras.callbacks.CallbackList(
         callbacks,
         add_history=True,
@@ -138,7 +140,8 @@ def _uses_batch_hooks(callback: Any, keras: Any) -> bool:
 class _Trainer:
     """One network's flat weights, gradient, optimizer slots and per-batch buffers."""
 
-    def __init__(self, model: Any, batch_size: int, rng: np.random.Generator) -> None:
+    def __init__(self, model: Any, batch_size: int, rng: np.random.Generator, head: Head) -> None:
+        self.head = head
         all_dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
         dense = [layer for layer in all_dense if layer.name != LINEAR_PATH]
         linear = [layer for layer in all_dense if layer.name == LINEAR_PATH]
@@ -242,7 +245,7 @@ class _Trainer:
 
     # -------------------------------------------------------------------------- the step
     def _forward(self, n: int, train: bool) -> np.ndarray:
-        """Run the network on ``inputs[0][:n]``; return the probabilities (classes x n)."""
+        """Run the network on ``inputs[0][:n]``; return the head's output (outputs x n)."""
         w = self.weights
         last = len(w) // 2 - 1
         for i in range(last):
@@ -273,25 +276,15 @@ class _Trainer:
         if self.skip is not None:
             out += self.skip.T @ self.inputs[0][:n].T
         out += w[-1][:, None]
-        return apply_activation("softmax", out, axis=0)
+        return apply_activation(self.head.activation, out, axis=0)
 
     @np.errstate(all="ignore")  # a diverging step stops training; the classifier reports it
     def step(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, batch: np.ndarray) -> float:
         """One training step on rows ``batch``; return the batch loss (as Keras logs it)."""
         n = len(batch)
         np.take(X, batch, axis=0, out=self.inputs[0][:n])
-        proba = self._forward(n, train=True)
-        classes = y[batch]
-        columns = np.arange(n)
-        p_true = proba[classes, columns]
-        clipped = np.clip(p_true, self.eps, 1 - self.eps)
-        coef = w[batch] * np.float32(1.0 / n)
-        loss = -float(np.dot(np.log(clipped), coef))
-        coef[clipped != p_true] = 0.0  # a clipped probability passes no gradient
-        # d loss / d logits = (p - onehot) * w / n, per row
-        delta = proba
-        delta[classes, columns] -= 1.0
-        delta *= coef
+        loss, delta = self.head.loss_and_delta(self._forward(n, train=True), y[batch], w[batch],
+                                               self.eps)  # fmt: skip
         weights, grads, ones = self.weights, self.weight_grads, self.ones[:n]
         last = len(weights) // 2 - 1
         np.matmul(self.inputs[last][:n].T, delta.T, out=grads[-2])
@@ -351,16 +344,22 @@ class _Trainer:
     # --------------------------------------------------------------------- validation loss
     @np.errstate(all="ignore")
     def loss(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
-        """Keras' evaluate loss: weighted cross-entropy summed over all rows / rows, plus L2."""
+        """Keras' evaluate loss: the weighted loss summed over all rows / rows, plus L2 (the
+        classifier's in batches; the Cox head's over all rows, one set of risk sets)."""
         batch = len(self.inputs[0])
         total = 0.0
+        outputs = []
         for start in range(0, len(X), batch):
             stop = min(start + batch, len(X))
             n = stop - start
             self.inputs[0][:n] = X[start:stop]
-            proba = self._forward(n, train=False)
-            p_true = np.clip(proba[y[start:stop], np.arange(n)], self.eps, 1 - self.eps)
-            total -= float(np.dot(np.log(p_true), np.asarray(w[start:stop], dtype=np.float32)))
+            out = self._forward(n, train=False)
+            if self.head is SOFTMAX:
+                total += self.head.summed_loss(out, y[start:stop], w[start:stop], self.eps)
+            else:
+                outputs.append(out.copy())
+        if outputs:
+            total = self.head.summed_loss(np.hstack(outputs), y, w, self.eps)
         penalty = 0.5 * float(np.dot(self.params * self.decay, self.params))
         return total / len(X) + penalty
 

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from skmed.neural_network import _numpy_training
-from skmed.neural_network._ensemble import logistic_start, stratified_folds, validation_rows
+from skmed.neural_network._ensemble import stratified_folds, validation_rows
+from skmed.neural_network._heads import HEADS, Head
 from skmed.neural_network._keras_state import stop_on_nan
 from skmed.neural_network._network import (
     LINEAR_PATH,
@@ -60,12 +61,17 @@ class Trainer:
     n_iter_no_change: int
     verbose: int
     callbacks: list[Any] | None
+    head: Head
 
     @classmethod
-    def from_params(cls, params: dict[str, Any], n_features: int, n_outputs: int) -> Trainer:
-        """The settings among an estimator's ``get_params()``."""
-        names = [f for f in cls.__dataclass_fields__ if f not in ("n_features", "n_outputs")]
-        return cls(n_features, n_outputs, **{name: params[name] for name in names})
+    def from_params(
+        cls, params: dict[str, Any], n_features: int, n_outputs: int, head: str = "softmax"
+    ) -> Trainer:
+        """The settings among an estimator's ``get_params()``, for an output ``head``."""
+        fixed = ("n_features", "n_outputs", "head")
+        names = [f for f in cls.__dataclass_fields__ if f not in fixed]
+        settings = {name: params[name] for name in names}
+        return cls(n_features, n_outputs, head=HEADS[head], **settings)
 
     # ------------------------------------------------------------------ one network
 
@@ -101,12 +107,13 @@ class Trainer:
             arch["batch_normalization"],
             seed=seed,
             linear_l2=arch["linear_l2"],
+            output_activation=self.head.activation,
         )
         keras = import_keras()
         optimizer = getattr(keras.optimizers, OPTIMIZERS[self.optimizer])(
             learning_rate=float(self.learning_rate)
         )
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+        model.compile(optimizer=optimizer, loss=self.head.keras_loss())
         return model
 
     def restore(self, arch: dict[str, Any], network: Network) -> Any:
@@ -138,7 +145,7 @@ class Trainer:
         """
         n_members = int(min(self.n_members, len(y)))
         cross_fit = self.early_stopping and n_members > 1
-        folds = stratified_folds(y, n_members, seed) if cross_fit else None
+        folds = stratified_folds(self.head.strata(y), n_members, seed) if cross_fit else None
         networks, histories = [], []
         for member in range(n_members):
             member_seed = (seed + 7919 * member) % np.iinfo(np.int32).max
@@ -175,14 +182,18 @@ class Trainer:
         """Set the linear path (and the output bias) to the member's logistic regression."""
         if rows is not None:
             X, y, weights = X[rows], y[rows], weights[rows]
-        kernel, bias = logistic_start(X, y, weights, self.n_outputs, float(self.linear_C))
+        kernel, bias = self.head.start(X, y, weights, self.n_outputs, float(self.linear_C))
         model.get_layer(LINEAR_PATH).set_weights([kernel.astype(np.float32)])
         head = model.get_layer("head")
         head.set_weights([head.get_weights()[0], bias.astype(np.float32)])
 
     def _validation_split(self, X, y, weights, seed):
         """Training row indices and the (copied) stratified validation rows."""
-        val = validation_rows(y, self.n_outputs, float(self.validation_fraction), seed)
+        strata = self.head.strata(y)
+        n_strata = int(strata.max()) + 1 if len(strata) else 0
+        val = validation_rows(
+            strata, max(n_strata, self.n_outputs), float(self.validation_fraction), seed
+        )
         is_val = np.zeros(len(y), dtype=bool)
         is_val[val] = True
         return np.flatnonzero(~is_val), (X[val], y[val], weights[val])
@@ -212,11 +223,14 @@ class Trainer:
             # reads the training rows in place: no copy of X
             fitted = _numpy_training.fit(
                 model, X, y, weights, rows=rows, validation=validation, callbacks=callbacks,
-                seed=seed, **common,
+                seed=seed, head=self.head, **common,
             )  # fmt: skip
         else:
             if rows is not None:
                 X, y, weights = X[rows], y[rows], weights[rows]
+            if validation is not None and self.head is not HEADS["softmax"]:
+                # the Cox loss's risk sets span a batch: validate on all held-out rows at once
+                common["validation_batch_size"] = len(validation[0])
             fitted = model.fit(
                 X, y, sample_weight=weights, validation_data=validation,
                 callbacks=[*callbacks, stop_on_nan(keras)], shuffle=True, **common,

@@ -55,11 +55,11 @@ def register() -> None:
 
     Registers :class:`~skmed.MedicalMLPClassifier` (so ``skl2onnx.to_onnx`` converts pipelines
     ending in one), the internal ``ExportHead`` used by :func:`skmed.to_onnx` for wrapped
-    classifiers, :class:`~skmed.preprocessing.SymptomEncoder` (``_symptoms``), and the imputers
-    with indicators (``_imputers``, ``_iterative``, ``_knn``).
+    classifiers, the survival head (``_survival``), :class:`~skmed.preprocessing.SymptomEncoder`
+    (``_symptoms``), and the imputers with indicators (``_imputers``, ``_iterative``, ``_knn``).
     """
     from skmed.neural_network import MedicalMLPClassifier
-    from skmed.onnx import _imputers, _iterative, _knn, _symptoms
+    from skmed.onnx import _imputers, _iterative, _knn, _survival, _symptoms
 
     options = {"zipmap": [True, False, "columns"], "nocl": [False, True]}
     classifiers = [
@@ -79,6 +79,7 @@ def register() -> None:
         + _imputers.REGISTRATIONS
         + _iterative.REGISTRATIONS
         + _knn.REGISTRATIONS
+        + _survival.REGISTRATIONS
     )
 
 
@@ -168,7 +169,7 @@ def convert_classifier(
 
 def _write_proba(g: GraphBuilder, node: ProbaNode, x: str) -> str:
     if isinstance(node, NetworkProba):
-        out = _write_network(g, node.network, x)
+        out = write_network(g, node.network, x)
         if node.sigmoid_binary:
             out = g.op("Concat", [g.op("Sub", [g.const("one", 1.0), out]), out], axis=1)
         return out
@@ -178,7 +179,7 @@ def _write_proba(g: GraphBuilder, node: ProbaNode, x: str) -> str:
     return g.op("Div", [total, g.const("n_folds", float(len(folds)))])
 
 
-def _write_network(g: GraphBuilder, network: Network, x: str) -> str:
+def write_network(g: GraphBuilder, network: Network, x: str) -> str:
     out = x
     for step in network:
         groups = block_groups(step["kernel"])

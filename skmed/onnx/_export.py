@@ -19,7 +19,10 @@ from skmed.onnx._metadata import (
 from skmed.onnx._parity import check_parity_or_raise
 from skmed.onnx._profile import build_profile
 from skmed.onnx._steps import SUPPORTED_PREPROCESSING, adapt_steps, check_steps, refuse_patient_rows
+from skmed.onnx._survival import SurvivalHead, check_survival_parity, is_survival, split_survival
 from skmed.onnx._wrappers import ExportHead, Steps, split_model
+
+Head = ExportHead | SurvivalHead
 
 
 def to_onnx(
@@ -94,20 +97,25 @@ def to_onnx(
     if target_opset is not None and target_opset < MIN_OPSET:
         raise ValueError(f"target_opset must be >= {MIN_OPSET}; got {target_opset}.")
     user_metadata = checked_user_metadata(metadata)
-    steps, head = split_model(model)
+    survival = is_survival(model)
+    steps, head = split_survival(model) if survival else split_model(model)
     schema = schema_from_sample(X_sample)
     holding = check_steps(steps)
     if holding:
         refuse_patient_rows(holding, allow_patient_rows, user_metadata)
     steps = adapt_steps(steps, schema)
     reference = reference_rows(reference_data, X_sample)
+    if survival and reference_target is not None:
+        raise ValueError("reference_target holds class labels; a survival model has none.")
     target = reference_target_labels(reference_target, reference, model)
     onx, schema = convert(steps, head, schema, target_opset)
     if schema.layout == "columns":
         profile = build_profile(steps, schema, reference, target)
         user_metadata["input_profile"] = profile.to_json()
     set_metadata(onx, model, head, schema, user_metadata)
-    if check:
+    if check and isinstance(head, SurvivalHead):
+        check_survival_parity(onx, model, X_sample)
+    elif check:
         check_parity_or_raise(onx, model, X_sample, head)
     if path is not None:
         onnx.save_model(onx, os.fspath(path))
@@ -115,7 +123,7 @@ def to_onnx(
 
 
 def convert(
-    steps: Steps, head: ExportHead, schema: Schema, target_opset: int | None
+    steps: Steps, head: Head, schema: Schema, target_opset: int | None
 ) -> tuple[onnx.ModelProto, Schema]:
     """Convert in float64 where onnxruntime can run it, else with float32 numeric inputs."""
     onx, typed = _convert_as(steps, head, schema, target_opset, "double")
@@ -132,7 +140,7 @@ def convert(
 
 
 def _convert_as(
-    steps: Steps, head: ExportHead, schema: Schema, target_opset: int | None, numeric: str
+    steps: Steps, head: Head, schema: Schema, target_opset: int | None, numeric: str
 ) -> tuple[onnx.ModelProto, Schema]:
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
@@ -163,7 +171,7 @@ def _convert_as(
             model,
             initial_types=types,
             target_opset=target_opset,
-            options={id(head): {"zipmap": False}},
+            options={id(head): {"zipmap": False}} if isinstance(head, ExportHead) else None,
         )
     except ValueError:
         raise

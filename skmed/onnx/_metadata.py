@@ -37,6 +37,8 @@ RESERVED_KEYS = frozenset(
         "missing_text",
         "input_profile",
         "recalibration",
+        "task",
+        "time_grid",
     }
 )
 
@@ -111,14 +113,15 @@ def _version(package: str) -> str:
 
 
 def set_metadata(
-    onx: onnx.ModelProto, model: Any, head: ExportHead, schema: Schema, user: dict[str, str]
+    onx: onnx.ModelProto, model: Any, head: Any, schema: Schema, user: dict[str, str]
 ) -> None:
+    """skmed's keys and the caller's: versions, inputs, and what the outputs of ``head`` (an
+    :class:`ExportHead`, or a survival head with its own ``metadata_entries``) mean."""
     import skl2onnx
     import sklearn
 
     import skmed
 
-    classes = head.classes_
     entries = {
         "skmed_format": FORMAT,
         "skmed_version": skmed.__version__,
@@ -126,15 +129,28 @@ def set_metadata(
         "keras_version": _version("keras"),
         "skl2onnx_version": skl2onnx.__version__,
         "onnx_opset": str(opset(onx)),
-        "classes": json.dumps([jsonable(c) for c in classes.tolist()]),
-        "classes_dtype": classes.dtype.str if classes.dtype.kind != "O" else "object",
         "inputs": schema.to_json(),
         "feature_names": json.dumps(schema.columns if schema.layout == "columns" else []),
+        "estimator": describe_model(model),
+        "missing_text": MISSING_TEXT,
+    }
+    if isinstance(head, ExportHead):
+        entries.update(_classifier_entries(onx, head))
+    else:
+        entries.update(head.metadata_entries(onx))
+    entries.update(user)
+    onnx.helper.set_model_props(onx, entries)
+    onx.doc_string = f"skmed {skmed.__version__}: {entries['estimator']}"
+
+
+def _classifier_entries(onx: onnx.ModelProto, head: ExportHead) -> dict[str, str]:
+    classes = head.classes_
+    entries = {
+        "classes": json.dumps([jsonable(c) for c in classes.tolist()]),
+        "classes_dtype": classes.dtype.str if classes.dtype.kind != "O" else "object",
         "outputs": json.dumps(
             {"label": onx.graph.output[0].name, "probabilities": onx.graph.output[1].name}
         ),
-        "estimator": describe_model(model),
-        "missing_text": MISSING_TEXT,
     }
     if head.threshold is not None:
         entries["threshold"] = json.dumps(
@@ -144,9 +160,7 @@ def set_metadata(
         entries["decision_weights"] = json.dumps(head.costs.tolist())
     if head.calibration is not None:
         entries["calibration"] = head.calibration
-    entries.update(user)
-    onnx.helper.set_model_props(onx, entries)
-    onx.doc_string = f"skmed {skmed.__version__}: {entries['estimator']}"
+    return entries
 
 
 def describe_model(model: Any) -> str:

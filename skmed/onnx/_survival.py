@@ -1,0 +1,163 @@
+"""Export of a pipeline ending in :class:`~skmed.MedicalMLPSurvival`: parser, shape calculator
+and converter of its :class:`SurvivalHead`, and the parity check.
+
+The graph's outputs are ``risk`` ([N], the log partial hazard ``predict`` returns) and
+``survival`` ([N, T], ``S(t | x) = exp(-H0(t) exp(risk))`` on the fitted grid ``unique_times_``,
+stored in the file's ``time_grid`` metadata). Both are computed in float64, like the Python
+model, and output as float32.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from onnx import TensorProto
+from skl2onnx.common.data_types import FloatTensorType
+from sklearn.base import BaseEstimator
+
+from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
+from skmed._fitted import inner_estimator, wrapper_kind
+from skmed.neural_network._network import Network
+from skmed.onnx._builder import GraphBuilder
+from skmed.onnx._registry import Registration
+
+#: Largest difference between ONNX and Python risks and survival probabilities accepted.
+SURVIVAL_TOLERANCE = 1e-5
+
+_ALIAS = "SkmedSurvivalHead"
+
+
+class SurvivalHead(BaseEstimator):
+    """The survival network of an exported pipeline, as the converter writes it (an estimator,
+    so that skl2onnx's pipeline parser takes it as a last step)."""
+
+    def __init__(self, network: Network, times: np.ndarray, baseline: np.ndarray, description: str):
+        self.network = network
+        self.times = np.asarray(times, dtype=np.float64)
+        self.baseline = np.asarray(baseline, dtype=np.float64)
+        self.description = description
+
+    @property
+    def n_features_in_(self) -> int:
+        return int(self.network[0]["kernel"].shape[0])
+
+    def metadata_entries(self, onx: Any) -> dict[str, str]:
+        """The file's ``task``, ``time_grid`` and ``outputs`` entries."""
+        outputs = {"risk": onx.graph.output[0].name, "survival": onx.graph.output[1].name}
+        return {
+            "task": "survival",
+            "time_grid": json.dumps(self.times.tolist()),
+            "outputs": json.dumps(outputs),
+        }
+
+
+def is_survival(model: Any) -> bool:
+    """Whether the last estimator of ``model`` (through pipelines) is a MedicalMLPSurvival."""
+    while wrapper_kind(model) in ("pipeline", "frozen"):
+        model = inner_estimator(model)
+    return type(model).__name__ == "MedicalMLPSurvival"
+
+
+def split_survival(model: Any, name: str = "model") -> tuple[list[tuple[str, Any]], SurvivalHead]:
+    """The preprocessing steps of ``model`` and its :class:`SurvivalHead`."""
+    kind = wrapper_kind(model)
+    if kind == "pipeline":
+        kept = [(n, s) for n, s in model.steps if s is not None and s != "passthrough"]
+        steps, head = split_survival(kept[-1][1], kept[-1][0])
+        return kept[:-1] + steps, head
+    if kind == "frozen":
+        return split_survival(inner_estimator(model, kind), name)
+    if not hasattr(model, "unique_times_"):
+        raise ValueError(f"MedicalMLPSurvival {name!r} is not fitted; fit it before export.")
+    head = SurvivalHead(
+        model.network_, model.unique_times_, model.baseline_cumulative_hazard_,
+        type(model).__name__,
+    )  # fmt: skip
+    return [], head
+
+
+# ---------------------------------------------------------------------- skl2onnx hooks
+
+
+def parse_survival(
+    scope: Scope, model: Any, inputs: list[Variable], custom_parsers: Any = None
+) -> list[Variable]:
+    """One operator with outputs ``risk`` and ``survival``."""
+    operator = scope.declare_local_operator(_ALIAS, model)
+    operator.inputs = list(inputs)
+    operator.outputs.append(scope.declare_local_variable("risk", FloatTensorType()))
+    operator.outputs.append(scope.declare_local_variable("survival", FloatTensorType()))
+    return list(operator.outputs)
+
+
+def calculate_survival_output_shapes(operator: Operator) -> None:
+    """``risk`` is ``[N]``, ``survival`` is ``[N, n_times]``."""
+    head: SurvivalHead = operator.raw_operator
+    shape = operator.inputs[0].type.shape if len(operator.inputs) == 1 else None
+    if shape is None:
+        raise ValueError(
+            f"{head.description} takes one numeric matrix, but {len(operator.inputs)} inputs "
+            "reach it; concatenate them first (e.g. with a ColumnTransformer)."
+        )
+    width = shape[1] if len(shape) == 2 else None
+    if isinstance(width, int) and width != head.n_features_in_:
+        raise ValueError(
+            f"{head.description} was trained on {head.n_features_in_} features, but the "
+            f"preprocessing before it produces {width}."
+        )
+    operator.outputs[0].type = FloatTensorType([shape[0]])
+    operator.outputs[1].type = FloatTensorType([shape[0], head.times.size])
+
+
+def convert_survival(scope: Scope, operator: Operator, container: ModelComponentContainer) -> None:
+    """The network's log hazard, then ``exp(-H0 * exp(risk))`` on the grid, in float64."""
+    from skmed.onnx._converter import write_network
+
+    head: SurvivalHead = operator.raw_operator
+    g = GraphBuilder(scope, container)
+    x = g.op("Cast", [operator.inputs[0].full_name], to=TensorProto.DOUBLE)
+    risk = write_network(g, head.network, x)  # [N, 1]
+    hazard = g.op("Mul", [g.op("Exp", [risk]), g.const("baseline", head.baseline[None, :])])
+    survival = g.op("Exp", [g.op("Neg", [hazard])])
+    flat = g.op("Reshape", [risk, g.const("shape", np.array([-1]))])
+    g.ops("Cast", [flat], [operator.outputs[0].full_name], to=TensorProto.FLOAT)
+    g.ops("Cast", [survival], [operator.outputs[1].full_name], to=TensorProto.FLOAT)
+
+
+REGISTRATIONS = [
+    Registration(
+        SurvivalHead,
+        _ALIAS,
+        calculate_survival_output_shapes,
+        convert_survival,
+        parser=parse_survival,
+    )
+]
+
+
+# ---------------------------------------------------------------------- parity
+
+
+def check_survival_parity(
+    onnx_model: Any, model: Any, X: Any, tolerance: float = SURVIVAL_TOLERANCE
+) -> dict[str, float]:
+    """Run the exported graph with :class:`skmed.runtime.OnnxSurvival` and compare risks and
+    survival probabilities with ``model``; raise ``ValueError`` beyond ``tolerance``."""
+    from skmed.runtime import OnnxSurvival
+
+    if not isinstance(onnx_model, bytes):
+        onnx_model = onnx_model.SerializeToString()
+    runtime = OnnxSurvival(onnx_model)
+    risk = float(np.max(np.abs(runtime.predict(X) - model.predict(X))))
+    got = runtime.predict_survival_function(X, return_array=True)
+    want = model.predict_survival_function(X, return_array=True)
+    survival = float(np.max(np.abs(got - want)))
+    if not (risk <= tolerance and survival <= tolerance):
+        raise ValueError(
+            f"The exported graph does not reproduce the survival model on the {len(got)} rows "
+            f"checked: risks differ by up to {risk:.3g}, survival probabilities by up to "
+            f"{survival:.3g} (tolerance {tolerance})."
+        )
+    return {"max_abs_diff_risk": risk, "max_abs_diff_survival": survival, "n_rows": len(got)}

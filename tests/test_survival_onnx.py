@@ -1,0 +1,110 @@
+"""ONNX export of survival pipelines: one graph (preprocessing + network + Breslow baseline),
+parity with Python, and the runtime's OnnxSurvival."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import skmed
+from skmed import MedicalMLPSurvival
+from skmed.datasets import survival_target
+from skmed.runtime import ModelFormatError, OnnxClassifier, OnnxSurvival
+
+FAST = {"hidden_layer_sizes": (8,), "epochs": 20, "n_members": 2, "random_state": 0}
+
+
+def mixed_frame(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "age": rng.normal(60, 10, n),
+            "crp": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2.0, 3.0, n)),
+            "stage": rng.choice(["I", "II", "III"], n),
+        }
+    )
+    log_hazard = 0.04 * (frame["age"] - 60) + frame["stage"].map({"I": 0, "II": 0.5, "III": 1})
+    T = rng.exponential(np.exp(-log_hazard.to_numpy()))
+    C = rng.exponential(2.0, n)
+    return frame, survival_target(T <= C, np.minimum(T, C))
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    X, y = mixed_frame()
+    prep = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["age", "crp"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["stage"]),
+        ]
+    )
+    model = make_pipeline(prep, MedicalMLPSurvival(**FAST)).fit(X, y)
+    return model, X
+
+
+def test_numeric_pipeline_parity(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 5))
+    y = survival_target(rng.random(200) < 0.6, rng.exponential(np.exp(-X[:, 0])))
+    model = make_pipeline(StandardScaler(), MedicalMLPSurvival(**FAST)).fit(X, y)
+    path = tmp_path / "surv.onnx"
+    onx = skmed.to_onnx(model, X[:20], path=path)
+    assert [o.name for o in onx.graph.output] == ["risk", "survival"]
+    runtime = OnnxSurvival(path)
+    X_new = rng.normal(size=(500, 5))
+    np.testing.assert_allclose(runtime.predict(X_new), model.predict(X_new), atol=1e-5, rtol=0)
+    got = runtime.predict_survival_function(X_new, return_array=True)
+    want = model.predict_survival_function(X_new, return_array=True)
+    assert got.shape == (500, model[-1].unique_times_.size)
+    assert np.max(np.abs(got - want)) <= 1e-5
+    np.testing.assert_array_equal(runtime.unique_times_, model[-1].unique_times_)
+
+
+def test_mixed_pipeline_parity_and_survival_at_times(mixed):
+    model, X = mixed
+    onx = skmed.to_onnx(model, X.iloc[:30])
+    runtime = OnnxSurvival(onx.SerializeToString())
+    X_new, _ = mixed_frame(n=400, seed=5)
+    assert np.max(np.abs(runtime.predict(X_new) - model.predict(X_new))) <= 1e-5
+    times = [0.0, 0.5, 1.0, 100.0]
+    at = runtime.predict_survival_at(X_new, times)
+    functions = model.predict_survival_function(X_new)
+    want = np.vstack([f(times) for f in functions])
+    assert np.max(np.abs(at - want)) <= 1e-5
+    np.testing.assert_array_equal(at[:, 0], 1.0)
+    steps = runtime.predict_survival_function(X_new.iloc[:3])
+    np.testing.assert_allclose(steps[0](times), at[0])
+    assert runtime.metadata["task"] == "survival"
+    assert runtime.feature_names_in_.tolist() == ["age", "crp", "stage"]
+
+
+def test_runtime_names_the_right_class_for_each_task(mixed, tmp_path):
+    model, X = mixed
+    onx = skmed.to_onnx(model, X.iloc[:30]).SerializeToString()
+    with pytest.raises(ModelFormatError, match="survival model; load it with .*OnnxSurvival"):
+        OnnxClassifier(onx)
+    from sklearn.datasets import make_classification
+
+    Xc, yc = make_classification(n_samples=80, n_features=4, random_state=0)
+    clf = skmed.MedicalMLPClassifier(hidden_layer_sizes=(4,), epochs=5, random_state=0)
+    classifier = skmed.to_onnx(clf.fit(Xc, yc), Xc[:5]).SerializeToString()
+    with pytest.raises(
+        ModelFormatError, match="classification model; load it with .*OnnxClassifier"
+    ):
+        OnnxSurvival(classifier)
+
+
+def test_bad_times_and_unfitted_models_are_refused(mixed):
+    model, X = mixed
+    runtime = OnnxSurvival(skmed.to_onnx(model, X.iloc[:30]).SerializeToString())
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        runtime.predict_survival_at(X.iloc[:2], [-1.0])
+    with pytest.raises(ValueError, match="not fitted"):
+        skmed.to_onnx(MedicalMLPSurvival(), X.iloc[:3].select_dtypes("number"))
+    with pytest.raises(ValueError, match="survival model has none"):
+        skmed.to_onnx(model, X.iloc[:30], reference_target=np.zeros(30))
