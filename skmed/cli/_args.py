@@ -31,6 +31,33 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 
 non_negative_int = int_at_least(0)
 
+
+def horizons(text: str) -> list[float]:
+    """An argument type: comma-separated positive times, sorted; else a usage error."""
+    import math
+
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated positive numbers (e.g. 365,1095,1825); got "
+                f"{part.strip()!r} in {text!r}"
+            )
+        if value in values:
+            raise argparse.ArgumentTypeError(f"{part.strip()!r} is given twice in {text!r}")
+        values.append(value)
+    return sorted(values)
+
+
+def horizon_name(value: float) -> str:
+    """A horizon as its column names show it: ``365`` for 365.0, ``182.5`` as it is."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 #: Options several commands take, by name: their flags and ``add_argument`` keywords.
 SHARED_OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "model": (("model",), {"metavar": "model.onnx", "help": "model written by skmed"}),

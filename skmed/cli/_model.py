@@ -7,7 +7,72 @@ import os
 import sys
 from typing import Any
 
-from skmed.cli._args import CommandError
+from skmed.cli._args import CommandError, horizon_name
+
+
+def load_model(path: str) -> Any:
+    """The runtime model of a file: an OnnxClassifier, or an OnnxSurvival for a survival file."""
+    from skmed.runtime import ModelFormatError, OnnxClassifier, OnnxSurvival
+
+    try:
+        return OnnxClassifier(path)
+    except ModelFormatError as exc:
+        try:
+            return OnnxSurvival(path)
+        except ModelFormatError:
+            raise exc from None
+
+
+def check_horizons(model: Any, args: argparse.Namespace) -> bool:
+    """Whether ``model`` is a survival model; ``--horizons`` required for one, refused else."""
+    survival = hasattr(model, "unique_times_")
+    if survival and args.horizons is None:
+        raise CommandError(
+            f"{args.model!r} holds a survival model: give --horizons, the times at which to "
+            "predict the probability of no event yet (e.g. --horizons 365,1095,1825, in the "
+            "unit of the training times)."
+        )
+    if not survival and args.horizons is not None:
+        raise CommandError(
+            f"--horizons is for survival models; {args.model!r} holds a classifier (it "
+            "predicts a label and class probabilities)."
+        )
+    if survival and args.dask is not None:
+        raise CommandError("--dask scores classifiers only; predict a survival model without it.")
+    if survival and args.horizons[-1] > model.unique_times_[-1]:
+        late = [horizon_name(h) for h in args.horizons if h > model.unique_times_[-1]]
+        print(
+            f"Note: horizon(s) {', '.join(late)} lie beyond the model's last event time; the "
+            "survival there is its last estimate, carried forward.",
+            file=sys.stderr,
+        )
+    return survival
+
+
+def survival_columns(horizons: list[float], existing: Any, source: str) -> list[str]:
+    """``risk`` and one ``survival_at_H`` column per horizon, refusing names the data has."""
+    names = ["risk", *(f"survival_at_{horizon_name(h)}" for h in horizons)]
+    clash = [c for c in names if c in set(existing)]
+    if clash:
+        raise ValueError(f"{source} already has column(s) {clash}; rename them first.")
+    return names
+
+
+def write_survival(model: Any, args: argparse.Namespace, inputs: Any, handle: Any) -> int:
+    """Write the rows of ``args.data`` with their risk and survival at ``args.horizons``, chunk
+    by chunk; return the number of rows."""
+    from skmed._io import iter_prediction_chunks
+    from skmed._scoring import prediction_csv
+
+    n_rows = 0
+    for frame, columns in iter_prediction_chunks(args.data, inputs, chunk_size=args.chunk_size):
+        if n_rows == 0:
+            names = survival_columns(args.horizons, frame.columns, repr(args.data))
+        survival = model.predict_survival_at(columns, args.horizons)
+        scored = frame.assign(**dict(zip(names, [model.predict(columns), *survival.T])))
+        prediction_csv(scored, names, handle, header=n_rows == 0)
+        n_rows += len(frame)
+    return n_rows
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -18,17 +83,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
         iter_prediction_chunks,
     )
     from skmed._scoring import column_inputs, prediction_columns, prediction_csv, score_frame
-    from skmed.runtime import OnnxClassifier
 
     if args.out is not None:
         check_output_path(args.out, "predictions")
     check_input_file(args.data)
-    model = OnnxClassifier(args.model)
+    model = load_model(args.model)
+    survival = check_horizons(model, args)
     inputs = column_inputs(model, f"skmed predict ({args.model!r})")
     n_rows = 0
 
     def write(handle: Any) -> None:
         nonlocal n_rows
+        if survival:
+            n_rows = write_survival(model, args, inputs, handle)
+            return
         if args.dask is not None:  # partitions scored on a Dask cluster (skmed.distributed)
             from skmed.distributed import write_predictions_csv
 
@@ -70,13 +138,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     import json
 
-    from skmed.runtime import OnnxClassifier
-
-    model = OnnxClassifier(args.model)
+    model = load_model(args.model)
     meta = dict(model.metadata)
     schema = model.input_schema
-    classes = model.classes_.tolist()
-    threshold = model.threshold
+    survival = hasattr(model, "unique_times_")
+    if survival:
+        grid = model.unique_times_
+        described: dict[str, Any] = {
+            "task": "survival",
+            "time_grid": {"size": int(grid.size), "min": float(grid[0]), "max": float(grid[-1])},
+        }
+    else:
+        described = {"classes": model.classes_.tolist(), "threshold": model.threshold}
     if args.json:
         info = {
             "path": args.model,
@@ -84,8 +157,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 {"name": s.name, "type": s.kind, **({"width": s.width} if s.width != 1 else {})}
                 for s in schema.inputs
             ],
-            "classes": classes,
-            "threshold": threshold,
+            **described,
             "metadata": meta,
         }
         print(json.dumps(info, indent=2, default=str))
@@ -98,14 +170,15 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     for s in schema.inputs:
         shape = f" x {s.width}" if s.width != 1 else ""
         print(f"  {s.name.ljust(width)}  {s.kind}{shape}")
-    print(f"Classes ({len(classes)}): {', '.join(map(str, classes))}")
-    if threshold is None:
-        rule = "binary: probability >= 0.5" if len(classes) == 2 else "most probable class"
-        print(f"Threshold: none ({rule})")
+    if survival:
+        grid = described["time_grid"]
+        print("Task: survival (outputs: risk score, survival probabilities on the time grid)")
+        print(f"Time grid: {grid['size']} event times, {grid['min']:g} to {grid['max']:g}")
     else:
-        print(f"Threshold: {threshold['value']:.6g} on class {threshold['pos_label']!r}")
+        _print_decision(described["classes"], described["threshold"])
     print("Metadata:")
-    shown = {k: v for k, v in meta.items() if k not in ("inputs", "outputs", "classes")}
+    hidden = ("inputs", "outputs", "classes", "time_grid")
+    shown = {k: v for k, v in meta.items() if k not in hidden}
     key_width = max((len(k) for k in shown), default=0)
     for key in sorted(shown):
         value = shown[key].replace("\n", " ")
@@ -113,6 +186,15 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             value = value[:197] + "..."
         print(f"  {key.ljust(key_width)}  {value}")
     return 0
+
+
+def _print_decision(classes: list[Any], threshold: Any) -> None:
+    print(f"Classes ({len(classes)}): {', '.join(map(str, classes))}")
+    if threshold is None:
+        rule = "binary: probability >= 0.5" if len(classes) == 2 else "most probable class"
+        print(f"Threshold: none ({rule})")
+    else:
+        print(f"Threshold: {threshold['value']:.6g} on class {threshold['pos_label']!r}")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

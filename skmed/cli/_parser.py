@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from skmed import __version__
-from skmed.cli._args import Commands, add_count, add_options, non_negative_int
+from skmed.cli._args import Commands, add_count, add_options, horizons, non_negative_int
 from skmed.cli._model import cmd_inspect, cmd_predict, cmd_serve
 from skmed.cli._output import AUTO_CV_ROWS
 from skmed.cli._site import add_site_commands
@@ -17,6 +17,7 @@ EPILOG = """\
 quick start:
   skmed demo                                   train, evaluate and export on built-in data
   skmed train DATA.csv --target COLUMN         train on your CSV; writes model.onnx, report.html
+  skmed train DATA.csv --time T --event E      a survival model; writes model.onnx
   skmed predict model.onnx DATA.csv            predictions (onnxruntime only, streamed)
   skmed inspect model.onnx                     inputs, classes, threshold, metadata
 
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument(
         "--explain-patients",
         type=non_negative_int,
-        default=0,
+        default=None,  # set per command by its handler: a parent's action is shared
         metavar="N",
         help="explain N example held-out patients in the report (their feature values are "
         "then shown; default: 0 for train, 2 for demo)",
@@ -81,7 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
         "and write model.onnx, report.html and report.json into --out-dir.",
         "example:\n  skmed demo --out-dir /tmp/skmed-demo",
         parents=[training],
-        explain_patients=2,
     )
     demo.add_argument(
         "--out-dir",
@@ -106,9 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
             "--grid, a small 3-fold grid search over layer sizes, L2 penalty and dropout\n"
             "first). The held-out evaluation, with bootstrap confidence intervals, goes into\n"
             "the report; the model, with its preprocessing, into one ONNX file, checked\n"
-            "against the Python model before it is written.",
+            "against the Python model before it is written.\n\n"
+            "With --time and --event instead of --target, trains a MedicalMLPSurvival (a Cox-type\n"
+            "network) on the same preprocessing: a --test-size share, stratified by event, is\n"
+            "held out for Harrell's C; the ONNX file is checked the same way. No report is\n"
+            "written for a survival model.",
             "examples:\n"
             "  skmed train patients.csv --target diagnosis\n"
+            "  skmed train cohort.csv --time days --event died --drop patient_id\n"
             "  skmed train patients.csv --target outcome --drop patient_id,admission_date \\\n"
             "      --out models/outcome.onnx --report models/outcome.html --grid",
             parents=[training],
@@ -126,9 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
             "a value that does not fit (e.g. text in a numeric column) stops with an error\n"
             "naming the column, the line and the value. The output is the input rows, with\n"
             "their columns unchanged, plus the predicted label and one probability column per\n"
-            "class. With --out, the file appears only when complete.",
+            "class; for a survival model (skmed train --time/--event), the risk score and one\n"
+            "survival_at_H column per --horizons time H. With --out, the file appears only when\n"
+            "complete.",
             "examples:\n"
             "  skmed predict model.onnx new_patients.csv --out predictions.csv\n"
+            "  skmed predict survival.onnx cohort.csv --horizons 365,1095,1825\n"
             "  skmed predict model.onnx new_patients.csv | head",
         )
     )
@@ -137,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_inspect,
         "show a model's inputs, classes, threshold and metadata",
         "Describe an ONNX model written by skmed: its input columns with their types, the\n"
-        "classes, the decision threshold (if any) and the stored metadata.",
+        "classes, the decision threshold (if any) and the stored metadata; for a survival\n"
+        "model, its time grid instead of classes.",
         "example:\n  skmed inspect model.onnx --json",
     )
     add_options(inspect, "model")
@@ -170,7 +179,20 @@ def build_parser() -> argparse.ArgumentParser:
 def add_train(train: argparse.ArgumentParser) -> None:
     """The options of ``skmed train`` beyond the shared training ones."""
     train.add_argument("data", metavar="DATA.csv", help="training data, CSV with a header row")
-    add_options(train, "target")
+    outcome = train.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--target", metavar="COLUMN", help="the label column (a classifier)")
+    outcome.add_argument(
+        "--time",
+        metavar="COLUMN",
+        help="the follow-up time column, with --event: trains a survival model instead",
+    )
+    train.add_argument(
+        "--event",
+        metavar="COLUMN",
+        help="with --time: the column saying whether the event happened (1, true, yes) or the "
+        "patient was censored (0, false, no)",
+    )
+    train.set_defaults(usage_error=train.error)
     train.add_argument(
         "--drop",
         metavar="COLUMNS",
@@ -279,6 +301,13 @@ def add_predict(predict: argparse.ArgumentParser) -> None:
         default="proba_",
         metavar="PREFIX",
         help="prefix of the probability columns, one per class (default: proba_)",
+    )
+    predict.add_argument(
+        "--horizons",
+        type=horizons,
+        metavar="TIMES",
+        help="survival models only (and required for them): comma-separated times, in the unit "
+        "of the training times, at which to predict the probability of no event yet",
     )
     predict.add_argument(
         "--dask",

@@ -59,7 +59,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         n_bootstraps=args.bootstraps,
         groups=["sex"],
-        explain_patients=args.explain_patients,
+        explain_patients=2 if args.explain_patients is None else args.explain_patients,
         title="skmed demo: assisted diagnosis (synthetic data)",
         model_card={
             "model_name": "skmed demo diagnosis MLP",
@@ -88,11 +88,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from skmed._io import check_output_path, read_csv
 
+    survival = args.time is not None
+    if args.event is not None and not survival:
+        args.usage_error("--event goes with --time (a survival model), not with --target.")
+    if survival and args.event is None:
+        args.usage_error(
+            "--time needs --event: the column saying whether the event happened (1, true or "
+            "yes) or the patient was censored (0, false or no)."
+        )
     files = {"model": check_output_path(args.out, "model")}
-    if args.report:
-        files["report"] = check_output_path(args.report, "report")
-    if args.report_json:
-        files["report_json"] = check_output_path(args.report_json, "report")
+    if survival:
+        from skmed.cli._survival import check_survival_options
+
+        check_survival_options(args)  # and no report: it covers classifiers only
+    else:
+        if args.report:
+            files["report"] = check_output_path(args.report, "report")
+        if args.report_json:
+            files["report_json"] = check_output_path(args.report_json, "report")
     if len(set(files.values())) != len(files):
         raise CommandError("the model and report paths must differ.")
     if not 0 < args.test_size < 1:
@@ -103,9 +116,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     from skmed._workflow import check_target
     from skmed.pipeline import infer_column_types
 
-    if args.target in drop:
-        raise CommandError(f"--drop names the target column {args.target!r}.")
+    outcome = {"--time": args.time, "--event": args.event} if survival else {"": args.target}
+    for option, column in outcome.items():
+        if column in drop:
+            named = f"the {option} column" if option else "the target column"
+            raise CommandError(f"--drop names {named} {column!r}.")
     require_option_columns("--drop", drop, frame.columns, repr(args.data))
+    if survival:
+        from skmed.cli._survival import cmd_train_survival
+
+        return cmd_train_survival(args, frame.drop(columns=drop), files["model"])
     X, y, n_dropped = check_target(frame.drop(columns=drop), args.target, source=repr(args.data))
     validation = args.validation
     if validation == "auto":
@@ -170,7 +190,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         validation=validation,
         refits=args.refits,
         n_jobs=args.n_jobs,
-        explain_patients=args.explain_patients,
+        explain_patients=args.explain_patients or 0,
         refit_progress=None if args.quiet else refit_progress(validation),
         impute=args.impute,
         allow_patient_rows=args.allow_patient_rows,

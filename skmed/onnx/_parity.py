@@ -21,7 +21,8 @@ def check_parity(
     *,
     tolerance: float = CHECK_TOLERANCE,
 ) -> dict[str, float]:
-    """Run an exported graph with :class:`skmed.runtime.OnnxClassifier` and compare with Python.
+    """Run an exported graph with :class:`skmed.runtime.OnnxClassifier` (or
+    :class:`~skmed.runtime.OnnxSurvival`) and compare with Python.
 
     :func:`skmed.to_onnx` runs this on ``X_sample`` (``check=True``); run it on held-out rows
     to check an export on data the sample did not cover.
@@ -41,6 +42,8 @@ def check_parity(
     -------
     dict
         ``max_abs_diff``: the largest absolute ONNX - Python probability difference;
+        for a survival model ``max_abs_diff_risk`` and ``max_abs_diff_survival`` instead
+        (and ``n_rows``);
         ``label_agreement``:
         the fraction of rows given the same label; ``n_rows``: the number of rows.
 
@@ -50,6 +53,10 @@ def check_parity(
         If the probabilities differ by more than ``tolerance``, or a label differs on a row
         whose decision is not within ``tolerance`` of a tie.
     """
+    from skmed.onnx._survival import check_survival_parity, is_survival
+
+    if is_survival(model):  # risks and survival probabilities instead of labels
+        return check_survival_parity(onnx_model, model, X, tolerance)
     _, head = split_model(model)
     return check_parity_or_raise(onnx_model, model, X, head, tolerance)
 

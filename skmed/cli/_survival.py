@@ -1,0 +1,368 @@
+"""skmed train --time COLUMN --event COLUMN: a survival model, trained, checked and exported.
+
+The same recipe as the classifier path (:mod:`skmed.cli._train`): the preprocessing that
+:func:`~skmed.pipeline.make_clinical_pipeline` builds, ending in
+:class:`~skmed.MedicalMLPSurvival`; a held-out split stratified by event; Harrell's C on the
+held-out rows; one ONNX file, checked against the Python model on the held-out rows before it
+is written. The evaluation report covers classifiers only, so none is written here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from skmed.cli._args import CommandError, require_option_columns
+from skmed.cli._output import IMPUTE_TEXT, Stages
+
+#: What skmed train reports doing for a survival model, after reading the data.
+SURVIVAL_STAGES = ("training", "evaluation", "ONNX export", "parity check", "writing files")
+
+#: Fewest events a survival model is trained on (2 for each side of the stratified split).
+MIN_EVENTS = 4
+
+#: The event column's text values (case and surrounding spaces ignored).
+EVENT_TRUE = frozenset({"1", "1.0", "true", "yes"})
+EVENT_FALSE = frozenset({"0", "0.0", "false", "no"})
+
+#: The one line printed instead of the report.
+NO_REPORT = (
+    "Report: not written for a survival model (the evaluation report covers classifiers "
+    "only); --report and --report-json are ignored."
+)
+
+
+@dataclass
+class SurvivalResult:
+    """One survival training run, in memory: nothing is written yet."""
+
+    pipeline: Any
+    column_types: Any
+    n_rows: int
+    n_train: int
+    n_test: int
+    n_events: int
+    n_events_test: int
+    c_index: float
+    integrated_brier: float | None
+    onnx_bytes: bytes
+    parity: dict[str, float]
+    epochs_run: int
+    notes: list[str]
+
+
+def check_survival_options(args: argparse.Namespace) -> None:
+    """Refuse the classifier-only options of ``skmed train`` with a survival outcome."""
+    if args.time == args.event:
+        raise CommandError(f"--time and --event name the same column {args.time!r}.")
+    refused = [
+        ("--grid", args.grid, "it searches by balanced accuracy"),
+        ("--group", args.group, "subgroup results are part of the report"),
+        ("--explain-patients", args.explain_patients, "explanations are part of the report"),
+        (
+            f"--validation {args.validation}",
+            args.validation in ("bootstrap", "cv"),
+            "a survival model is validated on a held-out split, --test-size",
+        ),
+    ]
+    for option, given, why in refused:
+        if given:
+            raise CommandError(
+                f"{option} is for classifiers ({why}); leave it out with --time/--event."
+            )
+
+
+def _where(values: Any, row: int, source: str) -> str:
+    """``line L of SOURCE holds VALUE`` for position ``row`` of a column read by
+    :func:`skmed._io.read_csv` (line 1 is the header)."""
+    value = values.iloc[row]
+    value = value.item() if hasattr(value, "item") else value  # numpy scalar -> Python
+    return f"line {int(values.index[row]) + 2} of {source} holds {value!r}"
+
+
+def event_indicator(values: Any, column: str, source: str) -> Any:
+    """The event column (no missing values) as booleans: 1/0, true/false or yes/no.
+
+    Raises
+    ------
+    CommandError
+        Naming the column, the first bad value and its line.
+    """
+    import numpy as np
+
+    if values.dtype == bool:
+        return values.to_numpy()
+    if values.dtype.kind in "iuf":
+        numbers = values.to_numpy(dtype=np.float64)
+        bad = ~np.isin(numbers, (0.0, 1.0))
+        event = numbers == 1.0
+    else:
+        text = values.astype(str).str.strip().str.lower()
+        event = text.isin(EVENT_TRUE).to_numpy()
+        bad = ~(event | text.isin(EVENT_FALSE).to_numpy())
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise CommandError(
+            f"event column {column!r} must hold 1/0, true/false or yes/no (1 = the event "
+            f"happened, 0 = censored); {_where(values, first, source)} ({int(bad.sum())} "
+            "such value(s))."
+        )
+    return event
+
+
+def follow_up_times(values: Any, column: str, source: str) -> Any:
+    """The time column (no missing values) as float64 durations >= 0.
+
+    Raises
+    ------
+    CommandError
+        Naming the column, the first bad value and its line.
+    """
+    import numpy as np
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    not_finite = ~np.isfinite(numbers)  # text (read as NaN here) or infinite
+    for bad, rule in (
+        (not_finite, "must hold finite numbers (follow-up durations)"),
+        (~not_finite & (numbers < 0), "must hold durations from the start of follow-up (>= 0)"),
+    ):
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise CommandError(
+                f"time column {column!r} {rule}; {_where(values, first, source)} "
+                f"({int(bad.sum())} such value(s))."
+            )
+    return numbers
+
+
+def check_outcome(
+    frame: Any, time_column: str, event_column: str, source: str
+) -> tuple[Any, Any, Any, int]:
+    """Split ``frame`` into features, event indicators and times, checking both columns.
+
+    Rows missing the time or the event are left out (their number is returned).
+    """
+    require_option_columns("--time", [time_column], frame.columns, source)
+    require_option_columns("--event", [event_column], frame.columns, source)
+    keep = frame[time_column].notna() & frame[event_column].notna()
+    n_dropped = int((~keep).sum())
+    frame = frame[keep]
+    if len(frame) == 0:
+        raise CommandError(
+            f"no row of {source} has both a {time_column!r} and an {event_column!r} value."
+        )
+    event = event_indicator(frame[event_column], event_column, source)
+    times = follow_up_times(frame[time_column], time_column, source)
+    n_events = int(event.sum())
+    if n_events < MIN_EVENTS:
+        raise CommandError(
+            f"event column {event_column!r} records {n_events} event(s); a survival model "
+            f"needs at least {MIN_EVENTS}."
+        )
+    return frame.drop(columns=[time_column, event_column]), event, times, n_dropped
+
+
+def train_survival(
+    X: Any,
+    event: Any,
+    times: Any,
+    column_types: Any,
+    *,
+    test_size: float = 0.25,
+    random_state: int = 0,
+    epochs: int = 200,
+    verbose: int = 0,
+    impute: str = "median",
+    allow_patient_rows: bool = False,
+    metadata: dict[str, Any] | None = None,
+    progress: Any = None,
+) -> SurvivalResult:
+    """Fit the preprocessing + MedicalMLPSurvival pipeline on a stratified split, score it on
+    the held-out rows (Harrell's C), export it and check the export on those rows."""
+    import warnings
+
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    from skmed.datasets import survival_target
+    from skmed.neural_network import MedicalMLPSurvival
+    from skmed.onnx import check_parity, to_onnx
+    from skmed.pipeline import make_clinical_pipeline, prepare_features
+
+    say = progress or (lambda stage: None)
+    X = prepare_features(X, column_types)
+    n = len(times)
+    n_test = int(np.ceil(test_size * n))
+    if n_test < 2 or n - n_test < 2 * MIN_EVENTS:
+        raise ValueError(
+            f"{n} rows are too few to hold out {n_test} for testing; use more data or change "
+            "--test-size."
+        )
+    counts = np.bincount(event.astype(int), minlength=2)
+    stratify = event if counts.min() >= 2 else None  # every patient may have had the event
+    X_train, X_test, e_train, e_test, t_train, t_test = train_test_split(
+        X, event, times, test_size=test_size, stratify=stratify, random_state=random_state
+    )
+    y_train, y_test = survival_target(e_train, t_train), survival_target(e_test, t_test)
+    pipeline = make_clinical_pipeline(column_types, impute=impute, random_state=random_state)
+    network = MedicalMLPSurvival(random_state=random_state, epochs=epochs, verbose=verbose)
+    pipeline.steps[-1] = ("survival", network)
+
+    say("training")
+    pipeline.fit(X_train, y_train)
+    say("evaluation")
+    c_index = float(pipeline.score(X_test, y_test))  # Harrell's C
+    integrated_brier = held_out_brier(pipeline, X_test, y_train, y_test)
+
+    say("ONNX export")
+    sizes: Any = network.hidden_layer_sizes
+    meta = {
+        **(metadata or {}),
+        "numeric_features": column_types.numeric,
+        "categorical_features": column_types.categorical,
+        "text_features": column_types.text,
+        "n_train": int(len(t_train)),
+        "n_test": int(len(t_test)),
+        "n_events_train": int(e_train.sum()),
+        "validation": "holdout",
+        "impute": impute,
+        "hidden_layer_sizes": [int(s) for s in np.atleast_1d(sizes)],
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        onx = to_onnx(
+            pipeline,
+            X_train.head(200),
+            metadata=meta,
+            reference_data=X_train,
+            allow_patient_rows=allow_patient_rows,
+        )
+    notes = [str(w.message) for w in caught if "patient data" in str(w.message)]
+    onnx_bytes = onx.SerializeToString()
+    say("parity check")
+    parity = check_parity(onnx_bytes, pipeline, X_test, tolerance=1e-5)
+    return SurvivalResult(
+        pipeline=pipeline,
+        column_types=column_types,
+        n_rows=n,
+        n_train=int(len(t_train)),
+        n_test=int(len(t_test)),
+        n_events=int(event.sum()),
+        n_events_test=int(e_test.sum()),
+        c_index=c_index,
+        integrated_brier=integrated_brier,
+        onnx_bytes=onnx_bytes,
+        parity=parity,
+        epochs_run=int(network.n_iter_),
+        notes=notes,
+    )
+
+
+def held_out_brier(pipeline: Any, X_test: Any, y_train: Any, y_test: Any) -> float | None:
+    """The integrated Brier score on the held-out rows, over 8 times from the 10th to the 80th
+    percentile of their follow-up; None where the censoring weights are not defined."""
+    import numpy as np
+
+    from skmed.metrics import integrated_brier_score
+
+    times = np.unique(np.percentile(y_test["time"], np.linspace(10, 80, 8)))
+    grid = pipeline[-1].unique_times_
+    curves = pipeline.predict_survival_function(X_test, return_array=True)
+    index = np.searchsorted(grid, times, side="right") - 1  # a step function of the grid
+    survival = np.where(index >= 0, curves[:, np.maximum(index, 0)], 1.0)
+    try:
+        return float(integrated_brier_score(y_train, y_test, survival, times))
+    except ValueError:  # e.g. every patient followed past a time was censored before it
+        return None
+
+
+def summary_lines(result: SurvivalResult, model_path: str) -> list[str]:
+    ct = result.column_types
+    parity, ibs = result.parity, result.integrated_brier
+    return [
+        f"Rows: {result.n_rows} ({result.n_train} training, {result.n_test} held out)",
+        f"Events: {result.n_events} ({result.n_events - result.n_events_test} training, "
+        f"{result.n_events_test} held out)",
+        f"Features: {len(ct.numeric)} numeric, {len(ct.categorical)} categorical, "
+        f"{len(ct.text)} symptom-list"
+        + (f" (left out, no values: {', '.join(ct.empty)})" if ct.empty else ""),
+        f"Epochs trained: {result.epochs_run} (early stopping)",
+        f"Harrell's C (held out): {result.c_index:.3f}",
+        "Integrated Brier score (held out, 10th to 80th percentile of follow-up): "
+        + ("not defined on these rows" if ibs is None else f"{ibs:.3f}"),
+        *result.notes,
+        f"ONNX parity: max abs difference {parity['max_abs_diff_risk']:.2e} (risk), "
+        f"{parity['max_abs_diff_survival']:.2e} (survival probability) on "
+        f"{parity['n_rows']} held-out rows",
+        "Files:",
+        f"  ONNX model  {os.path.abspath(model_path)}",
+    ]
+
+
+def cmd_train_survival(args: argparse.Namespace, frame: Any, model_path: str) -> int:
+    """``skmed train`` with ``--time`` and ``--event``, on the table read (``--drop`` applied)."""
+    from skmed._io import AtomicFiles
+    from skmed.pipeline import infer_column_types
+    from skmed.privacy import check_no_identifiers
+
+    source = repr(args.data)
+    X, event, times, n_dropped = check_outcome(frame, args.time, args.event, source)
+    keep = [c.strip() for c in (args.keep or "").split(",") if c.strip()]
+    scan = check_no_identifiers(X, keep=keep)  # ValueError -> one-line "skmed: error: ..."
+    types = infer_column_types(X)
+    if not args.quiet:
+        print(
+            f"Read {len(frame)} rows from {args.data}: time {args.time!r}, event "
+            f"{args.event!r} ({int(event.sum())} events, {int((~event).sum())} censored); "
+            f"{len(types.numeric)} numeric, {len(types.categorical)} categorical and "
+            f"{len(types.text)} symptom-list feature columns."
+        )
+        if n_dropped:
+            print(f"Left out {n_dropped} rows with no {args.time!r} or {args.event!r} value.")
+        if types.empty:
+            print(f"Left out columns without any value: {types.empty}.")
+        if scan.flagged_columns:
+            print(f"Training on flagged identifier columns kept by --keep: {scan.flagged_columns}.")
+    stages = Stages(list(SURVIVAL_STAGES), enabled=not args.quiet)
+    start = time.perf_counter()
+    card = {
+        "outcome": f"time to event: {args.time!r} (follow-up time), {args.event!r} (1 = event, "
+        "0 = censored)",
+        "data": f"{args.data}: {len(times)} rows; hold-out of {args.test_size:.0%} stratified "
+        "by event for evaluation.",
+        "predictors": f"numeric: {', '.join(types.numeric) or 'none'}; categorical: "
+        f"{', '.join(types.categorical) or 'none'}; symptom lists: "
+        f"{', '.join(types.text) or 'none'}. Missing values: {IMPUTE_TEXT[args.impute]}.",
+        "development": "MedicalMLPSurvival (Cox-type network) with early stopping.",
+    }
+    result = train_survival(
+        X,
+        event,
+        times,
+        types,
+        test_size=args.test_size,
+        random_state=args.seed,
+        epochs=args.epochs,
+        verbose=0 if args.quiet else 1,
+        impute=args.impute,
+        allow_patient_rows=args.allow_patient_rows,
+        metadata={"time": args.time, "event": args.event, "model_card": card},
+        progress=stages,
+    )
+    stages("writing files")
+    with AtomicFiles() as staged:
+        staged.add(model_path, result.onnx_bytes)
+        staged.commit()
+    stages.done()
+    if not args.quiet:
+        print()
+        print(f"skmed train finished in {time.perf_counter() - start:.1f} s")
+        for line in summary_lines(result, model_path):
+            print(line)
+    print(NO_REPORT, file=sys.stderr)
+    return 0
