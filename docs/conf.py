@@ -65,7 +65,7 @@ default_role = "py:obj"
 nitpicky = True
 _EXTERNAL = (
     r"(numpy|np|pandas|pd|scipy|sklearn|onnx|onnxruntime|skl2onnx|keras|torch|jax|matplotlib"
-    r"|imblearn|scikeras|polars|typing|collections|os|pathlib|datetime|numbers|hmac)\b.*"
+    r"|imblearn|scikeras|sksurv|polars|typing|collections|os|pathlib|datetime|numbers|hmac)\b.*"
 )
 nitpick_ignore_regex = [
     (r"py:(class|obj|func|meth|attr|exc|data|mod)", _EXTERNAL),

@@ -234,7 +234,7 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         Returns
         -------
         functions : ndarray of shape (n_samples,)
-            One :class:`~skmed.neural_network.StepFunction` per row (0 before the first event
+            One step function per row (call it with times) (0 before the first event
             time), or the values at ``unique_times_`` with ``return_array=True``.
         """
         values = np.exp(self.predict(X))[:, None] * self.baseline_cumulative_hazard_[None, :]
@@ -250,7 +250,7 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         Returns
         -------
         functions : ndarray of shape (n_samples,)
-            One :class:`~skmed.neural_network.StepFunction` per row (1 before the first event
+            One step function per row (call it with times) (1 before the first event
             time; non-increasing, within [0, 1]), or the values at ``unique_times_`` with
             ``return_array=True``.
         """
