@@ -206,17 +206,18 @@ def test_frame_outcome_and_length_mismatch():
 @pytest.mark.parametrize(
     "check",
     [
-        estimator_checks.check_parameters_default_constructible,
-        estimator_checks.check_no_attributes_set_in_init,
-        estimator_checks.check_get_params_invariance,
-        estimator_checks.check_set_params,
-        estimator_checks.check_estimator_repr,
-        estimator_checks.check_do_not_raise_errors_in_init_or_set_params,
-        estimator_checks.check_estimator_cloneable,
-        estimator_checks.check_valid_tag_types,
+        "check_parameters_default_constructible",
+        "check_no_attributes_set_in_init",
+        "check_get_params_invariance",
+        "check_set_params",
+        "check_estimator_repr",
+        "check_do_not_raise_errors_in_init_or_set_params",
+        "check_estimator_cloneable",
+        "check_valid_tag_types",
     ],
-    ids=lambda check: check.__name__,
 )
 def test_sklearn_checks_that_apply_to_survival_estimators(check):
     # the other checks fit on a 1-D y of classes or numbers, which is not a survival outcome
-    check("MedicalMLPSurvival", MedicalMLPSurvival(**FAST))
+    if not hasattr(estimator_checks, check):
+        pytest.skip(f"this scikit-learn has no {check}")
+    getattr(estimator_checks, check)("MedicalMLPSurvival", MedicalMLPSurvival(**FAST))
