@@ -88,26 +88,10 @@ class OnnxModel:
         providers: list[str] | None = None,
         sess_options: onnxruntime.SessionOptions | None = None,
     ) -> None:
-        source = describe_source(model)
-        if not isinstance(model, (bytes, bytearray)):
-            path = os.fspath(model)
-            if not os.path.isfile(path):
-                raise FileNotFoundError(f"No ONNX model file at {path!r}.")
-            model = path
-        options = sess_options
-        if options is None:
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 4  # our errors explain; keep onnxruntime quiet
-        try:
-            session = onnxruntime.InferenceSession(
-                model, sess_options=options, providers=providers or ["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own Fail / InvalidProtobuf / ...
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
-            raise ModelFormatError(
-                f"Could not load {source} as an ONNX model; the file may be corrupt, truncated "
-                f"or not ONNX at all (onnxruntime: {first_line})."
-            ) from None
+        self._attach(open_session(model, providers, sess_options), describe_source(model))
+
+    def _attach(self, session: onnxruntime.InferenceSession, source: str) -> None:
+        """Take an open session: read and check its metadata (``ModelFormatError`` if wrong)."""
         self._session = session
         self.metadata: dict[str, str] = dict(session.get_modelmeta().custom_metadata_map)
         self._read_metadata(source)
@@ -175,6 +159,34 @@ class OnnxModel:
         except Exception as exc:  # noqa: BLE001 - re-raised with a readable message
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
             raise ValueError(f"The ONNX model could not run on X: {message}") from None
+
+
+def open_session(
+    model: str | os.PathLike[str] | bytes,
+    providers: list[str] | None,
+    sess_options: onnxruntime.SessionOptions | None,
+) -> onnxruntime.InferenceSession:
+    """One onnxruntime session on a file or its bytes (``ModelFormatError`` if it is not ONNX)."""
+    source = describe_source(model)
+    if not isinstance(model, (bytes, bytearray)):
+        path = os.fspath(model)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No ONNX model file at {path!r}.")
+        model = path
+    options = sess_options
+    if options is None:
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 4  # our errors explain; keep onnxruntime quiet
+    try:
+        return onnxruntime.InferenceSession(
+            model, sess_options=options, providers=providers or ["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own Fail / InvalidProtobuf / ...
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+        raise ModelFormatError(
+            f"Could not load {source} as an ONNX model; the file may be corrupt, truncated "
+            f"or not ONNX at all (onnxruntime: {first_line})."
+        ) from None
 
 
 def describe_source(model: Any) -> str:

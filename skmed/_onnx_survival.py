@@ -10,7 +10,7 @@ import numpy as np
 from skmed._docstrings import fill_doc
 from skmed._onnx_session import SESSION_DOCS, OnnxModel
 from skmed._schema import ROWS_DOC
-from skmed._step_function import step_functions
+from skmed._step_function import step_functions, values_at
 
 _DOCS = {
     **SESSION_DOCS,
@@ -95,13 +95,10 @@ class OnnxSurvival(OnnxModel):
         survival : ndarray of shape (n_samples, n_times), float64
         """
         times = np.asarray(times, dtype=np.float64).reshape(-1)
-        if times.size == 0 or not np.all(np.isfinite(times)) or np.any(times < 0):
-            raise ValueError(f"times must be finite and >= 0; got {times.tolist()[:5]}.")
+        if times.size == 0:
+            raise ValueError("times is empty; give at least one time.")
         survival = self.predict_survival_function(X, return_array=True)
-        index = np.searchsorted(self.unique_times_, times, side="right") - 1
-        values = survival[:, np.maximum(index, 0)]
-        values[:, index < 0] = 1.0
-        return values
+        return values_at(self.unique_times_, survival, times, 1.0)
 
     def __repr__(self) -> str:
         return (

@@ -21,13 +21,25 @@ class StepFunction:
 
     def __call__(self, t: Any) -> np.ndarray:
         t = np.asarray(t, dtype=np.float64)
-        if np.any(t < 0) or not np.all(np.isfinite(t)):
-            raise ValueError(f"Times must be finite and >= 0; got {t[~(t >= 0)][:3].tolist()}.")
-        index = np.searchsorted(self.x, t, side="right") - 1
-        return np.where(index < 0, self.initial, self.y[np.maximum(index, 0)])
+        return values_at(self.x, self.y[None, :], t.reshape(-1), self.initial)[0].reshape(t.shape)
 
     def __repr__(self) -> str:
         return f"StepFunction(x=<{self.x.size} times>, y=<{self.y.size} values>)"
+
+
+def values_at(grid: np.ndarray, values: np.ndarray, times: Any, initial: float) -> np.ndarray:
+    """The step functions of ``values`` (rows x ``grid``) at ``times``: (rows, len(times)).
+
+    Raises ``ValueError`` for times that are negative or not finite.
+    """
+    times = np.asarray(times, dtype=np.float64)
+    bad = ~(np.isfinite(times) & (times >= 0))
+    if bad.any():
+        raise ValueError(f"Times must be finite and >= 0; got {times[bad][:3].tolist()}.")
+    index = np.searchsorted(grid, times, side="right") - 1
+    out = values[:, np.maximum(index, 0)]
+    out[:, index < 0] = initial
+    return out
 
 
 def step_functions(grid: np.ndarray, values: np.ndarray, initial: float) -> np.ndarray:

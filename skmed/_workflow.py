@@ -188,7 +188,8 @@ def train_evaluate_export(
     import numpy as np
     from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 
-    from skmed.onnx import check_parity, to_onnx
+    from skmed._trained_export import export_trained
+    from skmed.onnx import check_parity
     from skmed.report import build_report
 
     if validation not in VALIDATIONS:
@@ -326,38 +327,27 @@ def train_evaluate_export(
     say("ONNX export")
     start = time.perf_counter()
     classifier = pipeline[-1]
-    metadata = {
+    metadata: dict[str, Any] = {
         "target": target,
-        "numeric_features": column_types.numeric,
-        "categorical_features": column_types.categorical,
-        "text_features": column_types.text,
-        "n_train": int(len(y_train)),
-        "n_test": int(len(y_test)) if holdout else 0,
         "validation": validation,
-        "impute": impute,
         "class_weight": "balanced",
-        "hidden_layer_sizes": [int(s) for s in np.atleast_1d(classifier.hidden_layer_sizes)],
     }
     if best_params:
         metadata["grid_best_params"] = {k: jsonable(v) for k, v in best_params.items()}
     if model_card:
         # carried in the file, so a server's form and a later evaluation can show it
         metadata["model_card"] = {k: str(v) for k, v in model_card.items() if v}
-    # the training rows are summarised in aggregate only (rounded quantiles, counts of >= 10)
-    import warnings
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        onx = to_onnx(
-            pipeline,
-            X_train.head(200),
-            metadata=metadata,
-            reference_data=X_train,
-            reference_target=y_train,
-            allow_patient_rows=allow_patient_rows,
-        )
-    report.notes.extend(str(w.message) for w in caught if "patient data" in str(w.message))
-    onnx_bytes = onx.SerializeToString()
+    onnx_bytes, notes = export_trained(
+        pipeline,
+        X_train,
+        column_types,
+        metadata,
+        impute=impute,
+        n_test=len(y_test) if holdout else 0,
+        reference_target=y_train,
+        allow_patient_rows=allow_patient_rows,
+    )
+    report.notes.extend(notes)
     seconds["ONNX export"] = time.perf_counter() - start
 
     say("parity check")

@@ -20,11 +20,24 @@ from typing import Any
 import numpy as np
 
 from skmed._docstrings import fill_doc
-from skmed._onnx_session import SESSION_DOCS, ModelFormatError, OnnxModel
+from skmed._onnx_session import (
+    SESSION_DOCS,
+    ModelFormatError,
+    OnnxModel,
+    describe_source,
+    open_session,
+)
 from skmed._onnx_survival import OnnxSurvival
 from skmed._schema import ROWS_DOC, InputError
 
-__all__ = ["DecisionRule", "InputError", "ModelFormatError", "OnnxClassifier", "OnnxSurvival"]
+__all__ = [
+    "DecisionRule",
+    "InputError",
+    "ModelFormatError",
+    "OnnxClassifier",
+    "OnnxSurvival",
+    "load_model",
+]
 
 
 @dataclass(frozen=True)
@@ -147,6 +160,30 @@ class OnnxClassifier(OnnxModel):
             f"OnnxClassifier(classes={self.classes_.tolist()}, "
             f"n_features={self.n_features_in_}, estimator={self.metadata.get('estimator')!r})"
         )
+
+
+@fill_doc(SESSION_DOCS)
+def load_model(
+    model: Any, providers: list[str] | None = None, sess_options: Any = None
+) -> OnnxClassifier | OnnxSurvival:
+    """The runtime model a file's task needs: :class:`OnnxSurvival` for a survival model,
+    :class:`OnnxClassifier` otherwise (one session is opened either way).
+
+    {{session_params}}
+
+    Returns
+    -------
+    model : OnnxClassifier or OnnxSurvival
+
+    {{raises}}
+    """
+    session = open_session(model, providers, sess_options)
+    task = session.get_modelmeta().custom_metadata_map.get("task")
+    kind: type[OnnxClassifier] | type[OnnxSurvival]
+    kind = OnnxSurvival if task == "survival" else OnnxClassifier
+    loaded = kind.__new__(kind)
+    loaded._attach(session, describe_source(model))
+    return loaded
 
 
 def _decision_rule(

@@ -12,6 +12,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from runtime_only import run_runtime_only
 
 from skmed.cli import main
 from skmed.datasets import load_diagnosis
@@ -306,38 +307,14 @@ def test_predict_adds_label_and_probabilities(trained):
     assert no_leftovers(d)
 
 
-_BLOCKED = {"sklearn", "keras", "torch", "jax", "tensorflow", "scipy", "skl2onnx", "onnx"}
-
-
 def test_predict_and_inspect_use_only_the_runtime(trained):
     """With scikit-learn, Keras and the backends made unimportable, both commands still work."""
     d, _ = trained
-    script = textwrap.dedent(
-        f"""
-        import sys
-        blocked = {sorted(_BLOCKED)!r}
-
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in blocked:
-                    raise ImportError(f"blocked import of {{name}}")
-                return None
-
-        sys.meta_path.insert(0, Block())
-        from skmed.cli import main
-        rc = main(sys.argv[1:])
-        loaded = sorted({{m.split(".")[0] for m in sys.modules}} & set(blocked))
-        assert not loaded, loaded
-        sys.exit(rc)
-        """
-    )
     for args in (
         ["predict", "model.onnx", "new.csv", "--out", "light.csv"],
         ["inspect", "model.onnx"],
     ):
-        proc = subprocess.run(
-            [sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=d
-        )
+        proc = run_runtime_only(args, cwd=d)
         assert proc.returncode == 0, proc.stderr
     assert len(pd.read_csv(d / "light.csv")) == 60
 

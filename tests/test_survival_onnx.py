@@ -14,7 +14,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 import skmed
 from skmed import MedicalMLPSurvival
 from skmed.datasets import survival_target
-from skmed.runtime import ModelFormatError, OnnxClassifier, OnnxSurvival
+from skmed.runtime import ModelFormatError, OnnxClassifier, OnnxSurvival, load_model
 
 FAST = {"hidden_layer_sizes": (8,), "epochs": 20, "n_members": 2, "random_state": 0}
 
@@ -97,6 +97,11 @@ def test_runtime_names_the_right_class_for_each_task(mixed, tmp_path):
         ModelFormatError, match="classification model; load it with .*OnnxClassifier"
     ):
         OnnxSurvival(classifier)
+    # load_model opens either file once, as the class its task needs
+    survival = load_model(onx)
+    assert type(survival) is OnnxSurvival and survival.unique_times_.size > 0
+    assert type(load_model(classifier)) is OnnxClassifier
+    np.testing.assert_allclose(survival.predict(X.iloc[:5]), model.predict(X.iloc[:5]), atol=1e-5)
 
 
 def test_bad_times_and_unfitted_models_are_refused(mixed):

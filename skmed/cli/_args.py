@@ -32,6 +32,17 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 non_negative_int = int_at_least(0)
 
 
+def screen_features(X: Any, keep: str | None) -> tuple[Any, Any]:
+    """The identifier scan of the feature columns (``--keep`` lets flagged ones through;
+    otherwise a ``ValueError`` names them) and their inferred types."""
+    from skmed.pipeline import infer_column_types
+    from skmed.privacy import check_no_identifiers
+
+    kept = [c.strip() for c in (keep or "").split(",") if c.strip()]
+    scan = check_no_identifiers(X, keep=kept)  # ValueError -> one-line "skmed: error: ..."
+    return scan, infer_column_types(X)
+
+
 def horizons(text: str) -> list[float]:
     """An argument type: comma-separated positive times, sorted; else a usage error."""
     import math

@@ -10,22 +10,11 @@ from typing import Any
 from skmed.cli._args import CommandError, horizon_name
 
 
-def load_model(path: str) -> Any:
-    """The runtime model of a file: an OnnxClassifier, or an OnnxSurvival for a survival file."""
-    from skmed.runtime import ModelFormatError, OnnxClassifier, OnnxSurvival
-
-    try:
-        return OnnxClassifier(path)
-    except ModelFormatError as exc:
-        try:
-            return OnnxSurvival(path)
-        except ModelFormatError:
-            raise exc from None
-
-
 def check_horizons(model: Any, args: argparse.Namespace) -> bool:
     """Whether ``model`` is a survival model; ``--horizons`` required for one, refused else."""
-    survival = hasattr(model, "unique_times_")
+    from skmed.runtime import OnnxSurvival
+
+    survival = isinstance(model, OnnxSurvival)
     if survival and args.horizons is None:
         raise CommandError(
             f"{args.model!r} holds a survival model: give --horizons, the times at which to "
@@ -86,8 +75,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if args.out is not None:
         check_output_path(args.out, "predictions")
+    from skmed.runtime import load_model
+
     check_input_file(args.data)
-    model = load_model(args.model)
+    model: Any = load_model(args.model)
     survival = check_horizons(model, args)
     inputs = column_inputs(model, f"skmed predict ({args.model!r})")
     n_rows = 0
@@ -138,11 +129,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     import json
 
+    from skmed.runtime import OnnxSurvival, load_model
+
     model = load_model(args.model)
     meta = dict(model.metadata)
     schema = model.input_schema
-    survival = hasattr(model, "unique_times_")
-    if survival:
+    survival = isinstance(model, OnnxSurvival)
+    if isinstance(model, OnnxSurvival):
         grid = model.unique_times_
         described: dict[str, Any] = {
             "task": "survival",

@@ -33,6 +33,29 @@ class Stages:
         self._current = None
 
 
+def left_out_lines(n_dropped: int, outcome: str, types: Any, scan: Any) -> list[str]:
+    """What ``skmed train`` says it left out of the table read, and the identifiers it kept."""
+    lines = []
+    if n_dropped:
+        lines.append(f"Left out {n_dropped} rows with no {outcome} value.")
+    if types.empty:
+        lines.append(f"Left out columns without any value: {types.empty}.")
+    if scan.flagged_columns:
+        lines.append(
+            f"Training on flagged identifier columns kept by --keep: {scan.flagged_columns}."
+        )
+    return lines
+
+
+def predictors_text(types: Any, impute: str) -> str:
+    """The model card's predictors: the feature columns by type and how gaps are filled."""
+    return (
+        f"numeric: {', '.join(types.numeric) or 'none'}; categorical: "
+        f"{', '.join(types.categorical) or 'none'}; symptom lists: "
+        f"{', '.join(types.text) or 'none'}. Missing values: {IMPUTE_TEXT[impute]}"
+    )
+
+
 def fmt_ci(values: tuple[float, float, float]) -> str:
     est, lo, hi = values
     if lo != lo or hi != hi:  # NaN: no interval

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from skmed.cli._args import CommandError, require_option_columns
-from skmed.cli._output import IMPUTE_TEXT, Stages
+from skmed.cli._args import CommandError, require_option_columns, screen_features
+from skmed.cli._output import Stages, left_out_lines, predictors_text
 
 #: What skmed train reports doing for a survival model, after reading the data.
 SURVIVAL_STAGES = ("training", "evaluation", "ONNX export", "parity check", "writing files")
@@ -184,14 +184,13 @@ def train_survival(
 ) -> SurvivalResult:
     """Fit the preprocessing + MedicalMLPSurvival pipeline on a stratified split, score it on
     the held-out rows (Harrell's C), export it and check the export on those rows."""
-    import warnings
-
     import numpy as np
     from sklearn.model_selection import train_test_split
 
+    from skmed._trained_export import export_trained
     from skmed.datasets import survival_target
     from skmed.neural_network import MedicalMLPSurvival
-    from skmed.onnx import check_parity, to_onnx
+    from skmed.onnx import check_parity
     from skmed.pipeline import make_clinical_pipeline, prepare_features
 
     say = progress or (lambda stage: None)
@@ -220,30 +219,15 @@ def train_survival(
     integrated_brier = held_out_brier(pipeline, X_test, y_train, y_test)
 
     say("ONNX export")
-    sizes: Any = network.hidden_layer_sizes
-    meta = {
-        **(metadata or {}),
-        "numeric_features": column_types.numeric,
-        "categorical_features": column_types.categorical,
-        "text_features": column_types.text,
-        "n_train": int(len(t_train)),
-        "n_test": int(len(t_test)),
-        "n_events_train": int(e_train.sum()),
-        "validation": "holdout",
-        "impute": impute,
-        "hidden_layer_sizes": [int(s) for s in np.atleast_1d(sizes)],
-    }
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        onx = to_onnx(
-            pipeline,
-            X_train.head(200),
-            metadata=meta,
-            reference_data=X_train,
-            allow_patient_rows=allow_patient_rows,
-        )
-    notes = [str(w.message) for w in caught if "patient data" in str(w.message)]
-    onnx_bytes = onx.SerializeToString()
+    onnx_bytes, notes = export_trained(
+        pipeline,
+        X_train,
+        column_types,
+        {**(metadata or {}), "n_events_train": int(e_train.sum()), "validation": "holdout"},
+        impute=impute,
+        n_test=len(t_test),
+        allow_patient_rows=allow_patient_rows,
+    )
     say("parity check")
     parity = check_parity(onnx_bytes, pipeline, X_test, tolerance=1e-5)
     return SurvivalResult(
@@ -268,13 +252,12 @@ def held_out_brier(pipeline: Any, X_test: Any, y_train: Any, y_test: Any) -> flo
     percentile of their follow-up; None where the censoring weights are not defined."""
     import numpy as np
 
+    from skmed._step_function import values_at
     from skmed.metrics import integrated_brier_score
 
     times = np.unique(np.percentile(y_test["time"], np.linspace(10, 80, 8)))
-    grid = pipeline[-1].unique_times_
     curves = pipeline.predict_survival_function(X_test, return_array=True)
-    index = np.searchsorted(grid, times, side="right") - 1  # a step function of the grid
-    survival = np.where(index >= 0, curves[:, np.maximum(index, 0)], 1.0)
+    survival = values_at(pipeline[-1].unique_times_, curves, times, 1.0)
     try:
         return float(integrated_brier_score(y_train, y_test, survival, times))
     except ValueError:  # e.g. every patient followed past a time was censored before it
@@ -307,14 +290,10 @@ def summary_lines(result: SurvivalResult, model_path: str) -> list[str]:
 def cmd_train_survival(args: argparse.Namespace, frame: Any, model_path: str) -> int:
     """``skmed train`` with ``--time`` and ``--event``, on the table read (``--drop`` applied)."""
     from skmed._io import AtomicFiles
-    from skmed.pipeline import infer_column_types
-    from skmed.privacy import check_no_identifiers
 
     source = repr(args.data)
     X, event, times, n_dropped = check_outcome(frame, args.time, args.event, source)
-    keep = [c.strip() for c in (args.keep or "").split(",") if c.strip()]
-    scan = check_no_identifiers(X, keep=keep)  # ValueError -> one-line "skmed: error: ..."
-    types = infer_column_types(X)
+    scan, types = screen_features(X, args.keep)
     if not args.quiet:
         print(
             f"Read {len(frame)} rows from {args.data}: time {args.time!r}, event "
@@ -322,12 +301,8 @@ def cmd_train_survival(args: argparse.Namespace, frame: Any, model_path: str) ->
             f"{len(types.numeric)} numeric, {len(types.categorical)} categorical and "
             f"{len(types.text)} symptom-list feature columns."
         )
-        if n_dropped:
-            print(f"Left out {n_dropped} rows with no {args.time!r} or {args.event!r} value.")
-        if types.empty:
-            print(f"Left out columns without any value: {types.empty}.")
-        if scan.flagged_columns:
-            print(f"Training on flagged identifier columns kept by --keep: {scan.flagged_columns}.")
+        for line in left_out_lines(n_dropped, f"{args.time!r} or {args.event!r}", types, scan):
+            print(line)
     stages = Stages(list(SURVIVAL_STAGES), enabled=not args.quiet)
     start = time.perf_counter()
     card = {
@@ -335,9 +310,7 @@ def cmd_train_survival(args: argparse.Namespace, frame: Any, model_path: str) ->
         "0 = censored)",
         "data": f"{args.data}: {len(times)} rows; hold-out of {args.test_size:.0%} stratified "
         "by event for evaluation.",
-        "predictors": f"numeric: {', '.join(types.numeric) or 'none'}; categorical: "
-        f"{', '.join(types.categorical) or 'none'}; symptom lists: "
-        f"{', '.join(types.text) or 'none'}. Missing values: {IMPUTE_TEXT[args.impute]}.",
+        "predictors": predictors_text(types, args.impute) + ".",
         "development": "MedicalMLPSurvival (Cox-type network) with early stopping.",
     }
     result = train_survival(

@@ -6,12 +6,13 @@ import argparse
 import os
 import time
 
-from skmed.cli._args import CommandError, require_option_columns
+from skmed.cli._args import CommandError, require_option_columns, screen_features
 from skmed.cli._output import (
     AUTO_CV_ROWS,
-    IMPUTE_TEXT,
     TRAINING_STAGES,
     Stages,
+    left_out_lines,
+    predictors_text,
     refit_progress,
     summary_lines,
     write_results,
@@ -114,7 +115,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     frame = read_csv(args.data)
     drop = [c.strip() for c in (args.drop or "").split(",") if c.strip()]
     from skmed._workflow import check_target
-    from skmed.pipeline import infer_column_types
 
     outcome = {"--time": args.time, "--event": args.event} if survival else {"": args.target}
     for option, column in outcome.items():
@@ -130,11 +130,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     validation = args.validation
     if validation == "auto":
         validation = "cv" if len(y) < AUTO_CV_ROWS else "holdout"
-    from skmed.privacy import check_no_identifiers
-
-    keep = [c.strip() for c in (args.keep or "").split(",") if c.strip()]
-    scan = check_no_identifiers(X, keep=keep)  # ValueError -> one-line "skmed: error: ..."
-    types = infer_column_types(X)
+    scan, types = screen_features(X, args.keep)
     groups = args.group or []
     require_option_columns("--group", groups, types.features, "the feature columns")
 
@@ -147,12 +143,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{y.nunique()} classes; {len(types.numeric)} numeric, {len(types.categorical)} "
             f"categorical and {len(types.text)} symptom-list feature columns."
         )
-        if n_dropped:
-            print(f"Left out {n_dropped} rows with no {args.target!r} value.")
-        if types.empty:
-            print(f"Left out columns without any value: {types.empty}.")
-        if scan.flagged_columns:
-            print(f"Training on flagged identifier columns kept by --keep: {scan.flagged_columns}.")
+        for line in left_out_lines(n_dropped, repr(args.target), types, scan):
+            print(line)
     from skmed._workflow import train_evaluate_export
 
     start = time.perf_counter()
@@ -177,11 +169,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                 if validation == "holdout"
                 else f"all rows for the final model; internal validation by {validation}."
             ),
-            "predictors": f"numeric: {', '.join(types.numeric) or 'none'}; categorical: "
-            f"{', '.join(types.categorical) or 'none'}; symptom lists: "
-            f"{', '.join(types.text) or 'none'}. Missing values: {IMPUTE_TEXT[args.impute]}, "
-            "with a missing-value indicator for each numeric column that has gaps; categories "
-            "by the most frequent.",
+            "predictors": predictors_text(types, args.impute)
+            + ", with a missing-value indicator for each numeric column that has gaps; "
+            "categories by the most frequent.",
             "development": "MedicalMLPClassifier with balanced class weights and early stopping"
             + ("; hyperparameters by 3-fold grid search" if args.grid else "")
             + ".",

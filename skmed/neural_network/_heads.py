@@ -29,12 +29,19 @@ class Head:
 
     name: str
     activation: str
+    #: whether the loss is a sum of per-row terms (evaluated in batches); the Cox loss's risk
+    #: sets span all rows evaluated together
+    row_separable: bool
 
     def keras_loss(self) -> Any:
         raise NotImplementedError
 
     def strata(self, y: np.ndarray) -> np.ndarray:
         """Integer stratum of each row, for the members' folds and the validation split."""
+        raise NotImplementedError
+
+    def n_strata(self, n_outputs: int) -> int:
+        """How many strata :meth:`strata` draws from."""
         raise NotImplementedError
 
     def start(self, X, y, weights, n_outputs, C) -> tuple[np.ndarray, np.ndarray]:
@@ -57,6 +64,9 @@ class _Softmax(Head):
 
     def strata(self, y: np.ndarray) -> np.ndarray:
         return y
+
+    def n_strata(self, n_outputs: int) -> int:
+        return n_outputs  # one per class
 
     def start(self, X, y, weights, n_outputs, C):
         return logistic_start(X, y, weights, n_outputs, C)
@@ -87,6 +97,9 @@ class _Cox(Head):
     def strata(self, y: np.ndarray) -> np.ndarray:
         return (y[:, 1] > 0).astype(np.int64)
 
+    def n_strata(self, n_outputs: int) -> int:
+        return 2  # censored, event
+
     def start(self, X, y, weights, n_outputs, C):
         return cox_start(X, y[:, 0], y[:, 1], weights, C), np.zeros(1)
 
@@ -100,8 +113,8 @@ class _Cox(Head):
         return cox_loss(out[0].astype(np.float64), y[:, 0], y[:, 1], w, gradient=False)[0]
 
 
-SOFTMAX = _Softmax("softmax", "softmax")
-COX = _Cox("cox", "linear")
+SOFTMAX = _Softmax("softmax", "softmax", row_separable=True)
+COX = _Cox("cox", "linear", row_separable=False)
 HEADS = {head.name: head for head in (SOFTMAX, COX)}
 
 

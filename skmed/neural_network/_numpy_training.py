@@ -354,7 +354,7 @@ class _Trainer:
             n = stop - start
             self.inputs[0][:n] = X[start:stop]
             out = self._forward(n, train=False)
-            if self.head is SOFTMAX:
+            if self.head.row_separable:
                 total += self.head.summed_loss(out, y[start:stop], w[start:stop], self.eps)
             else:
                 outputs.append(out.copy())

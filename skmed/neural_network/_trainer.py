@@ -189,11 +189,9 @@ class Trainer:
 
     def _validation_split(self, X, y, weights, seed):
         """Training row indices and the (copied) stratified validation rows."""
+        fraction = float(self.validation_fraction)
         strata = self.head.strata(y)
-        n_strata = int(strata.max()) + 1 if len(strata) else 0
-        val = validation_rows(
-            strata, max(n_strata, self.n_outputs), float(self.validation_fraction), seed
-        )
+        val = validation_rows(strata, self.head.n_strata(self.n_outputs), fraction, seed)
         is_val = np.zeros(len(y), dtype=bool)
         is_val[val] = True
         return np.flatnonzero(~is_val), (X[val], y[val], weights[val])
@@ -228,7 +226,7 @@ class Trainer:
         else:
             if rows is not None:
                 X, y, weights = X[rows], y[rows], weights[rows]
-            if validation is not None and self.head is not HEADS["softmax"]:
+            if validation is not None and not self.head.row_separable:
                 # the Cox loss's risk sets span a batch: validate on all held-out rows at once
                 common["validation_batch_size"] = len(validation[0])
             fitted = model.fit(
