@@ -19,6 +19,7 @@ import pandas as pd
 
 from skmed._compat import Interval, validate_params
 from skmed._docstrings import fill_doc
+from skmed._step_function import values_at
 from skmed._survival_target import check_survival_target
 from skmed.metrics._params import DOCS
 
@@ -94,8 +95,7 @@ class KaplanMeier:
                 f"{float(t[beyond].max())!r} > the last time {float(self.time[-1])!r}; the "
                 "Kaplan-Meier estimate is unknown beyond it."
             )
-        index = np.searchsorted(self.time, t, side="right") - 1
-        return np.where(index < 0, 1.0, self.survival[np.maximum(index, 0)])
+        return values_at(self.time, self.survival[None, :], t.reshape(-1), 1.0)[0].reshape(t.shape)
 
     def interval(self, t: float, confidence_level: float) -> tuple[float, float]:
         """Pointwise interval at ``t``: Greenwood's variance on the log(-log) scale."""
