@@ -12,6 +12,8 @@ the wall time of one pipeline fit.
     pip install -c constraints.txt scikit-survival
     python benchmarks/bench_survival.py            # 5 folds x 2 repeats, every table
     python benchmarks/bench_survival.py --quick    # 5 folds once
+    python benchmarks/bench_survival.py --quick --models ablation   # pycox LogisticHazard and
+                                                   # DeepSurv, skmed without its parts
 
 The issue's goal (mean C-index >= Cox's, mean integrated Brier <= Cox's) is checked at the end.
 """
@@ -43,14 +45,34 @@ TABLES = {
     "breast_cancer": datasets.load_breast_cancer,
 }
 
+COX = "Cox (sksurv, alpha=1)"
 MODELS = {
-    "Cox (sksurv, alpha=1)": lambda seed: CoxPHSurvivalAnalysis(alpha=1.0),
+    COX: lambda seed: CoxPHSurvivalAnalysis(alpha=1.0),
     "RandomSurvivalForest": lambda seed: RandomSurvivalForest(
         n_estimators=200, min_samples_leaf=10, n_jobs=2, random_state=seed
     ),
     "GradientBoostingSurvival": lambda seed: GradientBoostingSurvivalAnalysis(random_state=seed),
     "MedicalMLPSurvival()": lambda seed: MedicalMLPSurvival(random_state=seed),
 }
+
+
+def ablation_models() -> dict:
+    """The formulations and the defaults' parts: pycox's discrete-time and Cox networks (no
+    classical start, one network), and skmed without its linear path or its members."""
+    from survival_peers import PycoxSurvival
+
+    return {
+        COX: MODELS[COX],
+        "MedicalMLPSurvival()": MODELS["MedicalMLPSurvival()"],
+        "MedicalMLPSurvival(linear_path=False)": lambda seed: MedicalMLPSurvival(
+            linear_path=False, random_state=seed
+        ),
+        "MedicalMLPSurvival(n_members=1)": lambda seed: MedicalMLPSurvival(
+            n_members=1, random_state=seed
+        ),
+        "pycox LogisticHazard": lambda seed: PycoxSurvival("logistic_hazard", random_state=seed),
+        "pycox DeepSurv": lambda seed: PycoxSurvival("deepsurv", random_state=seed),
+    }
 
 
 def load(name: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -79,13 +101,13 @@ def score_fold(model, X_train, y_train, X_test, y_test) -> tuple[float, float]:
     return float(c), float(ibs)
 
 
-def run(repeats: int) -> pd.DataFrame:
+def run(repeats: int, models: dict) -> pd.DataFrame:
     rows = []
     for table in TABLES:
         X, y = load(table)
         cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=repeats, random_state=0)
         for fold, (train, test) in enumerate(cv.split(X, y["event"])):
-            for name, make in MODELS.items():
+            for name, make in models.items():
                 model = make_pipeline(prep(), make(fold))
                 start = time.perf_counter()
                 with warnings.catch_warnings():
@@ -104,7 +126,7 @@ def report(results: pd.DataFrame) -> None:
     print(per_table["c"].round(3).to_string())
     print("\nIntegrated Brier score per table (lower is better)")
     print(per_table["ibs"].round(4).to_string())
-    cox = "Cox (sksurv, alpha=1)"
+    cox = COX
     summary = pd.DataFrame(
         {
             "mean C-index": per_table["c"].mean(),
@@ -127,8 +149,16 @@ def report(results: pd.DataFrame) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 folds once")
+    parser.add_argument(
+        "--models",
+        choices=("main", "ablation"),
+        default="main",
+        help="main: against scikit-survival; ablation: formulations and the defaults' parts "
+        "(needs pycox)",
+    )
     args = parser.parse_args()
-    report(run(1 if args.quick else 2))
+    models = MODELS if args.models == "main" else ablation_models()
+    report(run(1 if args.quick else 2, models))
 
 
 if __name__ == "__main__":

@@ -70,16 +70,19 @@ def trained(cohort):
 def test_train_writes_the_model_and_prints_harrells_c(trained):
     d, out, err = trained
     assert "Rows: 300 (225 training, 75 held out)" in out
-    c_index = float(re.search(r"Harrell's C \(held out\): (\S+)", out).group(1))
+    c_index = float(re.search(r"Harrell's C \(held out\): (\S+) \(95% CI", out).group(1))
     assert c_index > 0.6
-    ibs = float(re.search(r"Integrated Brier score \(held out, .*\): (\S+)", out).group(1))
+    ibs = float(re.search(r"Integrated Brier score \(held out\): (\S+) \(95% CI", out).group(1))
     assert 0 < ibs < 0.25  # 0.25: an uninformative 50% everywhere
     risk, survival = re.search(
         r"ONNX parity: max abs difference (\S+) \(risk\), (\S+) ", out
     ).groups()
     assert float(risk) <= 1e-5 and float(survival) <= 1e-5
-    assert "Report: not written for a survival model" in err
-    assert not (d / "report.html").exists()
+    # the survival report of the held-out rows, its figures matching the printed ones
+    html = (d / "report.html").read_text(encoding="utf-8")
+    assert "Harrell" in html and "Integrated Brier" in html and "P0-" not in html
+    assert re.search(r"Time-dependent AUC at \S+ \(held out\): 0\.\d+", out)
+    assert re.search(r"Report horizons: [\d.]+, [\d.]+, [\d.]+", out)
     assert not [p for p in d.iterdir() if p.name.endswith(".tmp")]
     model = OnnxSurvival(d / "model.onnx")
     assert model.metadata["task"] == "survival"
@@ -120,8 +123,9 @@ def test_predict_on_the_file_matches_the_pickled_pipeline(cohort, tmp_path):
     X, event, times, _ = check_outcome(frame, "days", "died", "cohort.csv")
     assert event.dtype == bool and event.mean() > 0.5
     result = train_survival(X, event, times, infer_column_types(X), epochs=50)
-    assert result.c_index > 0.6 and result.n_events_test >= 2
-    assert 0 < result.integrated_brier < 0.25
+    metrics = result.report.metrics["estimate"]
+    assert metrics["harrell_c"] > 0.6 and result.n_events_test >= 2
+    assert 0 < metrics["integrated_brier"] < 0.25
     (tmp_path / "m.onnx").write_bytes(result.onnx_bytes)
     rc, _, err = run("predict", tmp_path / "m.onnx", cohort / "new.csv", "--horizons",
                      "365,1095,1825,99999", "--out", tmp_path / "p.csv")  # fmt: skip
@@ -228,6 +232,10 @@ BAD_INPUT = {
     "text-time": ([*_TRAIN, *_SURVIVAL], 1, ["time column 'days' must hold finite numbers",
                                                "holds 'soon'"]),
     "no-events": ([*_TRAIN, *_SURVIVAL], 1, ["event column 'died' records 0 event(s)"]),
+    "horizons-with-target": ([*_TRAIN, "--target", "died", "--horizons", "365"], 2,
+                             ["--horizons goes with --time/--event"]),
+    "horizon-beyond-follow-up": ([*_TRAIN, *_SURVIVAL, "--horizons", "100000"], 1,
+                                 ["horizons must lie within the follow-up", "100000"]),
     "horizons-for-classifier": (
         ["predict", "classifier.onnx", *_PREDICT[2:], "--horizons", "365"], 1,
         ["--horizons is for survival models", "'classifier.onnx' holds a classifier"]),

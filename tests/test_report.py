@@ -6,11 +6,11 @@ import base64
 import json
 import subprocess
 import sys
-from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
 import pytest
+from html_parts import parse_html
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.linear_model import LogisticRegression
@@ -23,29 +23,6 @@ from skmed.thresholds import tune_threshold
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
-
-
-class _Collector(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.sections, self.images, self.urls, self.tags = [], [], [], set()
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self.tags.add(tag)
-        if tag == "section":
-            self.sections.append(attrs.get("id"))
-        if tag == "img":
-            self.images.append(attrs.get("src", ""))
-        for key in ("src", "href"):
-            if key in attrs:
-                self.urls.append(attrs[key])
-
-
-def _parse(text):
-    parser = _Collector()
-    parser.feed(text)
-    return parser
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +64,7 @@ def test_report_html_has_every_section_and_embedded_image(binary_report, tmp_pat
     path = tmp_path / "report.html"
     text = binary_report.to_html(path)
     assert path.read_text(encoding="utf-8") == text
-    parsed = _parse(text)
+    parsed = parse_html(text)
     assert parsed.sections == list(SECTIONS)
     expected = {"roc", "precision_recall", "calibration", "confusion_matrix", "decision_curve"}
     assert set(binary_report.figures) == expected
@@ -158,7 +135,7 @@ def test_multiclass_report_and_threshold_error():
     assert set(report.metrics["class"]) == {"setosa", "versicolor", "virginica", "macro"}
     assert report.operating_point["threshold"] is None
     assert "decision_curve" not in report.figures and "roc" in report.figures
-    assert _parse(report.to_html()).sections == list(SECTIONS)
+    assert parse_html(report.to_html()).sections == list(SECTIONS)
     json.loads(report.to_json())
     with pytest.raises(ValueError, match="threshold applies to binary problems only"):
         build_report(names[1::2], proba, model=model, threshold=0.3)
@@ -184,7 +161,7 @@ def test_report_with_mlp_has_training_curves(breast_cancer_scaled):
     report = build_report(y[1::2], model.predict_proba(X[1::2]), model=model, n_bootstraps=50)
     assert "training" in report.figures
     assert report.model_info["type"] == "MedicalMLPClassifier"
-    assert len(_parse(report.to_html()).images) == 6
+    assert len(parse_html(report.to_html()).images) == 6
 
 
 def test_report_pos_label_string_labels_and_clinical_metrics_attrs():
@@ -237,7 +214,7 @@ def test_report_without_matplotlib(monkeypatch):
     report = build_report(y, p, n_bootstraps=50)
     assert report.figures == {}
     assert any("pip install 'skmed[plot]'" in n for n in report.notes)
-    assert _parse(report.to_html()).sections == list(SECTIONS)
+    assert parse_html(report.to_html()).sections == list(SECTIONS)
     from skmed import plotting
 
     with pytest.raises(ImportError, match=r"pip install 'skmed\[plot\]'"):

@@ -143,11 +143,17 @@ def summary_lines(result: Any, files: dict[str, str]) -> list[str]:
         f"ONNX parity: max abs probability difference {result.parity_max_abs_diff:.2e}, "
         f"labels agree on {result.parity_label_agreement:.1%} of held-out rows",
     ]
+    return lines + file_lines(files)
+
+
+def file_lines(files: dict[str, str]) -> list[str]:
+    """The files ``skmed train`` wrote, one line each."""
     names = {"model": "ONNX model", "report": "HTML report", "report_json": "JSON report"}
     width = max(len(names[k]) for k in files)
-    lines.append("Files:")
-    lines += [f"  {names[k].ljust(width)}  {os.path.abspath(v)}" for k, v in files.items()]
-    return lines
+    return [
+        "Files:",
+        *(f"  {names[k].ljust(width)}  {os.path.abspath(v)}" for k, v in files.items()),
+    ]
 
 
 # ---------------------------------------------------------------------- commands

@@ -17,7 +17,7 @@ EPILOG = """\
 quick start:
   skmed demo                                   train, evaluate and export on built-in data
   skmed train DATA.csv --target COLUMN         train on your CSV; writes model.onnx, report.html
-  skmed train DATA.csv --time T --event E      a survival model; writes model.onnx
+  skmed train DATA.csv --time T --event E      a survival model; writes model.onnx, report.html
   skmed predict model.onnx DATA.csv            predictions (onnxruntime only, streamed)
   skmed inspect model.onnx                     inputs, classes, threshold, metadata
 
@@ -109,8 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
             "against the Python model before it is written.\n\n"
             "With --time and --event instead of --target, trains a MedicalMLPSurvival (a Cox-type\n"
             "network) on the same preprocessing: a --test-size share, stratified by event, is\n"
-            "held out for Harrell's C; the ONNX file is checked the same way. No report is\n"
-            "written for a survival model.",
+            "held out for the survival report (Harrell's and Uno's C, integrated Brier score,\n"
+            "time-dependent AUC and calibration at --horizons); the ONNX file is checked the\n"
+            "same way.",
             "examples:\n"
             "  skmed train patients.csv --target diagnosis\n"
             "  skmed train cohort.csv --time days --event died --drop patient_id\n"
@@ -191,6 +192,13 @@ def add_train(train: argparse.ArgumentParser) -> None:
         metavar="COLUMN",
         help="with --time: the column saying whether the event happened (1, true, yes) or the "
         "patient was censored (0, false, no)",
+    )
+    train.add_argument(
+        "--horizons",
+        type=horizons,
+        metavar="TIMES",
+        help="with --time/--event: comma-separated times of the report's time-dependent AUC "
+        "and calibration (default: the quartiles of the training event times)",
     )
     train.set_defaults(usage_error=train.error)
     train.add_argument(

@@ -4,20 +4,26 @@ The same recipe as the classifier path (:mod:`skmed.cli._train`): the preprocess
 :func:`~skmed.pipeline.make_clinical_pipeline` builds, ending in
 :class:`~skmed.MedicalMLPSurvival`; a held-out split stratified by event; Harrell's C on the
 held-out rows; one ONNX file, checked against the Python model on the held-out rows before it
-is written. The evaluation report covers classifiers only, so none is written here.
+is written; the survival report (:func:`skmed.report.build_survival_report`) of the held-out
+rows.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from skmed.cli._args import CommandError, require_option_columns, screen_features
-from skmed.cli._output import Stages, left_out_lines, predictors_text
+from skmed.cli._output import (
+    Stages,
+    file_lines,
+    fmt_ci,
+    left_out_lines,
+    predictors_text,
+    write_results,
+)
 
 #: What skmed train reports doing for a survival model, after reading the data.
 SURVIVAL_STAGES = ("training", "evaluation", "ONNX export", "parity check", "writing files")
@@ -29,11 +35,8 @@ MIN_EVENTS = 4
 EVENT_TRUE = frozenset({"1", "1.0", "true", "yes"})
 EVENT_FALSE = frozenset({"0", "0.0", "false", "no"})
 
-#: The one line printed instead of the report.
-NO_REPORT = (
-    "Report: not written for a survival model (the evaluation report covers classifiers "
-    "only); --report and --report-json are ignored."
-)
+#: Quantiles of the training event times that are the report's default horizons.
+HORIZON_QUANTILES = (0.25, 0.5, 0.75)
 
 
 @dataclass
@@ -47,8 +50,7 @@ class SurvivalResult:
     n_test: int
     n_events: int
     n_events_test: int
-    c_index: float
-    integrated_brier: float | None
+    report: Any
     onnx_bytes: bytes
     parity: dict[str, float]
     epochs_run: int
@@ -180,10 +182,15 @@ def train_survival(
     impute: str = "median",
     allow_patient_rows: bool = False,
     metadata: dict[str, Any] | None = None,
+    horizons: list[float] | None = None,
+    n_bootstraps: int = 1000,
+    title: str = "Survival model evaluation report",
+    model_card: dict[str, Any] | None = None,
     progress: Any = None,
 ) -> SurvivalResult:
-    """Fit the preprocessing + MedicalMLPSurvival pipeline on a stratified split, score it on
-    the held-out rows (Harrell's C), export it and check the export on those rows."""
+    """Fit the preprocessing + MedicalMLPSurvival pipeline on a stratified split, evaluate it
+    on the held-out rows (the survival report; ``horizons`` default to the quartiles of the
+    training event times), export it and check the export on those rows."""
     import numpy as np
     from sklearn.model_selection import train_test_split
 
@@ -192,6 +199,7 @@ def train_survival(
     from skmed.neural_network import MedicalMLPSurvival
     from skmed.onnx import check_parity
     from skmed.pipeline import make_clinical_pipeline, prepare_features
+    from skmed.report import build_survival_report
 
     say = progress or (lambda stage: None)
     X = prepare_features(X, column_types)
@@ -215,15 +223,28 @@ def train_survival(
     say("training")
     pipeline.fit(X_train, y_train)
     say("evaluation")
-    c_index = float(pipeline.score(X_test, y_test))  # Harrell's C
-    integrated_brier = held_out_brier(pipeline, X_test, y_train, y_test)
+    if horizons is None:
+        quartiles = np.quantile(t_train[e_train], HORIZON_QUANTILES)
+        inside = (quartiles >= t_test.min()) & (quartiles < t_test.max())
+        horizons = sorted({float(f"{h:.3g}") for h in quartiles[inside]}) or [
+            float(f"{np.median(t_test):.3g}")  # every quartile beyond the held-out follow-up
+        ]
+    report = build_survival_report(
+        pipeline, X_test, y_train, y_test, horizons=horizons, n_bootstraps=n_bootstraps,
+        random_state=random_state, title=title, model_card=model_card,
+    )  # fmt: skip
 
     say("ONNX export")
     onnx_bytes, notes = export_trained(
         pipeline,
         X_train,
         column_types,
-        {**(metadata or {}), "n_events_train": int(e_train.sum()), "validation": "holdout"},
+        {
+            **(metadata or {}),
+            "n_events_train": int(e_train.sum()),
+            "validation": "holdout",
+            **({"model_card": model_card} if model_card else {}),
+        },
         impute=impute,
         n_test=len(t_test),
         allow_patient_rows=allow_patient_rows,
@@ -238,8 +259,7 @@ def train_survival(
         n_test=int(len(t_test)),
         n_events=int(event.sum()),
         n_events_test=int(e_test.sum()),
-        c_index=c_index,
-        integrated_brier=integrated_brier,
+        report=report,
         onnx_bytes=onnx_bytes,
         parity=parity,
         epochs_run=int(network.n_iter_),
@@ -247,26 +267,14 @@ def train_survival(
     )
 
 
-def held_out_brier(pipeline: Any, X_test: Any, y_train: Any, y_test: Any) -> float | None:
-    """The integrated Brier score on the held-out rows, over 8 times from the 10th to the 80th
-    percentile of their follow-up; None where the censoring weights are not defined."""
-    import numpy as np
-
-    from skmed._step_function import values_at
-    from skmed.metrics import integrated_brier_score
-
-    times = np.unique(np.percentile(y_test["time"], np.linspace(10, 80, 8)))
-    curves = pipeline.predict_survival_function(X_test, return_array=True)
-    survival = values_at(pipeline[-1].unique_times_, curves, times, 1.0)
-    try:
-        return float(integrated_brier_score(y_train, y_test, survival, times))
-    except ValueError:  # e.g. every patient followed past a time was censored before it
-        return None
-
-
-def summary_lines(result: SurvivalResult, model_path: str) -> list[str]:
+def summary_lines(result: SurvivalResult, files: dict[str, str]) -> list[str]:
     ct = result.column_types
-    parity, ibs = result.parity, result.integrated_brier
+    parity, metrics = result.parity, result.report.metrics
+    horizons = ", ".join(f"{h:g}" for h in result.report.settings["horizons"])
+
+    def metric(name: str) -> str:
+        return fmt_ci(tuple(metrics.loc[name, ["estimate", "ci_lower", "ci_upper"]]))
+
     return [
         f"Rows: {result.n_rows} ({result.n_train} training, {result.n_test} held out)",
         f"Events: {result.n_events} ({result.n_events - result.n_events_test} training, "
@@ -275,22 +283,24 @@ def summary_lines(result: SurvivalResult, model_path: str) -> list[str]:
         f"{len(ct.text)} symptom-list"
         + (f" (left out, no values: {', '.join(ct.empty)})" if ct.empty else ""),
         f"Epochs trained: {result.epochs_run} (early stopping)",
-        f"Harrell's C (held out): {result.c_index:.3f}",
-        "Integrated Brier score (held out, 10th to 80th percentile of follow-up): "
-        + ("not defined on these rows" if ibs is None else f"{ibs:.3f}"),
+        f"Harrell's C (held out): {metric('harrell_c')}",
+        f"Integrated Brier score (held out): {metric('integrated_brier')}",
+        *(
+            f"Time-dependent AUC at {name.split('@')[1]} (held out): {metric(name)}"
+            for name in metrics.index
+            if name.startswith("td_auc@")
+        ),
         *result.notes,
         f"ONNX parity: max abs difference {parity['max_abs_diff_risk']:.2e} (risk), "
         f"{parity['max_abs_diff_survival']:.2e} (survival probability) on "
         f"{parity['n_rows']} held-out rows",
-        "Files:",
-        f"  ONNX model  {os.path.abspath(model_path)}",
+        f"Report horizons: {horizons}",
+        *file_lines(files),
     ]
 
 
-def cmd_train_survival(args: argparse.Namespace, frame: Any, model_path: str) -> int:
+def cmd_train_survival(args: argparse.Namespace, frame: Any, files: dict[str, str]) -> int:
     """``skmed train`` with ``--time`` and ``--event``, on the table read (``--drop`` applied)."""
-    from skmed._io import AtomicFiles
-
     source = repr(args.data)
     X, event, times, n_dropped = check_outcome(frame, args.time, args.event, source)
     scan, types = screen_features(X, args.keep)
@@ -324,18 +334,19 @@ def cmd_train_survival(args: argparse.Namespace, frame: Any, model_path: str) ->
         verbose=0 if args.quiet else 1,
         impute=args.impute,
         allow_patient_rows=args.allow_patient_rows,
-        metadata={"time": args.time, "event": args.event, "model_card": card},
+        metadata={"time": args.time, "event": args.event},
+        horizons=args.horizons,
+        n_bootstraps=args.bootstraps,
+        title=f"Survival evaluation report: {args.time} / {args.event}",
+        model_card=card,
         progress=stages,
     )
     stages("writing files")
-    with AtomicFiles() as staged:
-        staged.add(model_path, result.onnx_bytes)
-        staged.commit()
+    write_results(result, files)
     stages.done()
     if not args.quiet:
         print()
         print(f"skmed train finished in {time.perf_counter() - start:.1f} s")
-        for line in summary_lines(result, model_path):
+        for line in summary_lines(result, files):
             print(line)
-    print(NO_REPORT, file=sys.stderr)
     return 0

@@ -101,12 +101,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if survival:
         from skmed.cli._survival import check_survival_options
 
-        check_survival_options(args)  # and no report: it covers classifiers only
-    else:
-        if args.report:
-            files["report"] = check_output_path(args.report, "report")
-        if args.report_json:
-            files["report_json"] = check_output_path(args.report_json, "report")
+        check_survival_options(args)
+    elif args.horizons is not None:
+        args.usage_error("--horizons goes with --time/--event (a survival model's report).")
+    if args.report:
+        files["report"] = check_output_path(args.report, "report")
+    if args.report_json:
+        files["report_json"] = check_output_path(args.report_json, "report")
     if len(set(files.values())) != len(files):
         raise CommandError("the model and report paths must differ.")
     if not 0 < args.test_size < 1:
@@ -125,7 +126,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if survival:
         from skmed.cli._survival import cmd_train_survival
 
-        return cmd_train_survival(args, frame.drop(columns=drop), files["model"])
+        return cmd_train_survival(args, frame.drop(columns=drop), files)
     X, y, n_dropped = check_target(frame.drop(columns=drop), args.target, source=repr(args.data))
     validation = args.validation
     if validation == "auto":

@@ -26,11 +26,31 @@ Example (what ``skmed train``/``skmed demo`` do with a held-out split)::
     )
     report.to_html("report.html")
     report.to_json("report.json")
+
+:func:`build_survival_report` does the same for a fitted survival network
+(:class:`~skmed.MedicalMLPSurvival`, alone or ending a Pipeline) on held-out patients: the
+metrics of :func:`skmed.metrics.survival_metrics` with bootstrap intervals, the calibration of
+:func:`skmed.metrics.survival_calibration` at each horizon, the time-dependent AUC and
+calibration figures, the training curves and the model card, in a :class:`SurvivalReport`
+with the same ``to_html``/``to_json``. The predicted survival curves of example patients are
+added only with ``example_patients=True``::
+
+    from skmed.report import build_survival_report
+    report = build_survival_report(pipe, X_test, y_train, y_test, horizons=[1.0, 3.0])
+    report.to_html("survival_report.html")
 """
 
 from skmed.report._build import build_report
 from skmed.report._card import ModelCard
 from skmed.report._format import SECTIONS
 from skmed.report._report import ClinicalReport
+from skmed.report._survival import SurvivalReport, build_survival_report
 
-__all__ = ["ClinicalReport", "ModelCard", "build_report", "SECTIONS"]
+__all__ = [
+    "ClinicalReport",
+    "ModelCard",
+    "SurvivalReport",
+    "build_report",
+    "build_survival_report",
+    "SECTIONS",
+]

@@ -91,15 +91,25 @@ def figure_html(report: ClinicalReport, name: str) -> str:
     caption = report.figure_captions.get(name) or FIGURE_CAPTIONS.get(name, name)
     if name.startswith("waterfall_"):
         caption = f"Patient {int(name.split('_')[1]) + 1}: contributions to the score"
+    return figure_tag(name, caption, report.figures[name])
+
+
+def figure_tag(name: str, caption: str, png: str) -> str:
+    """One embedded figure (base64 PNG) with its caption."""
     return (
         f'<figure id="fig-{escape(name)}"><img alt="{escape(caption)}" '
-        f'src="data:image/png;base64,{report.figures[name]}"><figcaption>{escape(caption)}'
-        "</figcaption></figure>"
+        f'src="data:image/png;base64,{png}"><figcaption>{escape(caption)}</figcaption></figure>'
     )
 
 
 def model_card(report: ClinicalReport) -> str:
-    card = asdict(report.model_card)
+    return card_table(report.model_card, performance_sentence(report), report.model_info)
+
+
+def card_table(model_card: Any, performance: str, model_info: dict[str, Any] | None) -> str:
+    """The model card as a table (TRIPOD+AI headings; missing fields marked), with the
+    evaluation's performance sentence and the model's type."""
+    card = asdict(model_card)
     extra = card.pop("extra")
     labels = {
         "model_name": "Model",
@@ -121,11 +131,10 @@ def model_card(report: ClinicalReport) -> str:
         rows.append(f"<tr><th>{label}</th><td{cls}>{escape(value or NOT_PROVIDED)}</td></tr>")
     for k, v in extra.items():
         rows.append(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>")
-    perf = performance_sentence(report)
-    rows.append(f"<tr><th>Performance (this evaluation)</th><td>{escape(perf)}</td></tr>")
-    if report.model_info:
+    rows.append(f"<tr><th>Performance (this evaluation)</th><td>{escape(performance)}</td></tr>")
+    if model_info:
         rows.append(
-            f"<tr><th>Model object</th><td><code>{escape(report.model_info.get('type', ''))}"
+            f"<tr><th>Model object</th><td><code>{escape(model_info.get('type', ''))}"
             "</code></td></tr>"
         )
     return (
@@ -205,15 +214,6 @@ def figures(report: ClinicalReport, figures: dict[str, str]) -> str:
 
 def render_html(report: ClinicalReport) -> str:
     """The whole page: the first screen, a table of contents, then the detail sections."""
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{escape(report.title)}</title>",
-        f"<style>{CSS}</style></head><body>",
-        f"<h1>{escape(report.title)}</h1>",
-        f'<p class="meta">Generated {escape(report.created)} by skmed '
-        f"{escape(str(report.settings.get('skmed_version', '')))}.</p>",
-    ]
     body = {
         "summary": summary(report),
         "model-card": model_card(report),
@@ -230,12 +230,27 @@ def render_html(report: ClinicalReport) -> str:
         "explanations": _details.explanations(report),
         "figures": figures(report),
     }
+    return page_html(report, SECTIONS, body)
+
+
+def page_html(report: Any, sections: dict[str, str], body: dict[str, str]) -> str:
+    """A report's page: title, the ``summary`` section, a table of contents of the others,
+    then each section of ``sections`` (id -> heading) holding ``body[id]``."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{escape(report.title)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>{escape(report.title)}</h1>",
+        f'<p class="meta">Generated {escape(report.created)} by skmed '
+        f"{escape(str(report.settings.get('skmed_version', '')))}.</p>",
+    ]
     toc = "".join(
         f'<li><a href="#{sid}">{escape(heading)}</a></li>'
-        for sid, heading in SECTIONS.items()
+        for sid, heading in sections.items()
         if sid != "summary"
     )
-    for sid, heading in SECTIONS.items():
+    for sid, heading in sections.items():
         parts.append(f'<section id="{sid}"><h2>{escape(heading)}</h2>{body[sid]}</section>')
         if sid == "summary":
             parts.append(f'<nav id="contents"><h2>Details</h2><ol>{toc}</ol></nav>')

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from skmed._json import jsonable
 from skmed.report._card import ModelCard
+from skmed.report._files import ReportFiles
 from skmed.report._format import clean, figure_png
 from skmed.report._html import performance_sentence, render_html
 
 
 @dataclass
-class ClinicalReport:
+class ClinicalReport(ReportFiles):
     """Everything :func:`build_report` computed; render with :meth:`ClinicalReport.to_html` /
     :meth:`ClinicalReport.to_json`.
 
@@ -116,48 +115,9 @@ class ClinicalReport:
             }
         )
 
-    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """The report as JSON; also written to ``path`` when given.
-
-        Parameters
-        ----------
-        path : str or Path, default=None
-            File to write (UTF-8).
-        indent : int, default=2
-            JSON indentation.
-
-        Returns
-        -------
-        str
-            The JSON text.
-        """
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
-
-    # ------------------------------------------------------------------ HTML
-
-    def to_html(self, path: str | Path | None = None) -> str:
-        """The report as one self-contained HTML page; also written to ``path`` when given.
-
-        Images are inline base64 PNG, styles are inline, and there are no scripts or external
-        links, so the file opens offline and can be attached to an e-mail or a review.
-
-        Parameters
-        ----------
-        path : str or Path, default=None
-            File to write (UTF-8).
-
-        Returns
-        -------
-        str
-            The HTML text.
-        """
-        text = render_html(self)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+    def render_html(self) -> str:
+        """The HTML page (what :meth:`to_html` writes)."""
+        return render_html(self)
 
     def add_figure(
         self, name: str, draw: Any, *, ncols: int = 1, caption: str | None = None
