@@ -67,6 +67,9 @@ def ablation_models() -> dict:
         "MedicalMLPSurvival(linear_path=False)": lambda seed: MedicalMLPSurvival(
             linear_path=False, random_state=seed
         ),
+        "MedicalMLPSurvival(linear_C='auto')": lambda seed: MedicalMLPSurvival(
+            linear_C="auto", random_state=seed
+        ),
         "MedicalMLPSurvival(n_members=1)": lambda seed: MedicalMLPSurvival(
             n_members=1, random_state=seed
         ),

@@ -221,3 +221,40 @@ def test_sklearn_checks_that_apply_to_survival_estimators(check):
     if not hasattr(estimator_checks, check):
         pytest.skip(f"this scikit-learn has no {check}")
     getattr(estimator_checks, check)("MedicalMLPSurvival", MedicalMLPSurvival(**FAST))
+
+
+def test_linear_C_auto_picks_the_best_held_out_cox_model():
+    from skmed.neural_network._heads import COX
+    from skmed.neural_network._trainer import C_GRID
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(120, 40))  # wide: 40 features, 2 of them informative
+    T = rng.exponential(np.exp(-(X[:, 0] - X[:, 1])))
+    y = np.column_stack([T, np.ones(120), np.ones(120)])
+    train, val = np.arange(90), np.arange(90, 120)
+    chosen = COX.select_C(X[train], y[train], np.ones(90), (X[val], y[val], np.ones(30)), C_GRID)
+    losses = {
+        C: cox_loss(X[val] @ cox_start(X[train], T[train], y[train, 1], np.ones(90), C)[:, 0],
+                    T[val], y[val, 1], np.ones(30), gradient=False)[0]
+        for C in C_GRID
+    }  # fmt: skip
+    assert chosen == min(losses, key=losses.get)
+    assert chosen < 1.0  # wide and noisy: a stronger penalty than the default
+
+
+def test_linear_C_auto_is_recorded_per_member(data):
+    X, y, _ = data
+    model = MedicalMLPSurvival(**{**FAST, "linear_C": "auto"}).fit(X, y)
+    assert len(model.linear_C_) == 2 and set(model.linear_C_) <= {
+        0.01,
+        0.03,
+        0.1,
+        0.3,
+        1.0,
+        3.0,
+        10.0,
+    }
+    fixed = MedicalMLPSurvival(**{**FAST, "linear_C": "auto", "early_stopping": False}).fit(X, y)
+    assert fixed.linear_C_ == (1.0, 1.0)  # no held-out rows to choose on
+    with pytest.raises(ValueError, match="linear_C"):
+        MedicalMLPSurvival(linear_C="best").fit(X, y)

@@ -158,6 +158,7 @@ class BaseMedicalMLP(BaseEstimator):
                 histories, network, self._architecture, model = trainer.fit_members(
                     hidden, X, targets, weights, seed
                 )
+                self._member_C = tuple(trainer.chosen_C)  # each member's linear_C
         self._record(histories, incremental)
         self._drop_snapshot()
         self._model, self._network = model, network

@@ -48,6 +48,11 @@ class Head:
         """Kernel ``(n_features, n_outputs)`` and bias of the classical model of ``y`` on X."""
         raise NotImplementedError
 
+    def select_C(self, X, y, weights, validation, grid) -> float:
+        """The ``C`` of ``grid`` whose classical model of ``(X, y)`` has the lowest loss on the
+        ``validation`` rows ``(X, y, weights)`` (``linear_C="auto"``)."""
+        raise NotImplementedError(f"linear_C='auto' is not available for the {self.name} head.")
+
     def loss_and_delta(self, out, y, w, eps) -> tuple[float, np.ndarray]:
         """The batch loss (weighted, divided by the rows) and its gradient with respect to the
         logits, both for the activated output ``out`` (outputs x rows); ``out`` may be reused."""
@@ -103,6 +108,16 @@ class _Cox(Head):
     def start(self, X, y, weights, n_outputs, C):
         return cox_start(X, y[:, 0], y[:, 1], weights, C), np.zeros(1)
 
+    def select_C(self, X, y, weights, validation, grid):
+        X_val, y_val, w_val = validation
+        X_val = np.asarray(X_val, dtype=np.float64)
+        losses, beta = [], None
+        for C in sorted(grid):  # weakest penalty last; each fit starts at the previous one
+            beta = cox_start(X, y[:, 0], y[:, 1], weights, C, beta)
+            losses.append(cox_loss(X_val @ beta[:, 0], y_val[:, 0], y_val[:, 1], w_val,
+                                   gradient=False)[0])  # fmt: skip
+        return float(sorted(grid)[int(np.argmin(losses))])
+
     def loss_and_delta(self, out, y, w, eps):
         loss, grad = cox_loss(out[0].astype(np.float64), y[:, 0], y[:, 1], w)
         n = out.shape[1]
@@ -156,8 +171,9 @@ def cox_keras_loss(y_true: Any, y_pred: Any) -> Any:
     return event * (ops.log(total) + shift - risk)
 
 
-def cox_start(X, time, event, weights, C: float) -> np.ndarray:
-    """Coefficients ``(n_features, 1)`` of the Cox model with penalty ``||beta||^2 / (2 C)``."""
+def cox_start(X, time, event, weights, C: float, initial: np.ndarray | None = None) -> np.ndarray:
+    """Coefficients ``(n_features, 1)`` of the Cox model with penalty ``||beta||^2 / (2 C)``
+    (L-BFGS from ``initial``, or from zero)."""
     from scipy.optimize import minimize
 
     X = np.asarray(X, dtype=np.float64)
@@ -167,6 +183,7 @@ def cox_start(X, time, event, weights, C: float) -> np.ndarray:
         assert grad is not None
         return loss + beta @ beta / (2 * C), X.T @ grad + beta / C
 
-    fitted = minimize(objective, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B",
+    start = np.zeros(X.shape[1]) if initial is None else np.asarray(initial, float).reshape(-1)
+    fitted = minimize(objective, start, jac=True, method="L-BFGS-B",
                       options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-7})  # fmt: skip
     return fitted.x[:, None]

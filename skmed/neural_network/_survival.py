@@ -4,12 +4,13 @@ estimator."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from numbers import Real
 from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from skmed._compat import fit_context
+from skmed._compat import Interval, StrOptions, fit_context
 from skmed._docstrings import fill_doc
 from skmed._step_function import step_functions
 from skmed._survival_target import check_survival_target
@@ -40,8 +41,9 @@ class MedicalMLPSurvival(BaseMedicalMLP):
     hazard ``H0`` estimated on the training rows. As in :class:`MedicalMLPClassifier`, a *linear
     path* (the L2-penalised Cox model of the training rows) sits beside the hidden layers, whose
     output starts at zero, and five cross-fitted members, each stopped early on its own fold's
-    partial likelihood, are averaged: the untrained network *is* the Cox model, and training
-    departs from it only while the held-out likelihood improves.
+    partial likelihood, are averaged: the untrained network *is* the Cox model (its penalty
+    chosen on the same fold), and training departs from it only while the held-out likelihood
+    improves.
 
     It follows scikit-survival's conventions: ``y`` is a structured array of (event, time) as
     ``sksurv.util.Surv.from_arrays`` makes it (scikit-survival is not needed to build one:
@@ -62,9 +64,12 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         Add a linear path from the inputs to the log hazard, started at the Cox model of the
         training rows (the hidden layers' output then starts at zero). Ignored when
         ``hidden_layer_sizes=()``.
-    linear_C : float > 0, default=1.0
+    linear_C : float > 0 or "auto", default="auto"
         Inverse L2 strength of the linear path: the penalty ``||beta||^2 / (2 C)`` on the summed
-        negative log partial likelihood (``CoxPHSurvivalAnalysis(alpha=1 / C)``).
+        negative log partial likelihood (``CoxPHSurvivalAnalysis(alpha=1 / C)``). ``"auto"``
+        chooses it per member among 0.01 to 10 by the partial likelihood of the Cox model on the
+        member's held-out fold (the fold that stops it; 1.0 without early stopping): on wide
+        tables (many features, few events) a fixed ``C=1`` start overfits.
     n_members : int >= 1, default=5
         Networks trained and averaged (their mean log hazard). With ``early_stopping``, member
         ``m`` trains on the rows outside fold ``m`` of an ``n_members``-fold split stratified by
@@ -79,6 +84,8 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         hazard functions.
     baseline_cumulative_hazard_ : ndarray of shape (n_times,)
         Breslow's baseline cumulative hazard at ``unique_times_``.
+    linear_C_ : tuple of float
+        Each member's ``linear_C`` (the chosen ones with ``"auto"``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
@@ -116,6 +123,11 @@ class MedicalMLPSurvival(BaseMedicalMLP):
 
     _head = "cox"
 
+    _parameter_constraints: dict = {
+        **BaseMedicalMLP._parameter_constraints,
+        "linear_C": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+    }
+
     def __init__(
         self,
         hidden_layer_sizes: Iterable[int] = (64, 32),
@@ -123,7 +135,7 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         dropout: float = 0.0,
         alpha: float = 1e-4,
         linear_path: bool = True,
-        linear_C: float = 1.0,
+        linear_C: float | str = "auto",
         n_members: int = 5,
         batch_normalization: bool = False,
         optimizer: str = "adam",
@@ -202,6 +214,8 @@ class MedicalMLPSurvival(BaseMedicalMLP):
             raise ValueError("Every event has a zero sample_weight; the model needs events.")
         targets = np.column_stack([time, event, weights])
         self._train_network(X, targets, weights, hidden, continuing, incremental)
+        if not continuing:
+            self.linear_C_ = self._member_C
         risk = forward(self._network, X)[:, 0]
         self.unique_times_, self.baseline_cumulative_hazard_ = breslow_baseline(
             risk, time, event, weights

@@ -34,6 +34,12 @@ OPTIMIZERS = {
     "sgd": "SGD",
 }
 
+#: The ``linear_C`` values ``"auto"`` chooses among, on each member's held-out rows.
+C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+
+#: ``linear_C="auto"`` without held-out rows (``early_stopping=False``): the fixed default.
+DEFAULT_C = 1.0
+
 # Below this many FLOPs per training step, one BLAS thread trains as fast as two on an idle
 # machine and much faster on a busy one (benchmarks/bench_threads.py; see intra_op_threads).
 MIN_FLOPS_PER_THREAD_STEP = 1e8
@@ -49,7 +55,7 @@ class Trainer:
     dropout: float
     alpha: float
     linear_path: bool
-    linear_C: float
+    linear_C: float | str
     n_members: int
     batch_normalization: bool
     optimizer: str
@@ -81,12 +87,15 @@ class Trainer:
         step_flops = 6 * self._batch(n_rows) * sum(a * b for a, b in zip(widths, widths[1:]))
         return 1 if step_flops < MIN_FLOPS_PER_THREAD_STEP else None
 
-    def single(self, hidden: tuple[int, ...], n_train: int) -> dict[str, Any]:
+    def single(
+        self, hidden: tuple[int, ...], n_train: int, C: float | None = None
+    ) -> dict[str, Any]:
         """The architecture of one network: hidden widths, batch norm, linear path's L2
         (``LogisticRegression``'s penalty ``||W||^2 / (2 C)`` on the summed loss of ``n_train``
-        rows, written per row as the network's mean loss needs it)."""
+        rows, written per row as the network's mean loss needs it; ``C`` the member's)."""
         linear = self.linear_path and len(hidden) > 0
-        l2 = 1.0 / (2.0 * float(self.linear_C) * n_train) if linear else None
+        C = self.fixed_C() if C is None else C
+        l2 = 1.0 / (2.0 * C * n_train) if linear else None
         return {
             "hidden": hidden,
             "batch_normalization": bool(self.batch_normalization),
@@ -147,6 +156,7 @@ class Trainer:
         cross_fit = self.early_stopping and n_members > 1
         folds = stratified_folds(self.head.strata(y), n_members, seed) if cross_fit else None
         networks, histories = [], []
+        self.chosen_C: list[float] = []
         for member in range(n_members):
             member_seed = (seed + 7919 * member) % np.iinfo(np.int32).max
             rows, validation = None, None
@@ -156,10 +166,12 @@ class Trainer:
                 validation = (X[held_out], y[held_out], weights[held_out])
             elif self.early_stopping:
                 rows, validation = self._validation_split(X, y, weights, member_seed)
-            arch = self.single(hidden, len(y) if rows is None else len(rows))
+            C = self._member_C(X, y, weights, rows, validation, hidden)
+            self.chosen_C.append(C)
+            arch = self.single(hidden, len(y) if rows is None else len(rows), C)
             model = self.new_model(arch, member_seed)
             if arch["linear_l2"] is not None:
-                self._start_linear(model, X, y, weights, rows)
+                self._start_linear(model, X, y, weights, rows, C)
             histories.append(self._train(model, X, y, weights, member_seed, rows, validation))
             networks.append(describe_keras(model))
             self._check_finite(networks[-1])
@@ -169,7 +181,7 @@ class Trainer:
         merged = {  # model_ is the merged network: the same arrays predict_proba runs
             "hidden": tuple(n_members * w for w in hidden),
             "batch_normalization": False,  # folded into the dense steps by describe_keras
-            "linear_l2": self.single(hidden, len(y))["linear_l2"],
+            "linear_l2": self.single(hidden, len(y), float(np.mean(self.chosen_C)))["linear_l2"],
         }
         return histories, network, merged, self.restore(merged, network)
 
@@ -178,11 +190,25 @@ class Trainer:
     def _batch(self, n_rows: int) -> int:
         return int(min(200, n_rows) if self.batch_size == "auto" else min(self.batch_size, n_rows))
 
-    def _start_linear(self, model, X, y, weights, rows):
-        """Set the linear path (and the output bias) to the member's logistic regression."""
+    def fixed_C(self) -> float:
+        """``linear_C`` where no held-out rows choose it."""
+        return DEFAULT_C if self.linear_C == "auto" else float(self.linear_C)
+
+    def _member_C(self, X, y, weights, rows, validation, hidden) -> float:
+        """The member's ``linear_C``: the given one, or with ``"auto"`` the one of
+        :data:`C_GRID` whose classical model (the head's start) fits the member's training
+        rows with the best loss on its held-out rows."""
+        if self.linear_C != "auto" or validation is None or not (self.linear_path and hidden):
+            return self.fixed_C()
         if rows is not None:
             X, y, weights = X[rows], y[rows], weights[rows]
-        kernel, bias = self.head.start(X, y, weights, self.n_outputs, float(self.linear_C))
+        return self.head.select_C(X, y, weights, validation, C_GRID)
+
+    def _start_linear(self, model, X, y, weights, rows, C):
+        """Set the linear path (and the output bias) to the member's classical model."""
+        if rows is not None:
+            X, y, weights = X[rows], y[rows], weights[rows]
+        kernel, bias = self.head.start(X, y, weights, self.n_outputs, C)
         model.get_layer(LINEAR_PATH).set_weights([kernel.astype(np.float32)])
         head = model.get_layer("head")
         head.set_weights([head.get_weights()[0], bias.astype(np.float32)])
