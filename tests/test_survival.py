@@ -258,3 +258,19 @@ def test_linear_C_auto_is_recorded_per_member(data):
     assert fixed.linear_C_ == (1.0, 1.0)  # no held-out rows to choose on
     with pytest.raises(ValueError, match="linear_C"):
         MedicalMLPSurvival(linear_C="best").fit(X, y)
+
+
+def test_skops_round_trip_trusts_only_the_estimator(fitted, data, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X, _, _ = data
+    path = tmp_path / "m.skops"
+    sio.dump(fitted, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert untrusted == ["skmed.neural_network.MedicalMLPSurvival"]  # the public path
+    restored = sio.load(path, trusted=untrusted)
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+    np.testing.assert_array_equal(
+        restored.predict_survival_function(X, return_array=True),
+        fitted.predict_survival_function(X, return_array=True),
+    )
+    np.testing.assert_array_equal(restored.unique_times_, fitted.unique_times_)

@@ -294,3 +294,7 @@ class MedicalMLPSurvival(BaseMedicalMLP):
 
         check_is_fitted(self)
         return float(concordance_index_censored(y, self.predict(X)))
+
+
+# Pickles and skops files record the public path, so they keep loading when private modules move.
+MedicalMLPSurvival.__module__ = "skmed.neural_network"
