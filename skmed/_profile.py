@@ -265,12 +265,16 @@ def summarise_categories(values: list[Any], missing: np.ndarray) -> dict[str, An
     }
 
 
-def summarise_outcome(labels: list[Any]) -> dict[str, Any]:
-    """``n`` and the rows per class (as text) of the reference labels; rare classes left out."""
+def summarise_outcome(labels: list[Any], min_count: int = MIN_COUNT) -> dict[str, Any]:
+    """``n`` and the rows per class (as text) of the labels; classes below ``min_count`` left out.
+
+    The default is the stored summary's rule; drift counts every class of the new rows
+    (``min_count=1``), whose shares it compares but never stores.
+    """
     keys, counts = np.unique(np.asarray([str(v) for v in labels], dtype=object), return_counts=True)
     return {
         "n": len(labels),
-        "counts": {str(k): int(c) for k, c in zip(keys, counts) if c >= MIN_COUNT},
+        "counts": {str(k): int(c) for k, c in zip(keys, counts) if c >= min_count},
     }
 
 

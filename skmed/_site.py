@@ -1,4 +1,8 @@
-"""A site's labelled rows against an exported model: the checks of evaluate and recalibrate."""
+"""A site's labelled rows against an exported model: the checks of evaluate and recalibrate.
+
+Also the one reader of a model file's bytes (:func:`model_bytes`), which the MLflow flavor and
+Dask scoring share.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,50 @@ from skmed._columns import require_columns
 from skmed.runtime import OnnxClassifier
 
 
-def load_model(model: Any) -> tuple[OnnxClassifier, bytes, str]:
-    """The runtime, the file's bytes and their SHA-256, from a path or bytes."""
+def model_bytes(model: Any) -> bytes:
+    """The bytes of a model given as a path, its bytes or an ``onnx.ModelProto``.
+
+    Parameters
+    ----------
+    model : str, path-like, bytes, bytearray or onnx.ModelProto
+        An exported model or its file.
+
+    Returns
+    -------
+    bytes
+        The serialized model, as the file holds it.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``model`` is a path with no file.
+    """
+    if isinstance(model, (bytes, bytearray)):
+        return bytes(model)
+    if hasattr(model, "SerializeToString"):  # an onnx.ModelProto, without importing onnx
+        return model.SerializeToString()
+    path = os.fspath(model)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No ONNX model file at {path!r}.")
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def load_model(
+    model: Any, runtime: OnnxClassifier | None = None
+) -> tuple[OnnxClassifier, bytes, str]:
+    """The runtime, the file's bytes and their SHA-256, from a path or bytes.
+
+    ``runtime`` is ``model`` already opened by the caller: it is not opened again, only its
+    bytes are read.
+    """
     if isinstance(model, OnnxClassifier):
         raise TypeError("Pass the model's path or bytes, so that its file hash can be recorded.")
-    if isinstance(model, (bytes, bytearray)):
-        data = bytes(model)
-        return OnnxClassifier(data), data, hashlib.sha256(data).hexdigest()
-    path = os.fspath(model)
-    runtime = OnnxClassifier(path)  # from the path, so that its errors name the file
-    with open(path, "rb") as handle:
-        data = handle.read()
+    if runtime is None:
+        # a path is opened as a path, so that the runtime's errors name the file
+        is_bytes = isinstance(model, (bytes, bytearray))
+        runtime = OnnxClassifier(bytes(model) if is_bytes else os.fspath(model))
+    data = model_bytes(model)
     return runtime, data, hashlib.sha256(data).hexdigest()
 
 

@@ -18,8 +18,9 @@
   class counts: each class's share against the training prevalence, flagged from
   ``OUTCOME_CHANGE`` (5 percentage points) when it also exceeds twice its sampling error.
 
-Only aggregates of the new data are reported, with the same minimum count as the stored
-summary. Imports numpy and pandas (and onnxruntime to read the file).
+Only aggregates of the new data are reported (shares, means, counts of unseen values); a new
+category value is named only from the stored summary's minimum count of rows. Imports numpy
+and pandas (and onnxruntime to read the file).
 
 Examples
 --------
@@ -39,7 +40,7 @@ import numpy as np
 
 from skmed._columns import require_columns
 from skmed._missing import missing_mask
-from skmed._profile import MIN_COUNT, ColumnProfile
+from skmed._profile import MIN_COUNT, ColumnProfile, summarise_outcome
 from skmed.runtime import OnnxClassifier
 
 __all__ = [
@@ -253,10 +254,10 @@ def _columns(profile: Any, X: Any) -> DriftReport:
 
 def _outcome(profile: Any, X: Any, y: Any, report: DriftReport) -> None:
     """Each class's share in ``y`` against the training prevalence stored in the profile."""
-    labels = np.asarray(getattr(y, "to_numpy", lambda: y)(), dtype=object).reshape(-1)
-    if labels.size != len(X):
-        raise ValueError(f"y has {labels.size} labels but X has {len(X)} rows.")
-    missing = missing_mask(labels.tolist())
+    labels = np.asarray(getattr(y, "to_numpy", lambda: y)(), dtype=object).reshape(-1).tolist()
+    if len(labels) != len(X):
+        raise ValueError(f"y has {len(labels)} labels but X has {len(X)} rows.")
+    missing = missing_mask(labels)
     if missing.any():
         raise ValueError(f"y is missing in row {int(np.flatnonzero(missing)[0])}.")
     stored = profile.outcome if profile is not None else None
@@ -267,9 +268,9 @@ def _outcome(profile: Any, X: Any, y: Any, report: DriftReport) -> None:
             "prevalence."
         )
         return
-    n_ref, n_new = int(stored["n"]), int(labels.size)
-    keys, counts = np.unique(np.asarray([str(v) for v in labels], dtype=object), return_counts=True)
-    now = dict(zip(keys.tolist(), counts.tolist()))
+    # every class counted, however rare: the new rows' shares are compared, never stored
+    summary = summarise_outcome(labels, min_count=1)
+    n_ref, n_new, now = int(stored["n"]), summary["n"], summary["counts"]
     for label, count in stored["counts"].items():
         before, after = count / n_ref, now.get(label, 0) / n_new
         pooled = (count + now.get(label, 0)) / (n_ref + n_new)

@@ -29,6 +29,7 @@ from importlib import metadata as importlib_metadata
 from typing import Any
 
 from skmed._profile import may_be_missing
+from skmed._site import model_bytes
 from skmed.runtime import OnnxClassifier
 
 __all__ = ["FLAVOR_NAME", "LABEL_COLUMN", "PROBA_PREFIX", "load_model", "log_model", "save_model"]
@@ -47,18 +48,6 @@ _COLUMN_TYPES = {
     "bool": "boolean",
     "string": "string",
 }
-
-
-def _model_bytes(onnx_model: Any) -> bytes:
-    if isinstance(onnx_model, (bytes, bytearray)):
-        return bytes(onnx_model)
-    if hasattr(onnx_model, "SerializeToString"):
-        return onnx_model.SerializeToString()
-    path = os.fspath(onnx_model)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No ONNX model file at {path!r}.")
-    with open(path, "rb") as handle:
-        return handle.read()
 
 
 def _signature(runtime: OnnxClassifier) -> Any:
@@ -152,7 +141,7 @@ def save_model(
     kwargs.pop("name", None)
     if kwargs:
         raise TypeError(f"save_model() got unexpected arguments {sorted(kwargs)}.")
-    content = _model_bytes(onnx_model)
+    content = model_bytes(onnx_model)
     runtime = OnnxClassifier(content)  # refuses what is not a skmed model, before writing
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path):
@@ -231,7 +220,7 @@ def log_model(onnx_model: Any, name: str = "model", **kwargs: Any) -> Any:
     import mlflow
     from mlflow.models import Model
 
-    content = _model_bytes(onnx_model)
+    content = model_bytes(onnx_model)
     where = {"name": name} if int(mlflow.__version__.split(".")[0]) >= 3 else {}
     artifact_path = None if where else name
     return Model.log(

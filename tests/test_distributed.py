@@ -95,6 +95,27 @@ def test_score_dask_partitions_equal_single_process(exported):
     assert result["sex"].isna().sum() == frame["sex"].isna().sum()
 
 
+def test_a_model_already_opened_is_not_opened_again(exported, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    import skmed._site
+    from skmed.distributed._batch import _prepare
+
+    class Refused(OnnxClassifier):
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("the model was opened again")
+
+    opened = OnnxClassifier(exported / "model.onnx")  # as `skmed predict --dask` opens it
+    monkeypatch.setattr(skmed._site, "OnnxClassifier", Refused)
+    args = (exported / "model.onnx", exported / "new.csv", 100_000, "predicted_label", "proba_")
+    scored, _, _ = _prepare(*args, opened)
+    # the workers still get the file's bytes: their predictions equal the single process's
+    _, labels, _ = _reference(exported)
+    result = scored.compute(scheduler="sync")
+    np.testing.assert_array_equal(result["predicted_label"].to_numpy(dtype=object), labels)
+    with pytest.raises(AssertionError, match="opened again"):
+        _prepare(*args)
+
+
 def test_score_dask_input_errors(exported, tmp_path):
     pytest.importorskip("dask.distributed")
     from skmed.distributed import score_dask

@@ -172,6 +172,19 @@ def test_outcome_rate_against_the_training_prevalence(two_files):
     assert "no training class counts" in note
 
 
+def test_a_class_rarer_than_the_stored_minimum_keeps_its_share(two_files):
+    from skmed.drift import check_drift
+
+    _, second = two_files
+    X, y = _site(n=600, seed=12)
+    # five sepsis rows: fewer than a stored summary keeps, yet compared at their true share
+    rows = np.r_[np.flatnonzero(y == "sepsis")[:5], np.flatnonzero(y != "sepsis")]
+    report = check_drift(second, X.iloc[rows], y[rows])
+    shares = {o.class_: o.share_new for o in report.outcome}
+    assert shares["sepsis"] == round(5 / len(rows), 3) > 0
+    assert report.outcome_flagged == ["no sepsis", "sepsis"]
+
+
 def test_cli_with_two_models(two_files, tmp_path, capsys):
     first, second = two_files
     X, y = _site()

@@ -98,6 +98,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 address=args.dask,
                 label_column=args.label_column,
                 proba_prefix=args.proba_prefix,
+                runtime=model,  # opened above: only its bytes are read again, for the workers
             )
             return
         chunks = iter_prediction_chunks(args.data, inputs, chunk_size=args.chunk_size)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -170,3 +170,26 @@ def write_results(result: Any, files: dict[str, str]) -> None:
         if "report_json" in files:
             staged.add(files["report_json"], result.report.to_json())
         staged.commit()
+
+
+def finish(
+    command: str,
+    result: Any,
+    files: dict[str, str],
+    progress: Any,
+    started: float,
+    *,
+    lines: Callable[[Any, dict[str, str]], list[str]] = summary_lines,
+    quiet: bool = False,
+) -> int:
+    """Write ``result``'s files, then (unless ``quiet``) say how long ``skmed command`` took and
+    what it found and wrote; the exit status."""
+    progress("writing files")
+    write_results(result, files)
+    progress.done()
+    if not quiet:
+        print()
+        print(f"skmed {command} finished in {time.perf_counter() - started:.1f} s")
+        for line in lines(result, files):
+            print(line)
+    return 0

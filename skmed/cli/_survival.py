@@ -19,10 +19,10 @@ from skmed.cli._args import CommandError, require_option_columns, screen_feature
 from skmed.cli._output import (
     Stages,
     file_lines,
+    finish,
     fmt_ci,
     left_out_lines,
     predictors_text,
-    write_results,
 )
 
 #: What skmed train reports doing for a survival model, after reading the data.
@@ -341,12 +341,4 @@ def cmd_train_survival(args: argparse.Namespace, frame: Any, files: dict[str, st
         model_card=card,
         progress=stages,
     )
-    stages("writing files")
-    write_results(result, files)
-    stages.done()
-    if not args.quiet:
-        print()
-        print(f"skmed train finished in {time.perf_counter() - start:.1f} s")
-        for line in summary_lines(result, files):
-            print(line)
-    return 0
+    return finish("train", result, files, stages, start, lines=summary_lines, quiet=args.quiet)

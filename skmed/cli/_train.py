@@ -11,11 +11,10 @@ from skmed.cli._output import (
     AUTO_CV_ROWS,
     TRAINING_STAGES,
     Stages,
+    finish,
     left_out_lines,
     predictors_text,
     refit_progress,
-    summary_lines,
-    write_results,
 )
 
 
@@ -76,14 +75,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         },
         progress=stages,
     )
-    stages("writing files")
-    write_results(result, files)
-    stages.done()
-    print()
-    print(f"skmed demo finished in {time.perf_counter() - start:.1f} s")
-    for line in summary_lines(result, files):
-        print(line)
-    return 0
+    return finish("demo", result, files, stages, start)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -186,12 +178,4 @@ def cmd_train(args: argparse.Namespace) -> int:
         impute=args.impute,
         allow_patient_rows=args.allow_patient_rows,
     )
-    stages("writing files")
-    write_results(result, files)
-    stages.done()
-    if not args.quiet:
-        print()
-        print(f"skmed train finished in {time.perf_counter() - start:.1f} s")
-        for line in summary_lines(result, files):
-            print(line)
-    return 0
+    return finish("train", result, files, stages, start, quiet=args.quiet)

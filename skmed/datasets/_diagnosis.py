@@ -39,30 +39,16 @@ TARGET_NAME = "diagnosis"
 TEXT_COLUMN = "symptoms"
 
 # --- demographics --------------------------------------------------------------------------
-# age: Normal(mean, sd) per class, clipped to [18, 95] and rounded to whole years
-_AGE = {
-    "healthy": (46.0, 17.0),
-    "viral_infection": (41.0, 17.0),
-    "bacterial_pneumonia": (60.0, 18.0),
-    "heart_failure": (71.0, 11.0),
-    "anaemia": (50.0, 19.0),
-}
-# P(sex = "F") per class
-_P_FEMALE = {
-    "healthy": 0.52,
-    "viral_infection": 0.52,
-    "bacterial_pneumonia": 0.45,
-    "heart_failure": 0.40,
-    "anaemia": 0.70,
+# per class: age ~ Normal(mean, sd), clipped to [18, 95] and rounded to whole years;
+# P(sex = "F"); P(smoking = never, former, current)
+_DEMOGRAPHICS = {
+    "healthy": (46.0, 17.0, 0.52, (0.58, 0.24, 0.18)),
+    "viral_infection": (41.0, 17.0, 0.52, (0.58, 0.22, 0.20)),
+    "bacterial_pneumonia": (60.0, 18.0, 0.45, (0.42, 0.30, 0.28)),
+    "heart_failure": (71.0, 11.0, 0.40, (0.40, 0.42, 0.18)),
+    "anaemia": (50.0, 19.0, 0.70, (0.60, 0.24, 0.16)),
 }
 SMOKING_LEVELS = ("never", "former", "current")
-_P_SMOKING = {
-    "healthy": (0.58, 0.24, 0.18),
-    "viral_infection": (0.58, 0.22, 0.20),
-    "bacterial_pneumonia": (0.42, 0.30, 0.28),
-    "heart_failure": (0.40, 0.42, 0.18),
-    "anaemia": (0.60, 0.24, 0.16),
-}
 
 # --- vital signs and labs ------------------------------------------------------------------
 # column -> (unit, baseline sd, {class: shift at severity 1}); baselines are in _baselines().
@@ -117,31 +103,19 @@ NUMERIC_COLUMNS = {
     ),
 }
 _LOG_COLUMNS = ("wbc_10e9_l", "crp_mg_l", "ntprobnp_pg_ml")
-# physiological clipping range applied after generation
-_CLIP = {
-    "temperature_c": (34.5, 41.5),
-    "heart_rate_bpm": (38.0, 180.0),
-    "resp_rate_min": (8.0, 45.0),
-    "spo2_pct": (70.0, 100.0),
-    "systolic_bp_mmhg": (70.0, 220.0),
-    "wbc_10e9_l": (0.5, 60.0),
-    "crp_mg_l": (0.1, 500.0),
-    "haemoglobin_g_dl": (4.0, 19.5),
-    "mcv_fl": (55.0, 120.0),
-    "ntprobnp_pg_ml": (5.0, 35000.0),
-}
-# decimals kept when rounding (as a lab report would print them)
-_DECIMALS = {
-    "temperature_c": 1,
-    "heart_rate_bpm": 0,
-    "resp_rate_min": 0,
-    "spo2_pct": 0,
-    "systolic_bp_mmhg": 0,
-    "wbc_10e9_l": 1,
-    "crp_mg_l": 1,
-    "haemoglobin_g_dl": 1,
-    "mcv_fl": 0,
-    "ntprobnp_pg_ml": 0,
+# physiological clipping range applied after generation, and the decimals kept when rounding
+# (as a lab report would print them)
+_CLIP_DECIMALS = {
+    "temperature_c": (34.5, 41.5, 1),
+    "heart_rate_bpm": (38.0, 180.0, 0),
+    "resp_rate_min": (8.0, 45.0, 0),
+    "spo2_pct": (70.0, 100.0, 0),
+    "systolic_bp_mmhg": (70.0, 220.0, 0),
+    "wbc_10e9_l": (0.5, 60.0, 1),
+    "crp_mg_l": (0.1, 500.0, 1),
+    "haemoglobin_g_dl": (4.0, 19.5, 1),
+    "mcv_fl": (55.0, 120.0, 0),
+    "ntprobnp_pg_ml": (5.0, 35000.0, 0),
 }
 
 # --- symptoms: P(present) for (healthy, viral, pneumonia, heart failure, anaemia) ----------
@@ -239,12 +213,12 @@ def generate(
     severity = np.where(code == 0, 0.0, rng.beta(2.5, 1.5, size=n_samples))
 
     # 3. demographics
-    age_mean = np.array([_AGE[c][0] for c in CLASSES])[code]
-    age_sd = np.array([_AGE[c][1] for c in CLASSES])[code]
+    age_mean, age_sd, p_female, p_smoke = (
+        np.array(column)[code] for column in zip(*(_DEMOGRAPHICS[c] for c in CLASSES))
+    )
     age = np.clip(np.rint(rng.normal(age_mean, age_sd)), 18, 95).astype(np.int64)
-    female = rng.uniform(size=n_samples) < np.array([_P_FEMALE[c] for c in CLASSES])[code]
+    female = rng.uniform(size=n_samples) < p_female
     sex = np.where(female, "F", "M").astype(object)
-    p_smoke = np.array([_P_SMOKING[c] for c in CLASSES])[code]
     smoke_idx = (rng.uniform(size=(n_samples, 1)) > np.cumsum(p_smoke, axis=1)).sum(axis=1)
     smoking = np.asarray(SMOKING_LEVELS, dtype=object)[np.minimum(smoke_idx, 2)]
 
@@ -258,8 +232,8 @@ def generate(
             value = value + (smoking == "current") * (-0.6 if col == "spo2_pct" else 0.5)
         if col in _LOG_COLUMNS:
             value = np.exp(value)
-        lo, hi = _CLIP[col]
-        numeric[col] = np.round(np.clip(value, lo, hi), _DECIMALS[col])
+        lo, hi, decimals = _CLIP_DECIMALS[col]
+        numeric[col] = np.round(np.clip(value, lo, hi), decimals)
 
     # 5. symptoms
     share = _SYMPTOM_SEVERITY_SHARE

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skmed._compat import dask_meta
 from skmed.distributed._cluster import _default_client, _require_dask, connect
+
+if TYPE_CHECKING:
+    from skmed.runtime import OnnxClassifier
 
 #: Bytes of CSV text per partition read by :func:`score_dask` (a partition is scored at once,
 #: so a worker holds roughly this much text plus its converted columns per thread).
@@ -47,7 +50,12 @@ def _read_input(data: Any, blocksize: Any) -> tuple[Any, str]:
 
 
 def _prepare(
-    model: Any, data: Any, blocksize: Any, label_column: str, proba_prefix: str
+    model: Any,
+    data: Any,
+    blocksize: Any,
+    label_column: str,
+    proba_prefix: str,
+    runtime: OnnxClassifier | None = None,
 ) -> tuple[Any, list[str], str]:
     import dask
 
@@ -57,7 +65,7 @@ def _prepare(
     from skmed.distributed import _worker
 
     # the file checked here, and its schema and classes known, before any worker starts
-    local, model_bytes, digest = load_model(model)
+    local, model_bytes, digest = load_model(model, runtime)
     inputs = column_inputs(local, "score_dask")
     frame, source = _read_input(data, blocksize)
     require_columns(
@@ -219,13 +227,18 @@ def write_predictions_csv(
     blocksize: int | str = DEFAULT_BLOCKSIZE,
     label_column: str = "predicted_label",
     proba_prefix: str = "proba_",
+    runtime: OnnxClassifier | None = None,
 ) -> int:
     """Score ``data`` on the cluster at ``address`` and write CSV to ``handle``, in input order.
 
     What ``skmed predict --dask ADDRESS`` runs; the output equals ``skmed predict``'s. See
-    :func:`connect` for ``address`` and :func:`score_dask` for the rest. Returns the rows written.
+    :func:`connect` for ``address`` and :func:`score_dask` for the rest; ``runtime`` is
+    ``model`` already opened (``skmed predict`` checks it first), so that it is not opened
+    again. Returns the rows written.
     """
     _require_dask("skmed predict --dask")
-    scored, proba_columns, source = _prepare(model, data, blocksize, label_column, proba_prefix)
+    scored, proba_columns, source = _prepare(
+        model, data, blocksize, label_column, proba_prefix, runtime
+    )
     with connect(address) as client:
         return _write_csv(scored, proba_columns, handle, client, source)

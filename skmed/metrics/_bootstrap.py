@@ -9,6 +9,7 @@ estimate is the same code with ``W = ones((1, n))``, so point and bootstrap cann
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,39 @@ def replicate(
     rng = np.random.default_rng(random_state)
     chunks = [score(W) for W in stratified_weights(strata, n_bootstraps, rng)]
     return np.concatenate(chunks) if chunks else score(np.ones((1, strata.size)))[:0]
+
+
+def quantiles(values: np.ndarray, confidence_level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval per column, ignoring NaN; +-inf are kept (e.g. LR+ at specificity 1).
+
+    No replicates (``n_bootstraps=0``) give NaN intervals of the columns' shape.
+    """
+    if values.shape[0] == 0:
+        empty = np.full(values.shape[1:], np.nan)
+        return empty, empty.copy()
+    alpha = 1.0 - confidence_level
+    big = np.finfo(np.float64).max / 4
+    finite = np.clip(values, -big, big)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns -> NaN interval
+        lo, hi = np.nanquantile(finite, [alpha / 2, 1 - alpha / 2], axis=0)
+    lo = np.where(lo >= big / 2, np.inf, np.where(lo <= -big / 2, -np.inf, lo))
+    hi = np.where(hi >= big / 2, np.inf, np.where(hi <= -big / 2, -np.inf, hi))
+    return lo, hi
+
+
+def bootstrap_estimate(
+    score: Callable[[np.ndarray], np.ndarray],
+    strata: np.ndarray,
+    n_bootstraps: int,
+    random_state: Any,
+    confidence_level: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(point, lower, upper, replicates)`` of ``score``: its value on the data as they are
+    (unit weights), its percentile interval over the :func:`replicate` values, and those."""
+    point = score(np.ones((1, strata.size)))[0]
+    replicates = replicate(score, strata, n_bootstraps, random_state)
+    return (point, *quantiles(replicates, confidence_level), replicates)
 
 
 @dataclass

@@ -167,25 +167,6 @@ def problems(checked: Checked, threshold: float | None) -> list[tuple[Any, Binar
     ]
 
 
-def quantiles(values: np.ndarray, confidence_level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval per column, ignoring NaN; +-inf are kept (e.g. LR+ at specificity 1).
-
-    No replicates (``n_bootstraps=0``) give NaN intervals of the columns' shape.
-    """
-    if values.shape[0] == 0:
-        empty = np.full(values.shape[1:], np.nan)
-        return empty, empty.copy()
-    alpha = 1.0 - confidence_level
-    big = np.finfo(np.float64).max / 4
-    finite = np.clip(values, -big, big)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns -> NaN interval
-        lo, hi = np.nanquantile(finite, [alpha / 2, 1 - alpha / 2], axis=0)
-    lo = np.where(lo >= big / 2, np.inf, np.where(lo <= -big / 2, -np.inf, lo))
-    hi = np.where(hi >= big / 2, np.inf, np.where(hi <= -big / 2, -np.inf, hi))
-    return lo, hi
-
-
 def finite_mean(values: np.ndarray, axis: int) -> np.ndarray:
     """Mean over the finite values along ``axis`` (NaN where there are none): macro averages."""
     with np.errstate(all="ignore"), warnings.catch_warnings():

@@ -11,7 +11,7 @@ import pandas as pd
 from skmed._compat import validate_params
 from skmed._docstrings import fill_doc
 from skmed._json import jsonable
-from skmed.metrics._bootstrap import BINARY_METRICS, replicate
+from skmed.metrics._bootstrap import BINARY_METRICS, bootstrap_estimate
 from skmed.metrics._checks import (
     COLUMNS,
     Checked,
@@ -19,7 +19,6 @@ from skmed.metrics._checks import (
     check_threshold,
     finite_mean,
     problems,
-    quantiles,
     resolve_groups,
 )
 from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS, MIN_PER_CLASS
@@ -44,9 +43,9 @@ def metric_table(
         # the macro row averages the classes within each replicate
         return np.concatenate([out, finite_mean(out, axis=1)[:, None]], axis=1)
 
-    point = score(np.ones((1, checked.y_idx.size)))[0]
-    reps = replicate(score, checked.y_idx, n_bootstraps, random_state)
-    lo, hi = quantiles(reps, confidence_level)
+    point, lo, hi, _ = bootstrap_estimate(
+        score, checked.y_idx, n_bootstraps, random_state, confidence_level
+    )
     rows = [
         (label, m, point[j, i], lo[j, i], hi[j, i])
         for j, label in enumerate(labels)

@@ -18,14 +18,13 @@ import pandas as pd
 from skmed._compat import validate_params
 from skmed._docstrings import fill_doc
 from skmed._json import jsonable
-from skmed.metrics._bootstrap import BinaryProblem, replicate
+from skmed.metrics._bootstrap import BinaryProblem, bootstrap_estimate, quantiles
 from skmed.metrics._checks import (
     Checked,
     check_inputs,
     check_threshold,
     finite_mean,
     problems,
-    quantiles,
 )
 from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS
 from skmed.metrics._scores import net_benefit_from_counts
@@ -179,10 +178,9 @@ def compare_models(
     def score(W: np.ndarray) -> np.ndarray:  # (B, n_models, n_metrics)
         return np.stack([_model_scores(p, W, thr, metrics) for p in per_model], axis=1)
 
-    n = first.y_idx.size
-    point = score(np.ones((1, n)))[0]
-    reps = replicate(score, first.y_idx, n_bootstraps, random_state)
-    lo, hi = quantiles(reps, confidence_level)
+    point, lo, hi, reps = bootstrap_estimate(
+        score, first.y_idx, n_bootstraps, random_state, confidence_level
+    )
     d_lo, d_hi = quantiles(reps - reps[:, :1], confidence_level)  # paired: same replicates
     rows, drows = [], []
     compared = [m for m in COMPARED if m in metrics]
@@ -208,7 +206,7 @@ def compare_models(
             "threshold": thr,
             "pos_label": jsonable(first.classes[first.pos]) if first.binary else None,
             "classes": [jsonable(c) for c in first.classes],
-            "n_samples": int(n),
+            "n_samples": int(first.y_idx.size),
             "n_bootstraps": int(n_bootstraps),
             "confidence_level": float(confidence_level),
             "random_state": (

@@ -8,8 +8,8 @@ import numpy as np
 
 from skmed._compat import validate_params
 from skmed._docstrings import fill_doc
-from skmed.metrics._bootstrap import replicate
-from skmed.metrics._checks import check_risks, quantiles
+from skmed.metrics._bootstrap import bootstrap_estimate
+from skmed.metrics._checks import check_risks
 from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS
 
 
@@ -66,7 +66,7 @@ def roc_curve_ci(
         fpr = np.hstack([np.zeros((w.shape[0], 1)), fps / fps[:, -1:]])
         return np.stack([np.interp(grid, f, t) for f, t in zip(fpr, tpr)])
 
-    tpr = curve(np.ones((1, y.size)))[0]
-    reps = replicate(curve, checked.y_idx, n_bootstraps, random_state)
-    lo, hi = quantiles(reps, confidence_level)
+    tpr, lo, hi, _ = bootstrap_estimate(
+        curve, checked.y_idx, n_bootstraps, random_state, confidence_level
+    )
     return {"fpr": grid, "tpr": tpr, "tpr_lower": lo, "tpr_upper": hi}

@@ -27,12 +27,11 @@ import pandas as pd
 from skmed._compat import validate_params
 from skmed._docstrings import fill_doc
 from skmed._json import jsonable
-from skmed.metrics._bootstrap import BinaryProblem, replicate
+from skmed.metrics._bootstrap import BinaryProblem, quantiles, replicate
 from skmed.metrics._checks import (
     Checked,
     check_inputs,
     check_threshold,
-    quantiles,
     resolve_groups,
 )
 from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, DOCS, MIN_PER_CLASS

@@ -12,6 +12,7 @@ NaN with a warning, where a clinician wants ``inf`` (a test that never misfires)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -101,78 +102,47 @@ def label_rates(y_true: Any, y_pred: Any, pos_label: Any) -> dict[str, np.ndarra
     return confusion_rates(*counts(y_true, y_pred, pos_label))
 
 
-@fill_doc(DOCS)
-def sensitivity_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
-    """Sensitivity (recall, true-positive rate): TP / (TP + FN).
+def _rate_score(rate: str, summary: str, example: str) -> Callable[..., float]:
+    """The public score of one rate of :func:`label_rates`, with its docstring.
 
-    Parameters
-    ----------
-    {{labels}}
+    The four scores differ only in the rate they read, so they are made here once.
+    """
 
-    Returns
-    -------
-    float
-        NaN when there are no positives.
+    def score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
+        return float(label_rates(y_true, y_pred, pos_label)[rate])
 
-    {{raises_pos_label}}
+    score.__name__ = score.__qualname__ = f"{rate}_score"
+    score.__doc__ = f"""{summary}
+
+    {{{{label_score}}}}
 
     Examples
     --------
-    >>> sensitivity_score([1, 1, 0, 0], [1, 0, 0, 1])
-    0.5
+    >>> {example}
     """
-    return float(label_rates(y_true, y_pred, pos_label)["sensitivity"])
+    return fill_doc(DOCS)(score)
 
 
-@fill_doc(DOCS)
-def specificity_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
-    """Specificity (true-negative rate): TN / (TN + FP).
-
-    Parameters
-    ----------
-    {{labels}}
-
-    Returns
-    -------
-    float
-        NaN when there are no negatives.
-
-    {{raises_pos_label}}
-
-    Examples
-    --------
-    >>> specificity_score([1, 1, 0, 0, 0], [1, 0, 0, 0, 1])
-    0.6666666666666666
-    """
-    return float(label_rates(y_true, y_pred, pos_label)["specificity"])
-
-
-@fill_doc(DOCS)
-def ppv_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
-    """Positive predictive value (precision): TP / (TP + FP); NaN with no predicted positives.
-
-    {{label_score}}
-
-    Examples
-    --------
-    >>> ppv_score([1, 1, 0, 0], [1, 1, 1, 0])
-    0.6666666666666666
-    """
-    return float(label_rates(y_true, y_pred, pos_label)["ppv"])
-
-
-@fill_doc(DOCS)
-def npv_score(y_true: Any, y_pred: Any, *, pos_label: Any = None) -> float:
-    """Negative predictive value: TN / (TN + FN); NaN with no predicted negatives.
-
-    {{label_score}}
-
-    Examples
-    --------
-    >>> npv_score([1, 1, 0, 0], [1, 0, 0, 0])
-    0.6666666666666666
-    """
-    return float(label_rates(y_true, y_pred, pos_label)["npv"])
+sensitivity_score = _rate_score(
+    "sensitivity",
+    "Sensitivity (recall, true-positive rate): TP / (TP + FN); NaN with no positives.",
+    "sensitivity_score([1, 1, 0, 0], [1, 0, 0, 1])\n    0.5",
+)
+specificity_score = _rate_score(
+    "specificity",
+    "Specificity (true-negative rate): TN / (TN + FP); NaN with no negatives.",
+    "specificity_score([1, 1, 0, 0, 0], [1, 0, 0, 0, 1])\n    0.6666666666666666",
+)
+ppv_score = _rate_score(
+    "ppv",
+    "Positive predictive value (precision): TP / (TP + FP); NaN with no predicted positives.",
+    "ppv_score([1, 1, 0, 0], [1, 1, 1, 0])\n    0.6666666666666666",
+)
+npv_score = _rate_score(
+    "npv",
+    "Negative predictive value: TN / (TN + FN); NaN with no predicted negatives.",
+    "npv_score([1, 1, 0, 0], [1, 0, 0, 0])\n    0.6666666666666666",
+)
 
 
 @fill_doc(DOCS)

@@ -18,8 +18,7 @@ import pandas as pd
 from skmed._compat import Interval, validate_params
 from skmed._docstrings import fill_doc
 from skmed._survival_target import check_survival_target
-from skmed.metrics._bootstrap import replicate
-from skmed.metrics._checks import quantiles
+from skmed.metrics._bootstrap import quantiles, replicate
 from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS
 from skmed.metrics._survival_calibration import (
     SURVIVAL_DOCS,
@@ -245,8 +244,7 @@ def brier_score(
 
     Parameters
     ----------
-    {{outcomes}}
-    {{survival_at_times}}
+    {{outcomes_survival}}
 
     Returns
     -------
@@ -278,8 +276,7 @@ def integrated_brier_score(y_train: Any, y_test: Any, survival_at_times: Any, ti
 
     Parameters
     ----------
-    {{outcomes}}
-    {{survival_at_times}}
+    {{outcomes_survival}}
 
     Returns
     -------

@@ -59,6 +59,16 @@ confidence_level : float in (0, 1), default=0.95
     Coverage of the percentile intervals.
 random_state : int, numpy Generator or None, default=0
     Seed of the bootstrap; the same seed gives the same intervals.""",
+    "at_horizon": """\
+y : structured array of shape (n_samples,)
+    Outcome ``(event, time)`` as ``sksurv.util.Surv.from_arrays`` makes it, or a
+    two-column frame.
+survival_at_horizon : array-like of shape (n_samples,)
+    Predicted probability of each patient being event-free at ``horizon``.
+horizon : float > 0
+    The time of the prediction, in the units of ``y``'s times, within their follow-up.
+n_groups : int, default=5
+    Number of risk groups (equal-size groups of predicted risk).""",
     "ipcw_raises": """\
 Raises
 ------
@@ -66,6 +76,11 @@ ValueError
     If an outcome is malformed, the shapes disagree, or ``G`` is needed beyond the last
     follow-up time of ``y_train`` (where it is unknown); the message names the time.""",
 }
+
+# the inputs of the Brier scores, in their order
+SURVIVAL_DOCS["outcomes_survival"] = (
+    SURVIVAL_DOCS["outcomes"] + "\n" + SURVIVAL_DOCS["survival_at_times"]
+)
 
 
 @dataclass(frozen=True)
@@ -285,16 +300,17 @@ CALIBRATION_COLUMNS = [
 ]  # fmt: skip
 
 
+#: Parameter constraints of :func:`survival_calibration` (and of its plot).
+CALIBRATION_CONSTRAINTS: dict[str, list[Any]] = {
+    "y": ["array-like"],
+    "survival_at_horizon": ["array-like"],
+    "horizon": [Interval(Real, 0, None, closed="neither")],
+    "n_groups": [Interval(Integral, 1, None, closed="left")],
+}
+
+
 @fill_doc(SURVIVAL_DOCS)
-@validate_params(
-    {
-        "y": ["array-like"],
-        "survival_at_horizon": ["array-like"],
-        "horizon": [Interval(Real, 0, None, closed="neither")],
-        "n_groups": [Interval(Integral, 1, None, closed="left")],
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(CALIBRATION_CONSTRAINTS, prefer_skip_nested_validation=True)
 def survival_calibration(
     y: Any, survival_at_horizon: Any, horizon: float, *, n_groups: int = 5
 ) -> pd.DataFrame:
@@ -307,15 +323,7 @@ def survival_calibration(
 
     Parameters
     ----------
-    y : structured array of shape (n_samples,)
-        Outcome ``(event, time)`` as ``sksurv.util.Surv.from_arrays`` makes it, or a
-        two-column frame.
-    survival_at_horizon : array-like of shape (n_samples,)
-        Predicted probability of each patient being event-free at ``horizon``.
-    horizon : float > 0
-        The time of the prediction, in the units of ``y``'s times.
-    n_groups : int, default=5
-        Number of risk groups.
+    {{at_horizon}}
 
     Returns
     -------

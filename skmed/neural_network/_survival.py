@@ -3,6 +3,7 @@ estimator."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from numbers import Real
 from typing import Any
@@ -23,11 +24,18 @@ add_survival_methods()
 
 _DOCS = {
     **DOCS,
-    "return_array": """
-        return_array : bool, default=False
-            Return an array of shape (n_samples, n_times) of the values at
-            ``unique_times_`` instead of one step function per row.
-    """,
+    # the parameters and result of both predict_*_function methods
+    "step_functions": textwrap.dedent(DOCS["X_predict"]).strip("\n")
+    + """
+return_array : bool, default=False
+    Return an array of shape (n_samples, n_times) of the values at ``unique_times_``
+    instead of one step function per row.
+
+Returns
+-------
+functions : ndarray of shape (n_samples,)
+    One step function per row (call it with times), or the values at ``unique_times_``
+    with ``return_array=True``.""",
 }
 
 
@@ -240,16 +248,9 @@ class MedicalMLPSurvival(BaseMedicalMLP):
 
     @fill_doc(_DOCS)
     def predict_cumulative_hazard_function(self, X: Any, return_array: bool = False) -> Any:
-        """The cumulative hazard ``H0(t) exp(r(x))`` of each row.
+        """The cumulative hazard ``H0(t) exp(r(x))`` of each row (0 before the first event time).
 
-        {{X_predict}}
-        {{return_array}}
-
-        Returns
-        -------
-        functions : ndarray of shape (n_samples,)
-            One step function per row (call it with times) (0 before the first event
-            time), or the values at ``unique_times_`` with ``return_array=True``.
+        {{step_functions}}
         """
         values = np.exp(self.predict(X))[:, None] * self.baseline_cumulative_hazard_[None, :]
         return values if return_array else step_functions(self.unique_times_, values, 0.0)
@@ -258,15 +259,9 @@ class MedicalMLPSurvival(BaseMedicalMLP):
     def predict_survival_function(self, X: Any, return_array: bool = False) -> Any:
         """The survival function ``S(t | x) = exp(-H0(t) exp(r(x)))`` of each row.
 
-        {{X_predict}}
-        {{return_array}}
+        Each is 1 before the first event time, non-increasing and within [0, 1].
 
-        Returns
-        -------
-        functions : ndarray of shape (n_samples,)
-            One step function per row (call it with times) (1 before the first event
-            time; non-increasing, within [0, 1]), or the values at ``unique_times_`` with
-            ``return_array=True``.
+        {{step_functions}}
         """
         values = np.exp(-self.predict_cumulative_hazard_function(X, return_array=True))
         return values if return_array else step_functions(self.unique_times_, values, 1.0)

@@ -31,7 +31,7 @@ from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
 from skmed.neural_network._activations import ACTIVATIONS
 from skmed.neural_network._network import Network, block_groups, diagonal_blocks
 from skmed.onnx._builder import GraphBuilder
-from skmed.onnx._registry import Registration
+from skmed.onnx._registry import Registration, declare_operator
 from skmed.onnx._registry import register as register_all
 from skmed.onnx._wrappers import (
     CalibratedProba,
@@ -120,13 +120,8 @@ def parse_classifier(
     """
     head = as_head(model)
     alias = _ALIAS_HEAD if isinstance(model, ExportHead) else _ALIAS_MLP
-    operator = scope.declare_local_operator(alias, model)
-    operator.inputs = list(inputs)
-    label = scope.declare_local_variable("label", label_tensor_type(head.classes_)())
-    proba = scope.declare_local_variable("probabilities", FloatTensorType())
-    operator.outputs.append(label)
-    operator.outputs.append(proba)
-    return list(operator.outputs)
+    outputs = {"label": label_tensor_type(head.classes_)(), "probabilities": FloatTensorType()}
+    return declare_operator(scope, alias, model, inputs, outputs)
 
 
 def calculate_classifier_output_shapes(operator: Operator) -> None:

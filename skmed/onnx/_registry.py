@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from skmed._compat import Scope, Variable
 
 
 class Registration(NamedTuple):
@@ -35,3 +38,15 @@ def register(registrations: list[Registration]) -> None:
             overwrite=True,
             **extra,
         )
+
+
+def declare_operator(
+    scope: Scope, alias: str, model: Any, inputs: list[Variable], outputs: dict[str, Any]
+) -> list[Variable]:
+    """What a custom parser does: one operator ``alias`` of ``model`` on ``inputs``, with one
+    output per ``outputs`` entry (name -> skl2onnx tensor type instance)."""
+    operator = scope.declare_local_operator(alias, model)
+    operator.inputs = list(inputs)
+    for name, tensor_type in outputs.items():
+        operator.outputs.append(scope.declare_local_variable(name, tensor_type))
+    return list(operator.outputs)

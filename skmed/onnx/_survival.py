@@ -21,7 +21,7 @@ from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
 from skmed._fitted import inner_estimator, wrapper_kind
 from skmed.neural_network._network import Network
 from skmed.onnx._builder import GraphBuilder
-from skmed.onnx._registry import Registration
+from skmed.onnx._registry import Registration, declare_operator
 
 #: Largest difference between ONNX and Python risks and survival probabilities accepted.
 SURVIVAL_TOLERANCE = 1e-5
@@ -85,11 +85,8 @@ def parse_survival(
     scope: Scope, model: Any, inputs: list[Variable], custom_parsers: Any = None
 ) -> list[Variable]:
     """One operator with outputs ``risk`` and ``survival``."""
-    operator = scope.declare_local_operator(_ALIAS, model)
-    operator.inputs = list(inputs)
-    operator.outputs.append(scope.declare_local_variable("risk", FloatTensorType()))
-    operator.outputs.append(scope.declare_local_variable("survival", FloatTensorType()))
-    return list(operator.outputs)
+    outputs = {"risk": FloatTensorType(), "survival": FloatTensorType()}
+    return declare_operator(scope, _ALIAS, model, inputs, outputs)
 
 
 def calculate_survival_output_shapes(operator: Operator) -> None:

@@ -32,7 +32,7 @@ from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
 from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
 from skmed.onnx._builder import GraphBuilder
-from skmed.onnx._registry import Registration
+from skmed.onnx._registry import Registration, declare_operator
 from skmed.preprocessing import WHITESPACE, SymptomEncoder, separator_tuple
 
 #: StringSplit and StringConcat need opset 20.
@@ -91,10 +91,7 @@ def parse_symptom_encoder(
     scope: Scope, model: SymptomEncoder, inputs: list[Variable], custom_parsers: Any = None
 ) -> list[Variable]:
     """skl2onnx parser: one operator, one float output ``symptoms`` of shape [N, width]."""
-    operator = scope.declare_local_operator(_ALIAS, model)
-    operator.inputs = list(inputs)
-    operator.outputs.append(scope.declare_local_variable("symptoms", FloatTensorType()))
-    return list(operator.outputs)
+    return declare_operator(scope, _ALIAS, model, inputs, {"symptoms": FloatTensorType()})
 
 
 def calculate_symptom_output_shapes(operator: Operator) -> None:

@@ -3,16 +3,16 @@ cumulative/dynamic AUC over time."""
 
 from __future__ import annotations
 
-from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from skmed._compat import Interval, validate_params
+from skmed._compat import validate_params
 from skmed._docstrings import fill_doc
 from skmed._fitted import unwrap
 from skmed._step_function import values_at
 from skmed.metrics import cumulative_dynamic_auc, survival_calibration
+from skmed.metrics._survival_calibration import CALIBRATION_CONSTRAINTS, SURVIVAL_DOCS
 from skmed.plotting._common import DOCS, AxesText, new_axes, require_matplotlib
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ AUC_TEXT = AxesText("Time-dependent AUC", "Time", "Cumulative/dynamic AUC", "low
 
 _SURVIVAL_DOCS = {
     **DOCS,
+    "at_horizon": SURVIVAL_DOCS["at_horizon"],
     "outcomes": """
         y_train : structured array of shape (n_train,)
             Outcome ``(event, time)`` of the training data (its censoring distribution gives
@@ -157,15 +158,7 @@ def draw_survival_curves(
 
 
 @fill_doc(_SURVIVAL_DOCS)
-@validate_params(
-    {
-        "y": ["array-like"],
-        "survival_at_horizon": ["array-like"],
-        "horizon": [Interval(Real, 0, None, closed="neither")],
-        "n_groups": [Interval(Integral, 1, None, closed="left")],
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(CALIBRATION_CONSTRAINTS, prefer_skip_nested_validation=True)
 def plot_survival_calibration(
     y: Any, survival_at_horizon: Any, horizon: float, *, n_groups: int = 5, ax: Any = None
 ) -> Figure:
@@ -178,15 +171,7 @@ def plot_survival_calibration(
 
     Parameters
     ----------
-    y : structured array of shape (n_samples,)
-        Outcome ``(event, time)`` as ``sksurv.util.Surv.from_arrays`` makes it, or a
-        two-column frame.
-    survival_at_horizon : array-like of shape (n_samples,)
-        Predicted probability of each patient being event-free at ``horizon``.
-    horizon : float > 0
-        The time of the prediction, within the follow-up of ``y``.
-    n_groups : int, default=5
-        Number of risk groups (equal-size groups of predicted risk).
+    {{at_horizon}}
     {{ax}}
 
     {{returns_figure}}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 from numbers import Integral
 from typing import Any
@@ -19,22 +18,11 @@ from skmed.metrics._fairness import fairness_table
 from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, MIN_PER_CLASS
 from skmed.metrics._scores import binary_counts
 from skmed.plotting._common import class_curves
+from skmed.report._base import opening
 from skmed.report._card import ModelCard
 from skmed.report._figures import draw_figures, explanation_figures
 from skmed.report._report import ClinicalReport
 from skmed.thresholds import describe_operating_point
-
-
-def _model_info(model: Any) -> dict[str, Any]:
-    if model is None:
-        return {}
-    info: dict[str, Any] = {"type": type(model).__name__, "repr": repr(model)[:4000]}
-    try:
-        params = model.get_params(deep=False)
-        info["params"] = {k: repr(v)[:200] for k, v in params.items()}
-    except Exception:  # noqa: BLE001 - not a scikit-learn estimator
-        pass
-    return info
 
 
 def _data_summary(checked: Checked, X: Any) -> dict[str, Any]:
@@ -216,16 +204,13 @@ def build_report(
         figures.update(explanation_figures(importance, explanations))
 
     return ClinicalReport(
-        title=title,
-        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        **opening(title, model_card, model),
         data_summary=summary,
         metrics=metrics,
         operating_point=operating_point,
         calibration=calibration,
         subgroups=subgroups,
         figures=figures,
-        model_card=ModelCard.from_any(model_card),
-        model_info=_model_info(model),
         notes=notes,
         importance=importance,
         explanations=explanations,

@@ -17,11 +17,16 @@ from skmed._json import jsonable
 if TYPE_CHECKING:
     from skmed.report._report import ClinicalReport
 
-#: HTML ``id`` and heading of every report section, in order.
-SECTIONS: dict[str, str] = {
+#: The sections every report opens with: HTML ``id`` and heading.
+OPENING_SECTIONS: dict[str, str] = {
     "summary": "Summary",
     "model-card": "Model card",
     "data": "Data",
+}
+
+#: HTML ``id`` and heading of every report section, in order.
+SECTIONS: dict[str, str] = {
+    **OPENING_SECTIONS,
     "sample-size": "Sample size",
     "drift": "Data drift",
     "operating-point": "Operating point",

@@ -3,6 +3,7 @@ figures."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -214,28 +215,32 @@ def figures(report: ClinicalReport, figures: dict[str, str]) -> str:
 
 def render_html(report: ClinicalReport) -> str:
     """The whole page: the first screen, a table of contents, then the detail sections."""
-    body = {
-        "summary": summary(report),
-        "model-card": model_card(report),
-        "data": data(report),
-        "sample-size": sample_size(report),
-        "drift": _details.drift(report),
-        "operating-point": _details.operating_point(report),
-        "metrics": _details.metrics(report),
-        "calibration": _details.calibration(report),
-        "subgroups": _details.subgroups(report),
-        "fairness": _details.fairness(report),
-        "comparison": _details.comparison(report),
-        "recalibration": _details.recalibration(report),
-        "explanations": _details.explanations(report),
-        "figures": figures(report),
-    }
-    return page_html(report, SECTIONS, body)
+    renderers = [
+        summary,
+        model_card,
+        data,
+        sample_size,
+        _details.drift,
+        _details.operating_point,
+        _details.metrics,
+        _details.calibration,
+        _details.subgroups,
+        _details.fairness,
+        _details.comparison,
+        _details.recalibration,
+        _details.explanations,
+        figures,
+    ]
+    return page_html(report, SECTIONS, renderers)
 
 
-def page_html(report: Any, sections: dict[str, str], body: dict[str, str]) -> str:
+def page_html(
+    report: Any, sections: dict[str, str], renderers: Sequence[Callable[[Any], str]]
+) -> str:
     """A report's page: title, the ``summary`` section, a table of contents of the others,
-    then each section of ``sections`` (id -> heading) holding ``body[id]``."""
+    then each section of ``sections`` (id -> heading) holding what its renderer (in the same
+    order) makes of ``report``."""
+    body = {sid: render(report) for sid, render in zip(sections, renderers, strict=True)}
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -2,28 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from skmed._docstrings import fill_doc
 from skmed._json import jsonable
+from skmed.report._base import DOCS, BaseReport
 from skmed.report._card import ModelCard
-from skmed.report._files import ReportFiles
-from skmed.report._format import clean, figure_png
+from skmed.report._format import figure_png
 from skmed.report._html import performance_sentence, render_html
 
+#: The report's results that its JSON holds as they are, under their own names.
+_RESULTS = (
+    "metrics",
+    "operating_point",
+    "calibration",
+    "subgroups",
+    "importance",
+    "drift",
+    "comparison",
+    "recalibration",
+    "sample_size",
+    "validation",
+    "fairness",
+)
 
+
+@fill_doc(DOCS)
 @dataclass
-class ClinicalReport(ReportFiles):
+class ClinicalReport(BaseReport):
     """Everything :func:`build_report` computed; render with :meth:`ClinicalReport.to_html` /
     :meth:`ClinicalReport.to_json`.
 
     Attributes
     ----------
-    title : str
-    created : str
-        ISO timestamp (UTC).
+    {{opening_attributes}}
     data_summary : dict
     metrics : pandas.DataFrame
         :func:`~skmed.metrics.clinical_metrics` output.
@@ -33,13 +48,7 @@ class ClinicalReport(ReportFiles):
         Per reported class, :meth:`skmed.calibration.CalibrationAssessment.to_dict` output.
     subgroups : pandas.DataFrame or None
         :func:`~skmed.metrics.subgroup_metrics` output.
-    figures : dict of str to str
-        Figure name -> base64-encoded PNG.
-    model_card : ModelCard
-    model_info : dict
-        Model type and parameters, when ``model`` was given.
-    notes : list of str
-        Warnings raised while building (e.g. plots skipped, small subgroups).
+    {{closing_attributes}}
     """
 
     title: str
@@ -76,44 +85,22 @@ class ClinicalReport(ReportFiles):
     #: Captions of figures added with :meth:`add_figure`.
     figure_captions: dict[str, str] = field(default_factory=dict)
 
-    # ------------------------------------------------------------------ JSON
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dictionary (NaN and infinities become ``null``)."""
-        return clean(
-            {
-                "title": self.title,
-                "created": self.created,
-                "settings": self.settings,
-                "data_summary": self.data_summary,
-                "metrics": self.metrics,
-                "operating_point": self.operating_point,
-                "calibration": self.calibration,
-                "subgroups": self.subgroups if self.subgroups is not None else None,
-                "figures": {k: {"format": "png", "base64": v} for k, v in self.figures.items()},
-                "model_card": asdict(self.model_card),
-                "model_info": self.model_info,
-                "notes": self.notes,
-                "importance": self.importance,
-                "drift": self.drift,
-                "comparison": self.comparison,
-                "recalibration": self.recalibration,
-                "sample_size": self.sample_size,
-                "validation": self.validation,
-                "fairness": self.fairness,
-                "explanations": [
-                    {
-                        "class": jsonable(e.class_),
-                        "score": e.score,
-                        "baseline_score": e.baseline_score,
-                        "baseline": e.baseline,
-                        "summary": e.summary(),
-                        "attributions": e.attributions.to_dict(),
-                    }
-                    for e in self.explanations
-                ],
-            }
-        )
+    def results(self) -> dict[str, Any]:
+        """The diagnostic results, by JSON key (:meth:`to_dict` adds the common content)."""
+        return {
+            **{name: getattr(self, name) for name in _RESULTS},
+            "explanations": [
+                {
+                    "class": jsonable(e.class_),
+                    "score": e.score,
+                    "baseline_score": e.baseline_score,
+                    "baseline": e.baseline,
+                    "summary": e.summary(),
+                    "attributions": e.attributions.to_dict(),
+                }
+                for e in self.explanations
+            ],
+        }
 
     def render_html(self) -> str:
         """The HTML page (what :meth:`to_html` writes)."""

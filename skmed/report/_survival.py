@@ -3,8 +3,7 @@ each horizon, figures and the model card of a fitted survival network, as HTML a
 
 from __future__ import annotations
 
-import datetime as _dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any
 
@@ -12,30 +11,28 @@ import numpy as np
 import pandas as pd
 
 from skmed._compat import Interval, validate_params
+from skmed._docstrings import fill_doc
 from skmed._step_function import values_at
 from skmed._survival_target import check_survival_target
 from skmed.metrics import cumulative_dynamic_auc, survival_calibration, survival_metrics
 from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS
 from skmed.metrics._survival_calibration import check_times
 from skmed.plotting._survival import survival_grid
-from skmed.report._build import _model_info
+from skmed.report._base import DOCS, BaseReport, opening
 from skmed.report._card import ModelCard
-from skmed.report._files import ReportFiles
-from skmed.report._format import clean
 from skmed.report._survival_html import draw_figures, example_curves, render_survival_html
 
 
+@fill_doc(DOCS)
 @dataclass
-class SurvivalReport(ReportFiles):
+class SurvivalReport(BaseReport):
     """Everything :func:`build_survival_report` computed, as HTML or JSON on request.
 
     Render with :meth:`SurvivalReport.to_html` / :meth:`SurvivalReport.to_json`.
 
     Attributes
     ----------
-    title : str
-    created : str
-        ISO timestamp (UTC).
+    {{opening_attributes}}
     data_summary : dict
         ``"test"`` and ``"train"``: patients, events, censored, follow-up median and range
         (aggregates only); ``n_features`` and ``feature_names`` of ``X_test``.
@@ -46,13 +43,7 @@ class SurvivalReport(ReportFiles):
     time_dependent_auc : dict
         ``times``, ``auc`` and ``mean_auc`` of :func:`~skmed.metrics.cumulative_dynamic_auc`
         over the report's ``times``.
-    figures : dict of str to str
-        Figure name -> base64-encoded PNG.
-    model_card : ModelCard
-    model_info : dict
-        Model type and parameters.
-    notes : list of str
-        Warnings raised while building (e.g. figures skipped).
+    {{closing_attributes}}
     settings : dict
         Horizons, times, bootstrap settings, ``example_patients``, skmed version.
     figure_captions : dict of str to str
@@ -71,24 +62,13 @@ class SurvivalReport(ReportFiles):
     settings: dict[str, Any]
     figure_captions: dict[str, str] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dictionary (NaN and infinities become ``null``)."""
-        return clean(
-            {
-                "title": self.title,
-                "created": self.created,
-                "settings": self.settings,
-                "data_summary": self.data_summary,
-                "metrics": self.metrics.reset_index(),
-                "calibration": self.calibration,
-                "time_dependent_auc": self.time_dependent_auc,
-                "figures": {k: {"format": "png", "base64": v} for k, v in self.figures.items()},
-                "figure_captions": self.figure_captions,
-                "model_card": asdict(self.model_card),
-                "model_info": self.model_info,
-                "notes": self.notes,
-            }
-        )
+    def results(self) -> dict[str, Any]:
+        """The prognostic results, by JSON key (:meth:`to_dict` adds the common content)."""
+        return {
+            "metrics": self.metrics.reset_index(),
+            "calibration": self.calibration,
+            "time_dependent_auc": self.time_dependent_auc,
+        }
 
     def render_html(self) -> str:
         """The HTML page (what :meth:`to_html` writes)."""
@@ -268,15 +248,12 @@ def build_survival_report(
         if g
     ]
     report = SurvivalReport(
-        title=title,
-        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        **opening(title, model_card, model),
         data_summary=summary,
         metrics=metrics,
         calibration=calibration,
         time_dependent_auc=td_auc,
         figures={},
-        model_card=ModelCard.from_any(model_card),
-        model_info=_model_info(model),
         notes=notes,
         settings={
             "horizons": h.tolist(),

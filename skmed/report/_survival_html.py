@@ -11,7 +11,14 @@ import numpy as np
 from skmed._fitted import trained_classifier
 from skmed._step_function import values_at
 from skmed.plotting._common import INSTALL_HINT
-from skmed.report._format import FIGURE_CAPTIONS, NOT_PROVIDED, figure_png, fmt, fmt_ci
+from skmed.report._format import (
+    FIGURE_CAPTIONS,
+    NOT_PROVIDED,
+    OPENING_SECTIONS,
+    figure_png,
+    fmt,
+    fmt_ci,
+)
 from skmed.report._html import card_table, figure_tag, page_html
 
 if TYPE_CHECKING:
@@ -19,9 +26,7 @@ if TYPE_CHECKING:
 
 #: HTML ``id`` and heading of every section of the survival report, in order.
 SURVIVAL_SECTIONS: dict[str, str] = {
-    "summary": "Summary",
-    "model-card": "Model card",
-    "data": "Data",
+    **OPENING_SECTIONS,
     "metrics": "Performance metrics",
     "calibration": "Calibration at each horizon",
     "figures": "Figures",
@@ -261,12 +266,5 @@ def figures(report: SurvivalReport) -> str:
 
 def render_survival_html(report: SurvivalReport) -> str:
     """The whole page: the first screen, a table of contents, then the detail sections."""
-    body = {
-        "summary": summary(report),
-        "model-card": model_card(report),
-        "data": data(report),
-        "metrics": metrics(report),
-        "calibration": calibration(report),
-        "figures": figures(report),
-    }
-    return page_html(report, SURVIVAL_SECTIONS, body)
+    renderers = [summary, model_card, data, metrics, calibration, figures]
+    return page_html(report, SURVIVAL_SECTIONS, renderers)
