@@ -9,7 +9,6 @@ import doctest
 import importlib
 import pkgutil
 
-import numpy as np
 import pytest
 
 import skmed
@@ -50,7 +49,6 @@ def test_docstring_examples_run(name, tmp_path, monkeypatch):
 
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)  # an example that writes a file writes it here
-    np.random.seed(0)
     runner = doctest.DocTestRunner(optionflags=FLAGS)
     for test in _examples(name):
         runner.run(test)
