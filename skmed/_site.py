@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 
 from skmed._columns import require_columns
+from skmed._onnx_session import OnnxModel
 from skmed.runtime import OnnxClassifier
+from skmed.runtime import load_model as open_model
 
 
 def model_bytes(model: Any) -> bytes:
@@ -45,20 +47,20 @@ def model_bytes(model: Any) -> bytes:
         return handle.read()
 
 
-def load_model(
-    model: Any, runtime: OnnxClassifier | None = None
-) -> tuple[OnnxClassifier, bytes, str]:
-    """The runtime, the file's bytes and their SHA-256, from a path or bytes.
+def load_model(model: Any, runtime: OnnxModel | None = None) -> tuple[Any, bytes, str]:
+    """The runtime (:class:`~skmed.runtime.OnnxClassifier` or
+    :class:`~skmed.runtime.OnnxSurvival`, by the file's task), the file's bytes and their
+    SHA-256, from a path or bytes.
 
     ``runtime`` is ``model`` already opened by the caller: it is not opened again, only its
     bytes are read.
     """
-    if isinstance(model, OnnxClassifier):
+    if isinstance(model, OnnxModel):
         raise TypeError("Pass the model's path or bytes, so that its file hash can be recorded.")
     if runtime is None:
         # a path is opened as a path, so that the runtime's errors name the file
         is_bytes = isinstance(model, (bytes, bytearray))
-        runtime = OnnxClassifier(bytes(model) if is_bytes else os.fspath(model))
+        runtime = open_model(bytes(model) if is_bytes else os.fspath(model))
     data = model_bytes(model)
     return runtime, data, hashlib.sha256(data).hexdigest()
 

@@ -40,8 +40,9 @@ import numpy as np
 
 from skmed._columns import require_columns
 from skmed._missing import missing_mask
+from skmed._onnx_session import OnnxModel
 from skmed._profile import MIN_COUNT, ColumnProfile, summarise_outcome
-from skmed.runtime import OnnxClassifier
+from skmed.runtime import load_model
 
 __all__ = [
     "MEDIAN_SHIFT_LIMIT",
@@ -205,8 +206,9 @@ def check_drift(model: Any, X: Any, y: Any = None) -> DriftReport:
 
     Parameters
     ----------
-    model : str, path-like, bytes or skmed.runtime.OnnxClassifier
-        A file written by :func:`skmed.to_onnx` (from a frame).
+    model : str, path-like, bytes, skmed.runtime.OnnxClassifier or OnnxSurvival
+        A file written by :func:`skmed.to_onnx` (from a frame): a classifier or a survival
+        model (whose outcome is not compared: pass no ``y``).
     X : pandas.DataFrame
         The new rows, with (at least) the model's columns; labels are not needed.
     y : array-like of shape (n_samples,), default=None
@@ -225,7 +227,12 @@ def check_drift(model: Any, X: Any, y: Any = None) -> DriftReport:
         If ``X`` is not a frame, is empty, or lacks a model column, or ``y`` does not match
         ``X`` in length or holds a missing label.
     """
-    runtime = model if isinstance(model, OnnxClassifier) else OnnxClassifier(model)
+    runtime = model if isinstance(model, OnnxModel) else load_model(model)
+    if y is not None and not hasattr(runtime, "classes_"):
+        raise ValueError(
+            "y is compared with a classifier's training prevalence; this model is a survival "
+            "model: leave y out (its columns are still compared)."
+        )
     if not hasattr(X, "columns"):
         raise ValueError(f"X must be a pandas DataFrame; got {type(X).__name__}.")
     if len(X) == 0:

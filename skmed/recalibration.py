@@ -308,6 +308,11 @@ def recalibrate(model: Any, X: Any, y: Any, *, method: str = "logistic") -> Reca
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}; got {method!r}.")
     runtime, parent, sha256 = load_model(model)
+    if not isinstance(runtime, OnnxClassifier):
+        raise ValueError(
+            "recalibrate updates a classifier's risks; the model holds a survival model "
+            f"({type(runtime).__name__})."
+        )
     labels, rows = site_labels(runtime, X, y)
     proba = runtime.predict_proba(rows).astype(np.float64)
     index = {c: i for i, c in enumerate(runtime.classes_.tolist())}

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from runtime_only import run_runtime_only
+from survival_cohort import simulate
 
 from skmed.cli import main
 from skmed.runtime import OnnxSurvival
@@ -27,24 +28,6 @@ def run(*args):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         rc = main([str(a) for a in args])
     return rc, out.getvalue(), err.getvalue()
-
-
-def simulate(n, seed):
-    """Patients with a proportional hazard in age, sex and a lab value (with gaps)."""
-    rng = np.random.default_rng(seed)
-    age = rng.normal(62, 10, n).round()
-    sex = rng.choice(["F", "M"], n)
-    lab = rng.normal(0, 1, n)
-    log_hazard = 0.06 * (age - 62) + 0.8 * (sex == "M") + 0.8 * lab
-    onset = rng.exponential(1000 * np.exp(-log_hazard))
-    censored_at = rng.uniform(200, 3000, n)
-    lab[rng.random(n) < 0.1] = np.nan
-    frame = pd.DataFrame(
-        {"patient_id": [f"P{seed}-{i:04d}" for i in range(n)], "age": age, "sex": sex, "lab": lab}
-    )
-    frame["days"] = np.minimum(onset, censored_at).round(1)
-    frame["died"] = np.where(onset <= censored_at, "yes", "no")
-    return frame
 
 
 @pytest.fixture(scope="module")

@@ -100,12 +100,11 @@ def test_a_model_already_opened_is_not_opened_again(exported, monkeypatch):
     import skmed._site
     from skmed.distributed._batch import _prepare
 
-    class Refused(OnnxClassifier):
-        def __init__(self, *args, **kwargs):
-            raise AssertionError("the model was opened again")
+    def refused(*args, **kwargs):
+        raise AssertionError("the model was opened again")
 
     opened = OnnxClassifier(exported / "model.onnx")  # as `skmed predict --dask` opens it
-    monkeypatch.setattr(skmed._site, "OnnxClassifier", Refused)
+    monkeypatch.setattr(skmed._site, "open_model", refused)
     args = (exported / "model.onnx", exported / "new.csv", 100_000, "predicted_label", "proba_")
     scored, _, _ = _prepare(*args, opened)
     # the workers still get the file's bytes: their predictions equal the single process's

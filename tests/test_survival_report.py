@@ -26,7 +26,7 @@ matplotlib.use("Agg")
 
 FAST = {"hidden_layer_sizes": (8,), "epochs": 20, "n_members": 2, "random_state": 0}
 HORIZONS = [0.5, 1.0]
-SECTIONS = ["summary", "model-card", "data", "metrics", "calibration", "figures"]
+SECTIONS = ["summary", "model-card", "data", "drift", "metrics", "calibration", "figures"]
 
 
 def simulate(n=400, seed=1):

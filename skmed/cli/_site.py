@@ -14,6 +14,7 @@ from skmed.cli._args import (
     Commands,
     add_count,
     add_options,
+    horizons,
     require_option_columns,
 )
 
@@ -31,15 +32,46 @@ def add_site_commands(command: Commands) -> None:
         "drift (and outcome rate) against the training summary the file stores. Several\n"
         "models are compared on the same rows: the first is reported in full, and each\n"
         "other one's paired bootstrap difference from it in AUC, Brier score and net\n"
-        "benefit is given with its interval. Files appear only when complete.",
+        "benefit is given with its interval. A survival model (skmed train --time/--event)\n"
+        "is evaluated with --time and --event instead of --target: Harrell's and Uno's C,\n"
+        "integrated Brier score, time-dependent AUC and calibration at --horizons, with\n"
+        "intervals, and drift. Files appear only when complete.",
         "examples:\n  skmed evaluate model.onnx site_b.csv --target diagnosis --group sex "
         "--report site_b.html\n  skmed evaluate model.onnx model-site_b.onnx site_b.csv "
-        "--target diagnosis",
+        "--target diagnosis\n  skmed evaluate survival.onnx site_b.csv --time days --event died "
+        "--horizons 365,1095",
     )
     evaluate.add_argument(
         "models", metavar="model.onnx", nargs="+", help="model(s) written by skmed"
     )
-    add_options(evaluate, "data", "target", "group", "report", "report_json")
+    add_options(
+        evaluate,
+        "data",
+        "target",
+        "group",
+        "report",
+        "report_json",
+        target={"required": False, "help": "the label column (a classifier)"},
+    )
+    evaluate.add_argument(
+        "--time",
+        metavar="COLUMN",
+        help="the follow-up time column (a survival model, with --event)",
+    )
+    evaluate.add_argument(
+        "--event",
+        metavar="COLUMN",
+        help="with --time: the column saying whether the event happened (1, true, yes) or the "
+        "patient was censored (0, false, no)",
+    )
+    evaluate.add_argument(
+        "--horizons",
+        type=horizons,
+        metavar="TIMES",
+        help="with --time/--event: comma-separated times of the time-dependent AUC and the "
+        "calibration, in the unit of the training times (default: the quartiles of these "
+        "rows' event times)",
+    )
     add_count(evaluate, "--bootstraps", 1000, "")
     add_count(evaluate, "--seed", 0, "", minimum=0, metavar=None)
 
@@ -116,6 +148,34 @@ def _labelled(args: argparse.Namespace) -> tuple[Any, Any]:
     return frame, y
 
 
+def _outcome(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The rows of ``args.data`` and their outcome: ``--target`` labels, or the (event, time)
+    of ``--time`` and ``--event`` (rows missing either are left out, with a note)."""
+    if args.time is None and args.event is None:
+        if args.target is None:
+            raise CommandError(
+                "give --target (a classifier's label column) or --time and --event (a survival "
+                "model's follow-up and event columns)."
+            )
+        if args.horizons is not None:
+            raise CommandError("--horizons goes with --time and --event (a survival model).")
+        return _labelled(args)
+    if args.time is None or args.event is None:
+        raise CommandError("--time and --event go together: give both (a survival model).")
+    if args.target is not None or args.group:
+        option = "--target" if args.target is not None else "--group"
+        raise CommandError(f"{option} is for classifiers; leave it out with --time/--event.")
+    from skmed._io import read_csv
+    from skmed.cli._survival import check_outcome
+    from skmed.datasets import survival_target
+
+    frame = read_csv(args.data)
+    X, event, times, n_dropped = check_outcome(frame, args.time, args.event, repr(args.data))
+    if n_dropped:
+        print(f"Left out {n_dropped} row(s) without {args.time!r} or {args.event!r}.")
+    return X, survival_target(event, times)
+
+
 def cmd_recalibrate(args: argparse.Namespace) -> int:
     from skmed._io import check_output_path
     from skmed.recalibration import recalibrate
@@ -159,25 +219,30 @@ def _write_reports(report: Any, html_path: str | None, json_path: str | None) ->
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
 
-    from skmed._evaluation import evaluate
+    from skmed._evaluation import TaskMismatch, evaluate
     from skmed._io import check_output_path
 
     outputs = {"report": args.report, "report_json": args.report_json}
     for path in (p for p in outputs.values() if p is not None):
         check_output_path(path, "report")
-    frame, y = _labelled(args)
+    frame, y = _outcome(args)
     require_option_columns("--group", args.group or [], frame.columns, repr(args.data))
-    report = evaluate(
-        args.models if len(args.models) > 1 else args.models[0],
-        frame,
-        y,
-        groups=args.group or None,
-        n_bootstraps=args.bootstraps,
-        random_state=args.seed,
-        plots=args.report is not None,
-    )
+    try:
+        report = evaluate(
+            args.models if len(args.models) > 1 else args.models[0],
+            frame,
+            y,
+            groups=args.group or None,
+            n_bootstraps=args.bootstraps,
+            random_state=args.seed,
+            plots=args.report is not None,
+            horizons=args.horizons,
+        )
+    except TaskMismatch as error:
+        options = "--target" if args.target is None else "--time and --event"
+        raise CommandError(f"{error} Give {options} for {args.models[0]!r}.") from error
     _write_reports(report, args.report, args.report_json)
-    print(f"Evaluated {args.models[0]} on {args.data}: {len(y)} rows.")
+    print(f"Evaluated {args.models[0]} on {args.data}: {len(frame)} rows.")
     print(report.performance_sentence())
     drift = report.drift or {}
     if drift.get("note"):
@@ -194,7 +259,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"Outcome: class {o['class']} is {o['share_new']:.1%} of these rows against "
             f"{o['share_reference']:.1%} in training (flagged)"
         )
-    for sentence in (report.comparison or {}).get("sentences", []):
+    for sentence in (getattr(report, "comparison", None) or {}).get("sentences", []):
         print(f"Compared: {sentence}")
     for label, path in (("HTML report", args.report), ("JSON report", args.report_json)):
         if path is not None:

@@ -35,9 +35,6 @@ MIN_EVENTS = 4
 EVENT_TRUE = frozenset({"1", "1.0", "true", "yes"})
 EVENT_FALSE = frozenset({"0", "0.0", "false", "no"})
 
-#: Quantiles of the training event times that are the report's default horizons.
-HORIZON_QUANTILES = (0.25, 0.5, 0.75)
-
 
 @dataclass
 class SurvivalResult:
@@ -200,6 +197,7 @@ def train_survival(
     from skmed.onnx import check_parity
     from skmed.pipeline import make_clinical_pipeline, prepare_features
     from skmed.report import build_survival_report
+    from skmed.report._survival import default_horizons
 
     say = progress or (lambda stage: None)
     X = prepare_features(X, column_types)
@@ -224,11 +222,7 @@ def train_survival(
     pipeline.fit(X_train, y_train)
     say("evaluation")
     if horizons is None:
-        quartiles = np.quantile(t_train[e_train], HORIZON_QUANTILES)
-        inside = (quartiles >= t_test.min()) & (quartiles < t_test.max())
-        horizons = sorted({float(f"{h:.3g}") for h in quartiles[inside]}) or [
-            float(f"{np.median(t_test):.3g}")  # every quartile beyond the held-out follow-up
-        ]
+        horizons = default_horizons(e_train, t_train, t_test)
     report = build_survival_report(
         pipeline, X_test, y_train, y_test, horizons=horizons, n_bootstraps=n_bootstraps,
         random_state=random_state, title=title, model_card=model_card,

@@ -63,9 +63,15 @@ def _prepare(
     from skmed._scoring import column_inputs, label_dtype, prediction_columns, score_frame
     from skmed._site import load_model
     from skmed.distributed import _worker
+    from skmed.runtime import OnnxClassifier
 
     # the file checked here, and its schema and classes known, before any worker starts
     local, model_bytes, digest = load_model(model, runtime)
+    if not isinstance(local, OnnxClassifier):
+        raise ValueError(
+            "score_dask writes a classifier's labels and probabilities; the model is a survival "
+            "model (score it with skmed.runtime.OnnxSurvival, or skmed predict --horizons)."
+        )
     inputs = column_inputs(local, "score_dask")
     frame, source = _read_input(data, blocksize)
     require_columns(

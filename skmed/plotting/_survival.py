@@ -44,13 +44,16 @@ _SURVIVAL_DOCS = {
 
 
 def survival_grid(model: Any) -> np.ndarray:
-    """``unique_times_`` of the survival network inside ``model`` (alone or a Pipeline's last
-    step): the times at which ``predict_survival_function(X, return_array=True)`` is given."""
+    """``unique_times_`` of the survival network inside ``model`` (alone, a Pipeline's last
+    step, or an exported file's :class:`skmed.runtime.OnnxSurvival`): the times at which
+    ``predict_survival_function(X, return_array=True)`` is given."""
     if not callable(getattr(model, "predict_survival_function", None)):
         raise ValueError(
             "model must be a fitted MedicalMLPSurvival or a Pipeline ending in one (with a "
             f"predict_survival_function method); got {type(model).__name__}."
         )
+    if getattr(model, "unique_times_", None) is not None:  # the network, or an exported file
+        return np.asarray(model.unique_times_, dtype=np.float64)
     try:
         layers = list(unwrap(model))
     except ValueError:

@@ -153,7 +153,7 @@ def performance_sentence(report: ClinicalReport) -> str:
     for m in ("roc_auc", "sensitivity", "specificity", "ppv", "npv", "calibration_slope"):
         if (key, m) in look:
             parts.append(f"{METRIC_LABELS[m]} {fmt_ci(*look[(key, m)])}")
-    return f"On {report.data_summary['n_samples']} held-out patients: " + "; ".join(parts) + "."
+    return f"On {report.data_summary['n_samples']} evaluated patients: " + "; ".join(parts) + "."
 
 
 def data(report: ClinicalReport) -> str:

@@ -20,7 +20,15 @@ from skmed.metrics._survival_calibration import check_times
 from skmed.plotting._survival import survival_grid
 from skmed.report._base import DOCS, BaseReport, opening
 from skmed.report._card import ModelCard
-from skmed.report._survival_html import draw_figures, example_curves, render_survival_html
+from skmed.report._survival_html import (
+    draw_figures,
+    example_curves,
+    performance_sentence,
+    render_survival_html,
+)
+
+#: Default horizons: these quantiles of the event times.
+HORIZON_QUANTILES = (0.25, 0.5, 0.75)
 
 
 @fill_doc(DOCS)
@@ -47,6 +55,9 @@ class SurvivalReport(BaseReport):
     settings : dict
         Horizons, times, bootstrap settings, ``example_patients``, skmed version.
     figure_captions : dict of str to str
+    drift : dict or None
+        :meth:`skmed.drift.DriftReport.to_dict` of the evaluated rows against the training
+        summary in the model file (:func:`skmed.evaluate`); None otherwise.
     """
 
     title: str
@@ -61,6 +72,9 @@ class SurvivalReport(BaseReport):
     notes: list[str]
     settings: dict[str, Any]
     figure_captions: dict[str, str] = field(default_factory=dict)
+    #: :meth:`skmed.drift.DriftReport.to_dict` of these rows against the model's training
+    #: summary (``skmed.evaluate``), if computed.
+    drift: dict[str, Any] | None = None
 
     def results(self) -> dict[str, Any]:
         """The prognostic results, by JSON key (:meth:`to_dict` adds the common content)."""
@@ -68,11 +82,16 @@ class SurvivalReport(BaseReport):
             "metrics": self.metrics.reset_index(),
             "calibration": self.calibration,
             "time_dependent_auc": self.time_dependent_auc,
+            "drift": self.drift,
         }
 
     def render_html(self) -> str:
         """The HTML page (what :meth:`to_html` writes)."""
         return render_survival_html(self)
+
+    def performance_sentence(self) -> str:
+        """One sentence of the metrics with their intervals (model card, CLI)."""
+        return performance_sentence(self)
 
 
 def _outcome_summary(y: Any, name: str) -> dict[str, Any]:
@@ -105,6 +124,16 @@ def _data_summary(X: Any, y_train: Any, y_test: Any) -> dict[str, Any]:
     if hasattr(X, "columns"):
         features["feature_names"] = [str(c) for c in X.columns]
     return {**summary, **features}
+
+
+def default_horizons(event: np.ndarray, time: np.ndarray, test_time: np.ndarray) -> list[float]:
+    """The quartiles of the event times of ``(event, time)`` (to three significant digits)
+    within the follow-up ``test_time``; its median when no quartile lies within it."""
+    quartiles = np.quantile(time[event], HORIZON_QUANTILES)
+    inside = (quartiles >= test_time.min()) & (quartiles < test_time.max())
+    return sorted({float(f"{h:.3g}") for h in quartiles[inside]}) or [
+        float(f"{np.median(test_time):.3g}")
+    ]
 
 
 def default_times(y_train: Any, y_test: Any) -> np.ndarray:

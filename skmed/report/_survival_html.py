@@ -3,6 +3,7 @@ and model card headings, with the sections of a survival evaluation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ import numpy as np
 from skmed._fitted import trained_classifier
 from skmed._step_function import values_at
 from skmed.plotting._common import INSTALL_HINT
+from skmed.report import _details
 from skmed.report._format import (
     FIGURE_CAPTIONS,
     NOT_PROVIDED,
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 #: HTML ``id`` and heading of every section of the survival report, in order.
 SURVIVAL_SECTIONS: dict[str, str] = {
     **OPENING_SECTIONS,
+    "drift": "Data drift",
     "metrics": "Performance metrics",
     "calibration": "Calibration at each horizon",
     "figures": "Figures",
@@ -128,7 +131,7 @@ def performance_sentence(report: SurvivalReport) -> str:
     """One sentence of the metrics with their intervals (model card)."""
     parts = [f"{metric_label(m)} {fmt_ci(est, lo, hi)}" for m, est, lo, hi in _rows(report)]
     n = report.data_summary["test"]["n_samples"]
-    return f"On {n} held-out patients: " + "; ".join(parts) + "."
+    return f"On {n} evaluated patients: " + "; ".join(parts) + "."
 
 
 def figure_html(report: SurvivalReport, name: str) -> str:
@@ -266,5 +269,7 @@ def figures(report: SurvivalReport) -> str:
 
 def render_survival_html(report: SurvivalReport) -> str:
     """The whole page: the first screen, a table of contents, then the detail sections."""
-    renderers = [summary, model_card, data, metrics, calibration, figures]
+    # the drift section is the classifier report's: it reads only ``report.drift``
+    renderers: list[Callable[[Any], str]] = [summary, model_card, data, _details.drift]
+    renderers += [metrics, calibration, figures]
     return page_html(report, SURVIVAL_SECTIONS, renderers)
