@@ -14,6 +14,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 import skmed
 from skmed import MedicalMLPSurvival
 from skmed.datasets import survival_target
+from skmed.onnx._time_grid import export_grid
 from skmed.runtime import ModelFormatError, OnnxClassifier, OnnxSurvival, load_model
 
 FAST = {"hidden_layer_sizes": (8,), "epochs": 20, "n_members": 2, "random_state": 0}
@@ -58,11 +59,35 @@ def test_numeric_pipeline_parity(tmp_path):
     runtime = OnnxSurvival(path)
     X_new = rng.normal(size=(500, 5))
     np.testing.assert_allclose(runtime.predict(X_new), model.predict(X_new), atol=1e-5, rtol=0)
+    # the file's curves are on steps of >= 10 training events, at times between event times
+    grid, network = runtime.unique_times_, model[-1]
+    np.testing.assert_array_equal(grid, export_grid(network.unique_times_, network.event_counts_))
+    event_times = np.sort(y["time"][y["event"]])
+    assert np.all(np.diff(np.searchsorted(event_times, grid, side="right"), prepend=0) >= 10)
+    assert not np.isin(grid, event_times).any()
+    assert runtime.metadata["time_grid_min_events"] == "10"
+    # there, the file's survival is the model's
+    got = runtime.predict_survival_function(X_new, return_array=True)
+    want = np.stack([f(grid) for f in model.predict_survival_function(X_new)])
+    assert got.shape == (500, grid.size)
+    assert np.max(np.abs(got - want)) <= 1e-5
+
+
+def test_every_event_time_is_stored_only_when_asked(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 5))
+    y = survival_target(rng.random(200) < 0.6, rng.exponential(np.exp(-X[:, 0])))
+    model = make_pipeline(StandardScaler(), MedicalMLPSurvival(**FAST)).fit(X, y)
+    with pytest.warns(UserWarning, match="every training event time.*treat it as patient data"):
+        onx = skmed.to_onnx(model, X[:20], allow_patient_rows=True)
+    runtime = OnnxSurvival(onx.SerializeToString())
+    np.testing.assert_array_equal(runtime.unique_times_, model[-1].unique_times_)
+    assert runtime.metadata["time_grid_min_events"] == "1"
+    assert "time grid" in runtime.metadata["patient_rows"]
+    X_new = rng.normal(size=(300, 5))
     got = runtime.predict_survival_function(X_new, return_array=True)
     want = model.predict_survival_function(X_new, return_array=True)
-    assert got.shape == (500, model[-1].unique_times_.size)
     assert np.max(np.abs(got - want)) <= 1e-5
-    np.testing.assert_array_equal(runtime.unique_times_, model[-1].unique_times_)
 
 
 def test_mixed_pipeline_parity_and_survival_at_times(mixed):
@@ -74,9 +99,14 @@ def test_mixed_pipeline_parity_and_survival_at_times(mixed):
     times = [0.0, 0.5, 1.0, 100.0]
     at = runtime.predict_survival_at(X_new, times)
     functions = model.predict_survival_function(X_new)
-    want = np.vstack([f(times) for f in functions])
+    # a step function on the file's grid: the model's survival at the stored time before
+    grid = runtime.unique_times_
+    before = np.searchsorted(grid, times, side="right") - 1
+    want = np.vstack([np.where(before < 0, 1.0, f(grid[np.maximum(before, 0)])) for f in functions])
     assert np.max(np.abs(at - want)) <= 1e-5
     np.testing.assert_array_equal(at[:, 0], 1.0)
+    # and close to the model's own curve between stored times (steps of ~10 of 160 events)
+    assert np.max(np.abs(at - np.vstack([f(times) for f in functions]))) < 0.15
     steps = runtime.predict_survival_function(X_new.iloc[:3])
     np.testing.assert_allclose(steps[0](times), at[0])
     assert runtime.metadata["task"] == "survival"

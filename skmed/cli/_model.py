@@ -167,11 +167,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if survival:
         grid = described["time_grid"]
         print("Task: survival (outputs: risk score, survival probabilities on the time grid)")
-        print(f"Time grid: {grid['size']} event times, {grid['min']:g} to {grid['max']:g}")
+        steps = meta.get("time_grid_min_events", "1")
+        held = "every training event time" if steps == "1" else f"steps of >= {steps} events"
+        print(f"Time grid: {grid['size']} times, {grid['min']:g} to {grid['max']:g} ({held})")
     else:
         _print_decision(described["classes"], described["threshold"])
     print("Metadata:")
-    hidden = ("inputs", "outputs", "classes", "time_grid")
+    hidden = ("inputs", "outputs", "classes", "time_grid", "time_grid_min_events")
     shown = {k: v for k, v in meta.items() if k not in hidden}
     key_width = max((len(k) for k in shown), default=0)
     for key in sorted(shown):

@@ -265,7 +265,8 @@ def add_train(train: argparse.ArgumentParser) -> None:
         "--allow-patient-rows",
         action="store_true",
         help="let the model file hold training rows (needed by --impute knn, whose graph "
-        "imputes from them)",
+        "imputes from them) and, for a survival model, every training event time (else its "
+        "curves are stored on steps of >= 10 events)",
     )
     add_count(
         train,

@@ -92,6 +92,9 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         hazard functions.
     baseline_cumulative_hazard_ : ndarray of shape (n_times,)
         Breslow's baseline cumulative hazard at ``unique_times_``.
+    event_counts_ : ndarray of shape (n_times,)
+        Training rows with an event at each of ``unique_times_`` (an exported file stores its
+        curves on steps of at least 10 events: see :func:`skmed.to_onnx`).
     linear_C_ : tuple of float
         Each member's ``linear_C`` (the chosen ones with ``"auto"``).
     n_features_in_ : int
@@ -228,6 +231,8 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         self.unique_times_, self.baseline_cumulative_hazard_ = breslow_baseline(
             risk, time, event, weights
         )
+        where = np.searchsorted(self.unique_times_, time[event])
+        self.event_counts_ = np.bincount(where, minlength=self.unique_times_.size)
         return self
 
     # ------------------------------------------------------------------ prediction

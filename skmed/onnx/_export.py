@@ -74,7 +74,9 @@ def to_onnx(
         A ``KNNImputer`` imputes from its training rows, so its graph holds every one of them
         (its columns): patient data inside the model file. It is refused unless this is True;
         then a warning is issued and the file's ``patient_rows`` metadata says which step holds
-        how many rows.
+        how many rows. A survival model's curves are stored on steps of at least 10 training
+        events, at times between event times (no training event time is stored); True stores
+        them at every training event time, with the same warning and record.
     check : bool, default=True
         Run the exported graph with onnxruntime on ``X_sample`` and raise if its probabilities
         or labels differ from ``model``'s.
@@ -98,9 +100,13 @@ def to_onnx(
         raise ValueError(f"target_opset must be >= {MIN_OPSET}; got {target_opset}.")
     user_metadata = checked_user_metadata(metadata)
     survival = is_survival(model)
-    steps, head = split_survival(model) if survival else split_model(model)
+    steps, head = (
+        split_survival(model, keep_all_times=allow_patient_rows) if survival else split_model(model)
+    )
     schema = schema_from_sample(X_sample)
     holding = check_steps(steps)
+    if isinstance(head, SurvivalHead) and allow_patient_rows:
+        holding.append(("time grid: every training event time", int(head.times.size)))
     if holding:
         refuse_patient_rows(holding, allow_patient_rows, user_metadata)
     steps = adapt_steps(steps, schema)

@@ -39,6 +39,7 @@ RESERVED_KEYS = frozenset(
         "recalibration",
         "task",
         "time_grid",
+        "time_grid_min_events",
     }
 )
 

@@ -19,9 +19,11 @@ from sklearn.base import BaseEstimator
 
 from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
 from skmed._fitted import inner_estimator, wrapper_kind
+from skmed._step_function import values_at
 from skmed.neural_network._network import Network
 from skmed.onnx._builder import GraphBuilder
 from skmed.onnx._registry import Registration, declare_operator
+from skmed.onnx._time_grid import MIN_COUNT, export_grid
 
 #: Largest difference between ONNX and Python risks and survival probabilities accepted.
 SURVIVAL_TOLERANCE = 1e-5
@@ -33,22 +35,32 @@ class SurvivalHead(BaseEstimator):
     """The survival network of an exported pipeline, as the converter writes it (an estimator,
     so that skl2onnx's pipeline parser takes it as a last step)."""
 
-    def __init__(self, network: Network, times: np.ndarray, baseline: np.ndarray, description: str):
+    def __init__(
+        self,
+        network: Network,
+        times: np.ndarray,
+        baseline: np.ndarray,
+        description: str,
+        min_events: int = 1,
+    ):
         self.network = network
         self.times = np.asarray(times, dtype=np.float64)
         self.baseline = np.asarray(baseline, dtype=np.float64)
         self.description = description
+        self.min_events = min_events
 
     @property
     def n_features_in_(self) -> int:
         return int(self.network[0]["kernel"].shape[0])
 
     def metadata_entries(self, onx: Any) -> dict[str, str]:
-        """The file's ``task``, ``time_grid`` and ``outputs`` entries."""
+        """The file's ``task``, ``time_grid`` (with the fewest training events behind each of
+        its steps, ``time_grid_min_events``) and ``outputs`` entries."""
         outputs = {"risk": onx.graph.output[0].name, "survival": onx.graph.output[1].name}
         return {
             "task": "survival",
             "time_grid": json.dumps(self.times.tolist()),
+            "time_grid_min_events": str(self.min_events),
             "outputs": json.dumps(outputs),
         }
 
@@ -60,22 +72,27 @@ def is_survival(model: Any) -> bool:
     return type(model).__name__ == "MedicalMLPSurvival"
 
 
-def split_survival(model: Any, name: str = "model") -> tuple[list[tuple[str, Any]], SurvivalHead]:
-    """The preprocessing steps of ``model`` and its :class:`SurvivalHead`."""
+def split_survival(
+    model: Any, name: str = "model", keep_all_times: bool = False
+) -> tuple[list[tuple[str, Any]], SurvivalHead]:
+    """The preprocessing steps of ``model`` and its :class:`SurvivalHead`, whose curves are on
+    the export grid (:func:`~skmed.onnx._time_grid.export_grid`)."""
     kind = wrapper_kind(model)
     if kind == "pipeline":
         kept = [(n, s) for n, s in model.steps if s is not None and s != "passthrough"]
-        steps, head = split_survival(kept[-1][1], kept[-1][0])
+        steps, head = split_survival(kept[-1][1], kept[-1][0], keep_all_times)
         return kept[:-1] + steps, head
     if kind == "frozen":
-        return split_survival(inner_estimator(model, kind), name)
+        return split_survival(inner_estimator(model, kind), name, keep_all_times)
     if not hasattr(model, "unique_times_"):
         raise ValueError(f"MedicalMLPSurvival {name!r} is not fitted; fit it before export.")
-    head = SurvivalHead(
-        model.network_, model.unique_times_, model.baseline_cumulative_hazard_,
-        type(model).__name__,
-    )  # fmt: skip
-    return [], head
+    # a model fitted before skmed counted events: every distinct time holds at least one
+    counts = getattr(model, "event_counts_", np.ones(model.unique_times_.size, dtype=np.intp))
+    grid = export_grid(model.unique_times_, counts, keep_all_times)
+    hazard = model.baseline_cumulative_hazard_[None, :]
+    baseline = values_at(model.unique_times_, hazard, grid, 0.0)[0]
+    min_events = 1 if keep_all_times else MIN_COUNT
+    return [], SurvivalHead(model.network_, grid, baseline, type(model).__name__, min_events)
 
 
 # ---------------------------------------------------------------------- skl2onnx hooks
@@ -149,7 +166,8 @@ def check_survival_parity(
     runtime = OnnxSurvival(onnx_model)
     risk = float(np.max(np.abs(runtime.predict(X) - model.predict(X))))
     got = runtime.predict_survival_function(X, return_array=True)
-    want = model.predict_survival_function(X, return_array=True)
+    # the model's step functions at the file's grid (its own grid or a coarser one)
+    want = np.stack([f(runtime.unique_times_) for f in model.predict_survival_function(X)])
     survival = float(np.max(np.abs(got - want)))
     if not (risk <= tolerance and survival <= tolerance):
         raise ValueError(
