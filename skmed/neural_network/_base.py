@@ -60,6 +60,22 @@ DOCS = {
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row in the loss.
     """,
+    "X_fit": """
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features. Frames with text columns need an encoder in a pipeline first.
+    """,
+    "input_attributes": """
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names seen during fit, when X was a frame with string column names.
+    """,
+    "best_epoch_attributes": """
+    best_epoch_ : int or None
+        With early stopping, the 1-based epoch whose weights were kept (first member).
+    best_epochs_ : tuple of int
+        With early stopping, every member's best epoch.
+    """,
     "X_predict": """
         Parameters
         ----------

@@ -79,10 +79,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseMedicalMLP):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels, sorted.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names seen during fit, when X was a frame with string column names.
+    {{input_attributes}}
     model_ : keras.Model
         The trained Keras model (rebuilt from the weights on first access after unpickling).
     history_ : dict of str to list of float
@@ -90,10 +87,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseMedicalMLP):
         (of the first member).
     n_iter_ : int
         Epochs run by the last ``fit`` (the longest member; cumulative over ``partial_fit``).
-    best_epoch_ : int or None
-        With early stopping, the 1-based epoch whose weights were kept (first member).
-    best_epochs_ : tuple of int
-        With early stopping, every member's best epoch.
+    {{best_epoch_attributes}}
     class_weight_ : ndarray of shape (n_classes,) or None
         The per-class costs :meth:`predict` applies (``None``: the most probable class).
 
@@ -172,8 +166,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseMedicalMLP):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Numeric features. Frames with text columns need an encoder in a pipeline first.
+        {{X_fit}}
         y : array-like of shape (n_samples,)
             Class labels: strings, integers or booleans.
         {{sample_weight}}

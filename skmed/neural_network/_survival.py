@@ -97,20 +97,14 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         curves on steps of at least 10 events: see :func:`skmed.to_onnx`).
     linear_C_ : tuple of float
         Each member's ``linear_C`` (the chosen ones with ``"auto"``).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names seen during fit, when X was a frame with string column names.
+    {{input_attributes}}
     model_ : keras.Model
         The trained Keras model (its output is the log partial hazard).
     history_ : dict of str to list of float
         Per-epoch ``"loss"`` and, with early stopping, ``"val_loss"`` (of the first member).
     n_iter_ : int
         Epochs run by the last ``fit`` (the longest member).
-    best_epoch_ : int or None
-        With early stopping, the 1-based epoch whose weights were kept (first member).
-    best_epochs_ : tuple of int
-        With early stopping, every member's best epoch.
+    {{best_epoch_attributes}}
 
     See Also
     --------
@@ -196,8 +190,7 @@ class MedicalMLPSurvival(BaseMedicalMLP):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Numeric features. Frames with text columns need an encoder in a pipeline first.
+        {{X_fit}}
         y : structured array of shape (n_samples,)
             The event indicator (bool) and the observed time (float) of each patient, in that
             order, as ``sksurv.util.Surv.from_arrays(event, time)`` makes it; or a two-column
