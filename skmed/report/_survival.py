@@ -137,14 +137,12 @@ def default_horizons(event: np.ndarray, time: np.ndarray, test_time: np.ndarray)
 
 
 def default_times(y_train: Any, y_test: Any) -> np.ndarray:
-    """20 times from the 10th to the 90th percentile of the event times of ``y_test``, to 3
-    significant digits (as the model file's training summary rounds its quantiles), below the
-    last follow-up time of either outcome (where the censoring weights are known)."""
+    """20 times from the 10th to the 90th percentile of the event times of ``y_test``, below
+    the last follow-up time of either outcome (where the censoring weights are known)."""
     event, time = check_survival_target(y_test, "y_test")
     _, train_time = check_survival_target(y_train, "y_train")
     upper = min(float(time.max()), float(train_time.max()))
-    percentiles = np.percentile(time[event], np.linspace(10, 90, 20))
-    t = np.unique([float(f"{p:.3g}") for p in percentiles])
+    t = np.unique(np.percentile(time[event], np.linspace(10, 90, 20)))
     t = t[(t >= time.min()) & (t < upper)]
     if t.size < 2:
         raise ValueError(
@@ -214,7 +212,7 @@ def build_survival_report(
     times : array-like of shape (n_times,), default=None
         Times of the integrated Brier score and the AUC curve (at least two, strictly
         increasing, within the follow-up); default 20 percentiles (10th to 90th) of the event
-        times of ``y_test``, to 3 significant digits.
+        times of ``y_test``.
     n_bootstraps : int, default=1000
         Bootstrap replicates of the intervals (resampled within events and censored rows).
     confidence_level : float in (0, 1), default=0.95
