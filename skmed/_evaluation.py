@@ -85,11 +85,18 @@ def evaluate(
         or several models do not predict the same classes; for a survival model, if ``y`` is
         not an outcome of ``X``'s rows with an event, a horizon lies outside their follow-up,
         or several models or ``groups`` are given (they are reported for classifiers only).
-        Its subclass ``TaskMismatch`` when ``y`` is labels for a survival model or outcomes for
-        a classifier.
+        Also when ``y`` is labels for a survival model or outcomes for a classifier, or the
+        models mix the two tasks.
     """
     named = _named_models(model)
     survival = isinstance(named[0][1], OnnxSurvival)
+    mixed = [name for name, runtime, _ in named if isinstance(runtime, OnnxSurvival) != survival]
+    if mixed:
+        raise ValueError(
+            f"{named[0][0]!r} is a {'survival model' if survival else 'classifier'} but "
+            f"{mixed} {'are' if len(mixed) > 1 else 'is'} not: models evaluated together must "
+            "have the same task."
+        )
     if survival != _is_outcome(y):
         raise TaskMismatch(
             "The model is a survival model: y must be the (event, time) outcomes of the rows, "

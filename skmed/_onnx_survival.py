@@ -28,7 +28,8 @@ class OnnxSurvival(OnnxModel):
     """Predict with a survival model exported by :func:`skmed.to_onnx`, like the Python model.
 
     The file of a pipeline ending in :class:`~skmed.MedicalMLPSurvival` computes each row's risk
-    score and its survival probabilities on the time grid of the fitted model. One session is
+    score and its survival probabilities on the file's time grid (steps of at least 10
+    training events, unless the file was exported with ``allow_patient_rows=True``). One session is
     shared; the methods keep no state, so one instance may serve many threads.
 
     {{session_params}}
@@ -36,7 +37,8 @@ class OnnxSurvival(OnnxModel):
     Attributes
     ----------
     unique_times_ : ndarray of shape (n_times,)
-        The time grid of the survival probabilities (the training event times).
+        The time grid of the survival probabilities: the file's stored times (see
+        :func:`skmed.to_onnx`), not the training event times.
     {{input_attributes}}
     {{input_schema}}
 

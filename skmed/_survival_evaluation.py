@@ -79,5 +79,6 @@ def evaluate_survival(
         plots=plots,
     )
     report.notes.append(CENSORING_NOTE)
+    report.data_summary["train"] = None  # y served as both: there are no training outcomes
     report.drift = check_drift(runtime, X).to_dict()
     return report

@@ -88,6 +88,11 @@ def test_the_report_records_the_file_drift_and_card(exported):
         "summary", "model-card", "data", "drift", "metrics", "calibration", "figures"
     ]  # fmt: skip
     assert "patient_id" not in report.to_json()  # an extra column is not reported, nor its rows
+    # the site's rows are not training rows: one column, and the weights said to be theirs
+    assert report.data_summary["train"] is None
+    html = report.to_html()
+    assert "<th>Evaluated</th>" in html and "<th>Training</th>" not in html
+    assert "These rows' own outcome gives the censoring weights" in html
     assert json.loads(report.to_json())["drift"]["flagged"] == report.drift["flagged"]
 
 
@@ -149,6 +154,8 @@ def test_a_classifier_refuses_survival_outcomes_and_survival_files_refuse_recali
     skmed.to_onnx(clf, X_site[COLUMNS], path=clf_path)
     with pytest.raises(TaskMismatch, match="classifier: y must be the rows' labels"):
         skmed.evaluate(clf_path, X_site, y_site)
+    with pytest.raises(ValueError, match=r"'clf.onnx' is a classifier but \['model.onnx'\] is not"):
+        skmed.evaluate([clf_path, path], X_site, site["died"])
     with pytest.raises(ValueError, match="horizons are for survival models"):
         skmed.evaluate(clf_path, X_site, site["died"], horizons=[365])
     with pytest.raises(ValueError, match="recalibrate updates a classifier's risks"):

@@ -14,7 +14,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 import skmed
 from skmed import MedicalMLPSurvival
 from skmed.datasets import survival_target
-from skmed.onnx._time_grid import export_grid
+from skmed.onnx._time_grid import export_grid, tick_width
 from skmed.runtime import ModelFormatError, OnnxClassifier, OnnxSurvival, load_model
 
 FAST = {"hidden_layer_sizes": (8,), "epochs": 20, "n_members": 2, "random_state": 0}
@@ -61,16 +61,49 @@ def test_numeric_pipeline_parity(tmp_path):
     np.testing.assert_allclose(runtime.predict(X_new), model.predict(X_new), atol=1e-5, rtol=0)
     # the file's curves are on steps of >= 10 training events, at times between event times
     grid, network = runtime.unique_times_, model[-1]
-    np.testing.assert_array_equal(grid, export_grid(network.unique_times_, network.event_counts_))
+    expected, fewest = export_grid(network.unique_times_, network.event_counts_)
+    np.testing.assert_array_equal(grid, expected)
     event_times = np.sort(y["time"][y["event"]])
-    assert np.all(np.diff(np.searchsorted(event_times, grid, side="right"), prepend=0) >= 10)
-    assert not np.isin(grid, event_times).any()
-    assert runtime.metadata["time_grid_min_events"] == "10"
+    steps = np.diff(np.searchsorted(event_times, grid, side="right"), prepend=0)
+    assert steps.min() >= 10 and steps.sum() == event_times.size and fewest == steps.min()
+    width = tick_width(event_times[-1])  # round ticks, whatever the event times are
+    np.testing.assert_allclose(grid / width, np.round(grid / width), atol=1e-9)
+    # the last step ends on a 10 times coarser tick after the last event: it tells the last
+    # event time only to within 10 ticks (about 5% of the range)
+    coarse = 10 * width
+    assert grid[-1] - coarse <= event_times[-1] < grid[-1]
+    assert grid[-1] / coarse == pytest.approx(round(grid[-1] / coarse))
+    assert runtime.metadata["time_grid_min_events"] == str(fewest)
     # there, the file's survival is the model's
     got = runtime.predict_survival_function(X_new, return_array=True)
     want = np.stack([f(grid) for f in model.predict_survival_function(X_new)])
     assert got.shape == (500, grid.size)
     assert np.max(np.abs(got - want)) <= 1e-5
+
+
+@pytest.mark.parametrize(
+    ("times", "counts", "grid", "fewest"),
+    [
+        (np.arange(1.0, 31.0), np.ones(30), [10.0, 20.0, 32.0], 10),  # whole days
+        (np.array([1.0, 2.0, 3.0]), np.array([4, 4, 4]), [3.2], 12),  # one step of 12
+        (np.array([5.0]), np.array([3]), [5.5], 3),  # fewer than 10 events: one step
+        (np.array([0.0, 0.5, 2.0]), np.array([5, 5, 5]), [2.1], 15),  # an event at time 0
+    ],
+)
+def test_export_grid_steps(times, counts, grid, fewest):
+    assert export_grid(times, counts) == (pytest.approx(grid), fewest)
+    np.testing.assert_array_equal(export_grid(times, counts, keep_all=True)[0], times)
+
+
+def test_a_model_with_few_events_is_exported_with_a_warning():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 3))
+    y = survival_target(np.arange(40) < 6, rng.exponential(1.0, 40))
+    model = MedicalMLPSurvival(**FAST).fit(X, y)
+    with pytest.warns(UserWarning, match="trained on 6 events, fewer than 10: its exported curve"):
+        onx = skmed.to_onnx(model, X[:5])
+    runtime = OnnxSurvival(onx.SerializeToString())
+    assert runtime.unique_times_.size == 1 and runtime.metadata["time_grid_min_events"] == "6"
 
 
 def test_every_event_time_is_stored_only_when_asked(tmp_path):
@@ -82,7 +115,7 @@ def test_every_event_time_is_stored_only_when_asked(tmp_path):
         onx = skmed.to_onnx(model, X[:20], allow_patient_rows=True)
     runtime = OnnxSurvival(onx.SerializeToString())
     np.testing.assert_array_equal(runtime.unique_times_, model[-1].unique_times_)
-    assert runtime.metadata["time_grid_min_events"] == "1"
+    assert runtime.metadata["time_grid_min_events"] == str(model[-1].event_counts_.min())
     assert "time grid" in runtime.metadata["patient_rows"]
     X_new = rng.normal(size=(300, 5))
     got = runtime.predict_survival_function(X_new, return_array=True)

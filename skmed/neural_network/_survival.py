@@ -224,7 +224,8 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         self.unique_times_, self.baseline_cumulative_hazard_ = breslow_baseline(
             risk, time, event, weights
         )
-        where = np.searchsorted(self.unique_times_, time[event])
+        counted = event & (weights > 0)  # the rows behind each step, as Breslow weighs them
+        where = np.searchsorted(self.unique_times_, time[counted])
         self.event_counts_ = np.bincount(where, minlength=self.unique_times_.size)
         return self
 

@@ -74,9 +74,9 @@ def to_onnx(
         A ``KNNImputer`` imputes from its training rows, so its graph holds every one of them
         (its columns): patient data inside the model file. It is refused unless this is True;
         then a warning is issued and the file's ``patient_rows`` metadata says which step holds
-        how many rows. A survival model's curves are stored on steps of at least 10 training
-        events, at times between event times (no training event time is stored); True stores
-        them at every training event time, with the same warning and record.
+        how many rows. A survival model's curves are stored at round times with at least 10
+        training events behind each step (no training event time is stored); True stores them
+        at every training event time, with the same warning and record.
     check : bool, default=True
         Run the exported graph with onnxruntime on ``X_sample`` and raise if its probabilities
         or labels differ from ``model``'s.

@@ -2,14 +2,15 @@
 and converter of its :class:`SurvivalHead`, and the parity check.
 
 The graph's outputs are ``risk`` ([N], the log partial hazard ``predict`` returns) and
-``survival`` ([N, T], ``S(t | x) = exp(-H0(t) exp(risk))`` on the fitted grid ``unique_times_``,
-stored in the file's ``time_grid`` metadata). Both are computed in float64, like the Python
-model, and output as float32.
+``survival`` ([N, T], ``S(t | x) = exp(-H0(t) exp(risk))`` on the file's time grid
+(:mod:`skmed.onnx._time_grid`), stored in its ``time_grid`` metadata). Both are computed in
+float64, like the Python model, and output as float32.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import numpy as np
@@ -19,11 +20,12 @@ from sklearn.base import BaseEstimator
 
 from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
 from skmed._fitted import inner_estimator, wrapper_kind
+from skmed._profile import MIN_COUNT
 from skmed._step_function import values_at
 from skmed.neural_network._network import Network
 from skmed.onnx._builder import GraphBuilder
 from skmed.onnx._registry import Registration, declare_operator
-from skmed.onnx._time_grid import MIN_COUNT, export_grid
+from skmed.onnx._time_grid import export_grid
 
 #: Largest difference between ONNX and Python risks and survival probabilities accepted.
 SURVIVAL_TOLERANCE = 1e-5
@@ -88,10 +90,16 @@ def split_survival(
         raise ValueError(f"MedicalMLPSurvival {name!r} is not fitted; fit it before export.")
     # a model fitted before skmed counted events: every distinct time holds at least one
     counts = getattr(model, "event_counts_", np.ones(model.unique_times_.size, dtype=np.intp))
-    grid = export_grid(model.unique_times_, counts, keep_all_times)
+    grid, min_events = export_grid(model.unique_times_, counts, keep_all_times)
+    if not keep_all_times and min_events < MIN_COUNT:
+        warnings.warn(
+            f"The survival model was trained on {int(np.sum(counts))} events, fewer than "
+            f"{MIN_COUNT}: its exported curve is one step.",
+            UserWarning,
+            stacklevel=4,
+        )
     hazard = model.baseline_cumulative_hazard_[None, :]
     baseline = values_at(model.unique_times_, hazard, grid, 0.0)[0]
-    min_events = 1 if keep_all_times else MIN_COUNT
     return [], SurvivalHead(model.network_, grid, baseline, type(model).__name__, min_events)
 
 

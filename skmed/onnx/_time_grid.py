@@ -3,37 +3,41 @@
 The fitted grid (``unique_times_``) is every distinct training event time: one patient's
 event time at each of them where events are rare. A model file is meant to travel, so by
 default it stores the curves on a coarser grid, like the aggregate training summary beside it
-(:mod:`skmed._profile`): each step of the stored curve holds at least :data:`MIN_COUNT` training
-events, and each stored time lies strictly between a step's last event time and the next one
-(the number with the fewest significant digits there), so no stored time is a training
-patient's event time. At a stored time the file's survival equals the Python model's exactly;
-between them it is the value at the stored time before, as for any step function.
+(:mod:`skmed._profile`). The stored times are taken from round ticks that do not depend on
+where the events fall (multiples of a 1, 2 or 5 times a power of ten, about
+:data:`N_TICKS` of them up to the last event time), keeping a tick only once at least
+:data:`MIN_COUNT` training events lie since the last kept one; the last step ends at the first
+multiple of ten ticks after the last event (about 5% of the range past it), so that it does
+not pin the last event time down. So each step of the stored curve holds at least
+``MIN_COUNT`` events (when the data have that many), and the stored times say nothing of any
+one patient. At a stored time the file's survival equals the Python model's exactly; between
+them it is the value at the stored time before, as for any step function.
 ``allow_patient_rows=True`` keeps every event time.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from skmed._profile import MIN_COUNT
 
-
-def step_ends(counts: np.ndarray, min_count: int = MIN_COUNT) -> np.ndarray:
-    """Indices of the last event time of each step of at least ``min_count`` events (a last
-    remainder of fewer joins the step before it; fewer events in all make one step)."""
-    ends, since = [], 0
-    for j, count in enumerate(counts):
-        since += int(count)
-        if since >= min_count:
-            ends.append(j)
-            since = 0
-    if not ends or since:
-        ends = ends[:-1] + [len(counts) - 1]
-    return np.asarray(ends, dtype=np.intp)
+#: About this many ticks up to the last event time: the resolution before merging.
+N_TICKS = 200
 
 
-def export_grid(times: np.ndarray, counts: np.ndarray, keep_all: bool = False) -> np.ndarray:
-    """The stored times: ``times`` with ``keep_all``, else one time after each step's events.
+def tick_width(last: float, n_ticks: int = N_TICKS) -> float:
+    """The 1, 2 or 5 times a power of ten nearest above ``last / n_ticks``."""
+    raw = max(last, np.finfo(float).tiny) / n_ticks
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def export_grid(
+    times: np.ndarray, counts: np.ndarray, keep_all: bool = False
+) -> tuple[np.ndarray, int]:
+    """The stored times, and the fewest training events behind any step of the stored curve.
 
     Parameters
     ----------
@@ -45,20 +49,22 @@ def export_grid(times: np.ndarray, counts: np.ndarray, keep_all: bool = False) -
         Keep every event time (``to_onnx(..., allow_patient_rows=True)``).
     """
     times = np.asarray(times, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.int64)
     if keep_all:
-        return times
-    ends = step_ends(counts)
-    last_gap = times[-1] - times[-2] if times.size > 1 else max(times[-1], 1.0)
-    after = np.append(times[1:], times[-1] + last_gap)  # the next event time, or past the last
-    return np.array([_simplest_between(times[j], after[j]) for j in ends])
-
-
-def _simplest_between(low: float, high: float) -> float:
-    """The number strictly between ``low`` and ``high`` with the fewest significant digits
-    (the nearest to their midpoint among those): a round time that is no event time."""
-    middle = (low + high) / 2
-    for digits in range(1, 16):
-        candidate = float(f"{middle:.{digits}g}")
-        if low < candidate < high:
-            return candidate
-    return middle
+        return times, int(counts.min())
+    width = tick_width(float(times[-1]))
+    # the last tick lies past the last event on a 10 times coarser scale (about 5% of the
+    # range), so that it does not pin down the last event time
+    end = (math.floor(times[-1] / (10 * width)) + 1) * 10
+    ticks = np.array([float(f"{k * width:.12g}") for k in range(1, end + 1)])
+    # events at or before each tick (a step function takes the event at its own time)
+    behind = np.append(0, np.cumsum(counts))[np.searchsorted(times, ticks, side="right")]
+    kept, since = [], 0
+    for i, total in enumerate(behind):
+        if total - since >= MIN_COUNT:
+            kept.append(i)
+            since = total
+    # the last step (with any last events short of a step) ends at the last, coarse tick
+    kept = kept[:-1] + [len(ticks) - 1]
+    steps = np.diff(behind[kept], prepend=0)
+    return ticks[kept], int(steps.min())

@@ -96,8 +96,8 @@ def plot_survival_curves(
     """Predicted survival curves of a few patients, as step functions of time.
 
     Each row of ``X`` is one patient (an example, not a cohort: at most 20 rows). The curve
-    starts at 1 at time 0 and steps down at the event times of the training data
-    (``unique_times_``), or is evaluated at ``times`` when given.
+    starts at 1 at time 0 and steps down at the model's grid ``unique_times_`` (the training
+    event times, or an exported file's stored times), or is evaluated at ``times`` when given.
 
     Parameters
     ----------

@@ -43,7 +43,9 @@ class SurvivalReport(BaseReport):
     {{opening_attributes}}
     data_summary : dict
         ``"test"`` and ``"train"``: patients, events, censored, follow-up median and range
-        (aggregates only); ``n_features`` and ``feature_names`` of ``X_test``.
+        (aggregates only; ``"train"`` is None when the censoring weights come from the
+        evaluated rows themselves, as in :func:`skmed.evaluate`); ``n_features`` and
+        ``feature_names`` of ``X_test``.
     metrics : pandas.DataFrame
         :func:`~skmed.metrics.survival_metrics` output (indexed by metric).
     calibration : dict of str to pandas.DataFrame
@@ -129,11 +131,13 @@ def _data_summary(X: Any, y_train: Any, y_test: Any) -> dict[str, Any]:
 def default_horizons(event: np.ndarray, time: np.ndarray, test_time: np.ndarray) -> list[float]:
     """The quartiles of the event times of ``(event, time)`` (to three significant digits)
     within the follow-up ``test_time``; its median when no quartile lies within it."""
-    quartiles = np.quantile(time[event], HORIZON_QUANTILES)
-    inside = (quartiles >= test_time.min()) & (quartiles < test_time.max())
-    return sorted({float(f"{h:.3g}") for h in quartiles[inside]}) or [
-        float(f"{np.median(test_time):.3g}")
-    ]
+    rounded = np.array([float(f"{q:.3g}") for q in np.quantile(time[event], HORIZON_QUANTILES)])
+    # filtered after rounding: a rounded quartile must still lie within the follow-up
+    inside = (rounded >= test_time.min()) & (rounded < test_time.max())
+    median = float(f"{np.median(test_time):.3g}")
+    if not test_time.min() <= median < test_time.max():
+        median = float(np.median(test_time))
+    return sorted(set(rounded[inside].tolist())) or [median]
 
 
 def default_times(y_train: Any, y_test: Any) -> np.ndarray:

@@ -156,7 +156,7 @@ def summary(report: SurvivalReport) -> str:
     test, settings = report.data_summary["test"], report.settings
     horizons = ", ".join(f"{h:g}" for h in settings["horizons"])
     out.append(
-        f'<p class="meta">{test["n_samples"]} held-out patients ({test["n_events"]} events, '
+        f'<p class="meta">{test["n_samples"]} evaluated patients ({test["n_events"]} events, '
         f"{test['n_censored']} censored); horizons {escape(horizons)}; "
         f"{settings['confidence_level']:.0%} intervals from {settings['n_bootstraps']} bootstrap "
         "replicates resampled within events and within censored patients.</p>"
@@ -180,10 +180,11 @@ def model_card(report: SurvivalReport) -> str:
 
 def data(report: SurvivalReport) -> str:
     ds = report.data_summary
-    test, train = ds["test"], ds["train"]
+    # without training outcomes (an exported file at a new site) only the evaluated rows
+    columns = [ds["test"]] + ([ds["train"]] if ds["train"] is not None else [])
 
     def row(label: str, value: Any) -> str:
-        return f"<tr><th>{label}</th><td>{value(test)}</td><td>{value(train)}</td></tr>"
+        return f"<tr><th>{label}</th>{''.join(f'<td>{value(c)}</td>' for c in columns)}</tr>"
 
     rows = [
         row("Patients", lambda s: s["n_samples"]),
@@ -195,14 +196,14 @@ def data(report: SurvivalReport) -> str:
             lambda s: f"{fmt(s['follow_up_min'])}&ndash;{fmt(s['follow_up_max'])}",
         ),
     ]
-    out = (
-        "<table><tr><th></th><th>Evaluation (held out)</th><th>Training</th></tr>"
-        f"{''.join(rows)}</table>"
-    )
+    external = len(columns) == 1
+    heads = "<th>Evaluated</th>" if external else "<th>Evaluation (held out)</th><th>Training</th>"
+    out = f"<table><tr><th></th>{heads}</tr>{''.join(rows)}</table>"
     out += f"<p>Features: {ds['n_features']}.</p>"
+    weights = "These rows' own outcome" if external else "The training outcome"
     return out + (
-        '<p class="meta">Aggregates only: no patient row is shown. The training outcome gives '
-        "the censoring weights (IPCW) of Uno's C, the Brier score and the AUC.</p>"
+        f'<p class="meta">Aggregates only: no patient row is shown. {weights} gives the '
+        "censoring weights (IPCW) of Uno's C, the Brier score and the AUC.</p>"
     )
 
 
