@@ -27,22 +27,23 @@ CENSORING_NOTE = (
 )
 
 
-def survival_rows(runtime: OnnxSurvival, X: Any, y: Any) -> tuple[Any, Any]:
-    """``y`` checked as an (event, time) outcome of ``X``'s rows, and ``X``'s model columns.
+def survival_rows(runtime: OnnxSurvival, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, Any]:
+    """The event indicators and times of ``y``, checked as the outcome of ``X``'s rows, and
+    ``X``'s model columns.
 
     Raises a ValueError for a non-frame ``X``, a malformed outcome (or none with an event),
     lengths that differ or a model column absent from ``X``.
     """
     if not hasattr(X, "columns"):
         raise ValueError(f"X must be a pandas DataFrame; got {type(X).__name__}.")
-    _, time = check_survival_target(y, "y")
+    event, time = check_survival_target(y, "y")
     if time.size != len(X):
         raise ValueError(f"y has {time.size} outcomes but X has {len(X)} rows.")
     if runtime.feature_names_in_ is None:
-        return y, X
+        return event, time, X
     columns = list(runtime.feature_names_in_)
     require_columns(columns, X.columns, what="the model's column(s)", where="X")
-    return y, X[columns]
+    return event, time, X[columns]
 
 
 def evaluate_survival(
@@ -61,8 +62,7 @@ def evaluate_survival(
     from skmed.report import build_survival_report
     from skmed.report._survival import default_horizons
 
-    y, rows = survival_rows(runtime, X, y)
-    event, time = check_survival_target(y, "y")
+    event, time, rows = survival_rows(runtime, X, y)
     if horizons is None:
         horizons = default_horizons(event, time, time)
     card = runtime.metadata.get("model_card")
@@ -71,7 +71,7 @@ def evaluate_survival(
         rows,
         y,
         y,
-        horizons=np.atleast_1d(np.asarray(horizons, dtype=np.float64)),
+        horizons=horizons,  # checked there, with the message of its parameter validation
         n_bootstraps=n_bootstraps,
         random_state=random_state,
         title=title,

@@ -61,6 +61,9 @@ def test_train_writes_the_model_and_prints_harrells_c(trained):
         r"ONNX parity: max abs difference (\S+) \(risk\), (\S+) ", out
     ).groups()
     assert float(risk) <= 1e-5 and float(survival) <= 1e-5
+    grid = re.search(r"at the file's (\d+) stored times\).* stored times: (\S+)", out)
+    stored, gap = grid.groups()
+    assert 3 <= int(stored) <= 25 and 0 <= float(gap) < 0.15  # steps of >= 10 of ~130 events
     # the survival report of the held-out rows, its figures matching the printed ones
     html = (d / "report.html").read_text(encoding="utf-8")
     assert "Harrell" in html and "Integrated Brier" in html and "P0-" not in html

@@ -163,10 +163,16 @@ REGISTRATIONS = [
 
 
 def check_survival_parity(
-    onnx_model: Any, model: Any, X: Any, tolerance: float = SURVIVAL_TOLERANCE
-) -> dict[str, float]:
+    onnx_model: Any,
+    model: Any,
+    X: Any,
+    tolerance: float = SURVIVAL_TOLERANCE,
+    times: Any = None,
+) -> dict[str, Any]:
     """Run the exported graph with :class:`skmed.runtime.OnnxSurvival` and compare risks and
-    survival probabilities with ``model``; raise ``ValueError`` beyond ``tolerance``."""
+    survival probabilities with ``model`` at the file's stored times; raise ``ValueError``
+    beyond ``tolerance``. With ``times``, also report how far the file's step function is from
+    the model's there (``max_abs_diff_at_times``: between stored times it may step later)."""
     from skmed.runtime import OnnxSurvival
 
     if not isinstance(onnx_model, bytes):
@@ -174,8 +180,9 @@ def check_survival_parity(
     runtime = OnnxSurvival(onnx_model)
     risk = float(np.max(np.abs(runtime.predict(X) - model.predict(X))))
     got = runtime.predict_survival_function(X, return_array=True)
+    functions = model.predict_survival_function(X)
     # the model's step functions at the file's grid (its own grid or a coarser one)
-    want = np.stack([f(runtime.unique_times_) for f in model.predict_survival_function(X)])
+    want = np.stack([f(runtime.unique_times_) for f in functions])
     survival = float(np.max(np.abs(got - want)))
     if not (risk <= tolerance and survival <= tolerance):
         raise ValueError(
@@ -183,4 +190,13 @@ def check_survival_parity(
             f"checked: risks differ by up to {risk:.3g}, survival probabilities by up to "
             f"{survival:.3g} (tolerance {tolerance})."
         )
-    return {"max_abs_diff_risk": risk, "max_abs_diff_survival": survival, "n_rows": len(got)}
+    result: dict[str, Any] = {
+        "max_abs_diff_risk": risk,
+        "max_abs_diff_survival": survival,
+        "n_rows": len(got),
+        "n_stored_times": int(runtime.unique_times_.size),
+    }
+    if times is not None:
+        between = runtime.predict_survival_at(X, times) - np.stack([f(times) for f in functions])
+        result["max_abs_diff_at_times"] = float(np.max(np.abs(between)))
+    return result
