@@ -14,11 +14,11 @@ array([[0.18, 0.82]])
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from skmed._decision import DecisionRule, rule_from_metadata
 from skmed._docstrings import fill_doc
 from skmed._onnx_session import (
     SESSION_DOCS,
@@ -38,27 +38,6 @@ __all__ = [
     "OnnxSurvival",
     "load_model",
 ]
-
-
-@dataclass(frozen=True)
-class DecisionRule:
-    """How the file's label output picks a class.
-
-    Attributes
-    ----------
-    rule : {"threshold", "costs", "argmax"}
-        A stored threshold on one class's risk, misclassification costs (``class_weight``), or
-        the most probable class.
-    pos_label : label or None
-        The positive class, for two classes.
-    threshold : float or None
-        The risk of ``pos_label`` from which it is predicted, for two classes: the stored
-        threshold, or for costs ``w`` the equivalent ``w0 / (w0 + w1)`` (0.5 without costs).
-    """
-
-    rule: str
-    pos_label: Any = None
-    threshold: float | None = None
 
 
 #: Docstring pieces of the prediction methods.
@@ -93,7 +72,8 @@ class OnnxClassifier(OnnxModel):
         ``{"value": ..., "pos_label": ...}`` when the model predicts with a decision threshold.
     decision : DecisionRule
         How the label output picks a class (threshold, costs or argmax), as one threshold on the
-        positive class's risk for two classes.
+        positive class's risk for two classes, and how the rule was chosen (``source``). The
+        same rule as :func:`skmed.thresholds.decision_rule` of the exported model.
     {{input_schema}}
 
     {{raises}}
@@ -106,9 +86,7 @@ class OnnxClassifier(OnnxModel):
         self.threshold: dict[str, Any] | None = (
             json.loads(meta["threshold"]) if "threshold" in meta else None
         )
-        self.decision = _decision_rule(
-            self.classes_.tolist(), self.threshold, meta.get("decision_weights")
-        )
+        self.decision = rule_from_metadata(self.classes_.tolist(), meta)
         return [outputs["label"], outputs["probabilities"]]
 
     # ------------------------------------------------------------------ prediction
@@ -184,17 +162,3 @@ def load_model(
     loaded = kind.__new__(kind)
     loaded._attach(session, describe_source(model))
     return loaded
-
-
-def _decision_rule(
-    classes: list[Any], threshold: dict[str, Any] | None, costs: str | None
-) -> DecisionRule:
-    weights = json.loads(costs) if costs else None
-    if threshold is not None:
-        return DecisionRule("threshold", threshold["pos_label"], float(threshold["value"]))
-    rule = "costs" if weights else "argmax"
-    if len(classes) == 2:
-        # argmax(w * p) picks the positive class when w1 p1 > w0 p0, i.e. p1 > w0 / (w0 + w1)
-        w0, w1 = (float(weights[0]), float(weights[1])) if weights else (1.0, 1.0)
-        return DecisionRule(rule, classes[1], w0 / (w0 + w1))
-    return DecisionRule(rule)

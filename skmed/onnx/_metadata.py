@@ -32,6 +32,7 @@ RESERVED_KEYS = frozenset(
         "outputs",
         "threshold",
         "decision_weights",
+        "decision_source",
         "calibration",
         "estimator",
         "missing_text",
@@ -136,7 +137,10 @@ def set_metadata(
         "missing_text": MISSING_TEXT,
     }
     if isinstance(head, ExportHead):
+        from skmed.thresholds import decision_rule
+
         entries.update(_classifier_entries(onx, head))
+        entries["decision_source"] = decision_rule(model).source
     else:
         entries.update(head.metadata_entries(onx))
     entries.update(user)

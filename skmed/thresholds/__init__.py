@@ -19,6 +19,7 @@ same points. After fitting, ``best_score_`` is the mean out-of-fold objective; a
 ``best_score_`` means no threshold met the constraint (:func:`tune_threshold` raises).
 """
 
+from skmed.thresholds._rule import decision_rule
 from skmed.thresholds._scorer import CLINICAL_RATES, constrained_scorer, default_threshold_grid
 from skmed.thresholds._tuning import (
     describe_operating_point,
@@ -30,6 +31,7 @@ from skmed.thresholds._tuning import (
 __all__ = [
     "CLINICAL_RATES",
     "constrained_scorer",
+    "decision_rule",
     "default_threshold_grid",
     "describe_operating_point",
     "freeze_threshold",
