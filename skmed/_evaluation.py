@@ -12,6 +12,7 @@ are compared on the same rows with paired bootstrap differences
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -156,7 +157,6 @@ def _classifier(
     runtime = named[0][1]
     labels, rows = site_labels(runtime, X, y)
     proba = runtime.predict_proba(rows)
-    threshold, pos_label = runtime.decision.threshold, runtime.decision.pos_label
     card = runtime.metadata.get("model_card")
     report = build_report(
         labels,
@@ -164,8 +164,7 @@ def _classifier(
         classes=runtime.classes_,
         X=X,
         groups=groups,
-        threshold=threshold,
-        pos_label=pos_label,
+        decision=stored_rule(runtime.decision),
         title=title,
         model_card=json.loads(card) if card else None,
         n_bootstraps=n_bootstraps,
@@ -179,6 +178,13 @@ def _classifier(
     if "recalibration" in runtime.metadata:
         report.recalibration = {"record": json.loads(runtime.metadata["recalibration"])}
     return report
+
+
+def stored_rule(decision: Any) -> Any:
+    """The file's rule, its source saying that it is the file's (``skmed evaluate``'s and the
+    report's wording)."""
+    how = f"stored in the file: {decision.source}" if decision.source else "stored in the file"
+    return dataclasses.replace(decision, source=how)
 
 
 def _file_info(runtime: Any, sha256: str | None) -> dict[str, Any]:

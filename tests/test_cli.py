@@ -252,11 +252,18 @@ def test_inspect(trained):
     assert re.search(r"^  age\s+double$", out, re.M)
     assert re.search(r"^  sex\s+string$", out, re.M)
     assert "Classes (5): anaemia, bacterial_pneumonia, healthy" in out
-    assert "Threshold: none (most probable class)" in out
+    # one rule, stated alike by inspect, the training summary and report, read from the file
+    decision = OnnxClassifier(d / "model.onnx").decision
+    assert decision.rule == "costs" and "class_weight='balanced'" in decision.source
+    assert f"Decision: {decision.describe()}" in out
+    assert f"Decision: {decision.describe()}" in trained[1].stdout
+    report = json.loads((d / "report.json").read_text(encoding="utf-8"))
+    assert report["operating_point"]["description"] == decision.describe()
     assert re.search(r"^  target\s+diagnosis$", out, re.M)
     info = json.loads(run_skmed("inspect", "model.onnx", "--json", cwd=d, check=0).stdout)
     assert {"name": "smoking", "type": "string"} in info["inputs"]
     assert info["threshold"] is None and len(info["classes"]) == 5
+    assert info["decision"]["rule"] in ("argmax", "costs")
     assert info["metadata"]["skmed_format"] == "skmed-onnx/1"
 
 
@@ -287,7 +294,7 @@ def test_workflow_metadata_lists_text_features_and_parity_is_checked_on_held_out
 
 def test_predict_adds_label_and_probabilities(trained):
     d, _ = trained
-    run_skmed(
+    proc = run_skmed(
         "predict", "model.onnx", "new.csv", "--out", "pred.csv", "--chunk-size", "7", cwd=d, check=0
     )
     new = pd.read_csv(d / "new.csv")
@@ -301,6 +308,7 @@ def test_predict_adds_label_and_probabilities(trained):
     expected = model.predict_proba(new.drop(columns=["patient_id"]))
     np.testing.assert_allclose(pred[proba_cols].to_numpy(), expected, atol=1e-6)
     assert (pred["predicted_label"] == model.predict(new.drop(columns=["patient_id"]))).all()
+    assert f"predicted_label: {model.decision.describe()}" in proc.stderr
     # standard output gives the same table
     stdout = run_skmed("predict", "model.onnx", "new.csv", cwd=d, check=0).stdout
     assert stdout == (d / "pred.csv").read_text(encoding="utf-8")

@@ -124,13 +124,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
         with atomic_write(args.out) as handle:
             write(handle)
         print(f"Wrote {n_rows} predictions to {args.out}", file=sys.stderr)
+    if hasattr(model, "decision"):  # the rule behind the label column (survival has none)
+        print(f"{args.label_column}: {model.decision.describe()}", file=sys.stderr)
     return 0
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     import json
 
-    from skmed.runtime import OnnxSurvival, load_model
+    from skmed.runtime import OnnxClassifier, OnnxSurvival, load_model
 
     model = load_model(args.model)
     meta = dict(model.metadata)
@@ -143,7 +145,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             "time_grid": {"size": int(grid.size), "min": float(grid[0]), "max": float(grid[-1])},
         }
     else:
-        described = {"classes": model.classes_.tolist(), "threshold": model.threshold}
+        described = {
+            "classes": model.classes_.tolist(),
+            "threshold": model.threshold,
+            "decision": model.decision.to_dict(),
+        }
     if args.json:
         info = {
             "path": args.model,
@@ -171,7 +177,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         held = "every training event time" if steps == "1" else f"steps of >= {steps} events"
         print(f"Time grid: {grid['size']} times, {grid['min']:g} to {grid['max']:g} ({held})")
     else:
-        _print_decision(described["classes"], described["threshold"])
+        assert isinstance(model, OnnxClassifier)
+        _print_decision(described["classes"], model.decision)
     print("Metadata:")
     hidden = ("inputs", "outputs", "classes", "time_grid", "time_grid_min_events")
     shown = {k: v for k, v in meta.items() if k not in hidden}
@@ -184,13 +191,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_decision(classes: list[Any], threshold: Any) -> None:
+def _print_decision(classes: list[Any], decision: Any) -> None:
+    """The classes and the one rule the file's label output applies (as the server says it)."""
     print(f"Classes ({len(classes)}): {', '.join(map(str, classes))}")
-    if threshold is None:
-        rule = "binary: probability >= 0.5" if len(classes) == 2 else "most probable class"
-        print(f"Threshold: none ({rule})")
-    else:
-        print(f"Threshold: {threshold['value']:.6g} on class {threshold['pos_label']!r}")
+    print(f"Decision: {decision.describe()}")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -127,6 +127,8 @@ def summary_lines(result: Any, files: dict[str, str]) -> list[str]:
         f"{len(ct.text)} symptom-list"
         + (f" (left out, no values: {', '.join(ct.empty)})" if ct.empty else ""),
         f"Classes ({len(result.classes)}): {classes}",
+        # the rule the file applies; the balanced accuracy below is computed at it
+        f"Decision: {result.report.operating_point['description']}",
     ]
     if result.best_params:
         params = ", ".join(

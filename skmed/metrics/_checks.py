@@ -155,14 +155,33 @@ def check_threshold(threshold: Any, checked: Checked) -> float | None:
     return float(threshold)
 
 
-def problems(checked: Checked, threshold: float | None) -> list[tuple[Any, BinaryProblem]]:
+def predicted_index(
+    checked: Checked, threshold: float | None, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """The class (column of ``checked.proba``) the decision picks for each row.
+
+    Binary: the positive class when its risk is ``>= threshold``; otherwise the arg-max of
+    ``weights x proba`` (``weights`` ``None``: the most probable class) -- the exported file's
+    operations (:class:`skmed.runtime.DecisionRule`), so counts here are the file's labels.
+    """
+    if checked.binary:
+        pos = checked.pos
+        assert pos is not None and threshold is not None  # set for every binary problem
+        return np.where(checked.proba[:, pos] >= threshold, pos, 1 - pos)
+    scores = checked.proba if weights is None else checked.proba * weights
+    return np.argmax(scores, axis=1)
+
+
+def problems(
+    checked: Checked, threshold: float | None, weights: np.ndarray | None = None
+) -> list[tuple[Any, BinaryProblem]]:
     """One BinaryProblem per reported class (the positive class only, for binary)."""
     if checked.binary:
         y, p = checked.positive()
         return [(checked.classes[checked.pos], BinaryProblem(y, p, p >= threshold))]
-    argmax = np.argmax(checked.proba, axis=1)
+    predicted = predicted_index(checked, None, weights)
     return [
-        (label, BinaryProblem(checked.y_idx == k, checked.proba[:, k], argmax == k))
+        (label, BinaryProblem(checked.y_idx == k, checked.proba[:, k], predicted == k))
         for k, label in enumerate(checked.classes)
     ]
 

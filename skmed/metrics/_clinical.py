@@ -30,9 +30,14 @@ def metric_table(
     n_bootstraps: int,
     confidence_level: float,
     random_state: Any,
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The long table of :func:`clinical_metrics` for validated inputs."""
-    binary = problems(checked, threshold)
+    """The long table of :func:`clinical_metrics` for validated inputs.
+
+    ``weights`` (multiclass): the decision's class weights, predictions the arg-max of
+    ``weights x proba`` as the exported file's costs rule; ``None`` the most probable class.
+    """
+    binary = problems(checked, threshold, weights)
     labels = [label for label, _ in binary] + ([] if checked.binary else ["macro"])
 
     def score(W: np.ndarray) -> np.ndarray:  # (B, len(labels), n_metrics)
@@ -125,9 +130,11 @@ def clinical_table(
     n_bootstraps: int,
     confidence_level: float,
     random_state: Any,
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """:func:`clinical_metrics` of checked predictions at a checked threshold (the report's)."""
-    table = metric_table(checked, thr, n_bootstraps, confidence_level, random_state)
+    """:func:`clinical_metrics` of checked predictions at a checked threshold (the report's;
+    ``weights`` as in :func:`metric_table`)."""
+    table = metric_table(checked, thr, n_bootstraps, confidence_level, random_state, weights)
     table.attrs.update(
         threshold=thr,
         pos_label=jsonable(checked.classes[checked.pos]) if checked.binary else None,
@@ -198,8 +205,17 @@ def subgroup_metrics(
     """
     checked = check_inputs(y_true, y_proba, classes, pos_label)
     thr = check_threshold(threshold, checked)
-    kw = dict(min_size=min_size, min_per_class=min_per_class, n_bootstraps=n_bootstraps)
-    return subgroup_table(checked, thr, groups, X, confidence_level, random_state, **kw)
+    return subgroup_table(
+        checked,
+        thr,
+        groups,
+        X,
+        confidence_level,
+        random_state,
+        min_size=min_size,
+        min_per_class=min_per_class,
+        n_bootstraps=n_bootstraps,
+    )
 
 
 def subgroup_table(
@@ -213,8 +229,10 @@ def subgroup_table(
     min_size: int,
     min_per_class: int,
     n_bootstraps: int,
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """:func:`subgroup_metrics` of checked predictions at a checked threshold."""
+    """:func:`subgroup_metrics` of checked predictions at a checked threshold (``weights`` as
+    in :func:`metric_table`)."""
     variables = resolve_groups(groups, X, checked.y_idx.size)
     rng = np.random.default_rng(random_state)  # one stream through all the groups
     blocks = []
@@ -225,7 +243,8 @@ def subgroup_table(
             notes = _size_notes(sub, min_size, min_per_class)
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                table = metric_table(sub, thr, 0 if notes else n_bootstraps, confidence_level, rng)
+                boots = 0 if notes else n_bootstraps
+                table = metric_table(sub, thr, boots, confidence_level, rng, weights)
             table.insert(0, "note", "; ".join(notes))
             table.insert(0, "too_small", bool(notes))
             table.insert(0, "n", int(mask.sum()))

@@ -10,7 +10,7 @@ import numpy as np
 from skmed._compat import Interval, StrOptions, validate_params
 from skmed._docstrings import fill_doc
 from skmed.metrics import net_benefit
-from skmed.metrics._checks import Checked, check_inputs, check_threshold
+from skmed.metrics._checks import Checked, check_inputs, check_threshold, predicted_index
 from skmed.plotting._common import DOCS, AxesText, new_axes, require_matplotlib
 
 if TYPE_CHECKING:
@@ -63,17 +63,21 @@ def plot_confusion_matrix(
 
 
 def draw_confusion_matrix(
-    ax: Any, checked: Checked, threshold: float | None, *, normalize: str | None = None
+    ax: Any,
+    checked: Checked,
+    threshold: float | None,
+    *,
+    normalize: str | None = None,
+    weights: np.ndarray | None = None,
 ) -> Any:
-    """:func:`plot_confusion_matrix` of checked predictions and a checked threshold."""
+    """:func:`plot_confusion_matrix` of checked predictions and a checked threshold.
+
+    ``weights`` (multiclass): the decision's class weights, as
+    :func:`~skmed.metrics._checks.predicted_index` takes them.
+    """
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    if checked.binary:
-        pos = checked.pos
-        assert pos is not None and threshold is not None  # set for every binary problem
-        pred_idx = np.where(checked.proba[:, pos] >= threshold, pos, 1 - pos)
-    else:
-        pred_idx = np.argmax(checked.proba, axis=1)
+    pred_idx = predicted_index(checked, threshold, weights)
     labels = [str(c) for c in checked.classes]
     slanted = max(map(len, labels)) > 6
     disp = ConfusionMatrixDisplay.from_predictions(
@@ -94,6 +98,8 @@ def draw_confusion_matrix(
     title = "Confusion matrix"
     if checked.binary:
         title += f" at threshold {threshold:.3g}"
+    elif weights is not None:
+        title += " (least expected cost)"
     ax.set_title(title)
     return disp
 

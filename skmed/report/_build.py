@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skmed._compat import Interval, threshold_pos_label, validate_params
+from skmed._compat import Interval, validate_params
+from skmed._decision import DecisionRule
 from skmed._json import jsonable
 from skmed.calibration import assess_calibration
-from skmed.metrics._checks import Checked, check_inputs, check_threshold
+from skmed.metrics._checks import Checked, check_inputs, check_threshold, predicted_index
 from skmed.metrics._clinical import clinical_table, subgroup_table
 from skmed.metrics._fairness import fairness_table
 from skmed.metrics._params import BOOTSTRAP_CONSTRAINTS, MIN_PER_CLASS
@@ -22,7 +23,7 @@ from skmed.report._base import opening
 from skmed.report._card import ModelCard
 from skmed.report._figures import draw_figures, explanation_figures
 from skmed.report._report import ClinicalReport
-from skmed.thresholds import describe_operating_point
+from skmed.thresholds import decision_rule, describe_operating_point
 
 
 def _data_summary(checked: Checked, X: Any) -> dict[str, Any]:
@@ -61,6 +62,7 @@ def _data_summary(checked: Checked, X: Any) -> dict[str, Any]:
         **BOOTSTRAP_CONSTRAINTS,
         "min_group_size": [Interval(Integral, 0, None, closed="left")],
         "plots": ["boolean"],
+        "decision": [DecisionRule, None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -73,6 +75,7 @@ def build_report(
     X: Any = None,
     groups: Any = None,
     threshold: float | None = None,
+    decision: DecisionRule | None = None,
     pos_label: Any = None,
     title: str = "Clinical evaluation report",
     model_card: ModelCard | dict[str, Any] | None = None,
@@ -98,15 +101,21 @@ def build_report(
     model : fitted estimator, default=None
         Used for the model description, the training curves (``history_`` of a
         :class:`~skmed.MedicalMLPClassifier`, also inside a Pipeline or threshold wrapper) and
-        the operating threshold of a ``TunedThresholdClassifierCV``/``FixedThresholdClassifier``.
+        its decision rule (:func:`skmed.thresholds.decision_rule`: the threshold of a
+        ``TunedThresholdClassifierCV``/``FixedThresholdClassifier``, the costs of
+        ``class_weight``), which the exported file applies too.
     X : DataFrame or array-like, default=None
         Held-out features: summarised (size, missing values) and source of named ``groups``.
     groups : str, list of str, array-like, Series, DataFrame or dict, default=None
         Grouping variable(s) for the subgroup table, see
         :func:`skmed.metrics.subgroup_metrics` (names refer to columns of ``X``).
     threshold : float, default=None
-        Binary operating threshold. ``None`` takes it from a threshold-wrapper ``model``,
-        else 0.5. Must be ``None`` for multiclass problems.
+        Binary operating threshold, overriding the rule of ``decision`` or ``model``. Must be
+        ``None`` for multiclass problems.
+    decision : skmed.runtime.DecisionRule, default=None
+        The rule that turns probabilities into labels (e.g. ``OnnxClassifier.decision``, the
+        exported file's). ``None`` takes ``model``'s rule, else the most probable class (0.5
+        for two classes). Every threshold metric, count and figure is computed at this rule.
     pos_label : label, default=None
         Binary positive class; default ``classes[1]`` (or the wrapper's ``pos_label``).
     title : str, default="Clinical evaluation report"
@@ -156,21 +165,24 @@ def build_report(
     notes: list[str] = []
     if classes is None and model is not None and hasattr(model, "classes_"):
         classes = model.classes_
-    op_info = describe_operating_point(model) if model is not None else None
-    if pos_label is None and op_info is not None:
-        pos_label = threshold_pos_label(model)
+    if decision is None and model is not None:
+        decision = decision_rule(model)
+    if pos_label is None and decision is not None and decision.rule == "threshold":
+        pos_label = decision.pos_label  # (costs and the arg-max state classes[1], the default)
     # checked once here; the figures draw from these arrays, the labels go back to the metrics
     checked = check_inputs(y_true, y_proba, classes, pos_label)
-    threshold, source = _threshold(checked, threshold, op_info, notes)
+    rule = operating_rule(checked, threshold, decision, notes)
+    threshold = rule.threshold
+    weights = _weights(checked, rule)
     boot = (n_bootstraps, confidence_level, random_state)
-    metrics = clinical_table(checked, threshold, *boot)
+    metrics = clinical_table(checked, threshold, *boot, weights)
     subgroups = fairness = None
     if groups is not None:
         sizes = dict(
             min_size=min_group_size, min_per_class=MIN_PER_CLASS, n_bootstraps=n_bootstraps
         )
         subgroups = subgroup_table(
-            checked, threshold, groups, X, confidence_level, random_state, **sizes
+            checked, threshold, groups, X, confidence_level, random_state, **sizes, weights=weights
         )
         small = subgroups.loc[subgroups["too_small"], ["variable", "level"]].drop_duplicates()
         if len(small):
@@ -181,7 +193,8 @@ def build_report(
                 checked, threshold, groups, X, None, confidence_level, random_state, **sizes
             )
     summary = _data_summary(checked, X)
-    operating_point = _operating_point(checked, metrics, threshold, source, op_info)
+    op_info = describe_operating_point(model) if model is not None else None
+    operating_point = _operating_point(checked, metrics, rule, op_info)
     curves = class_curves(checked)  # the classes the calibration figure draws, in its order
     assessments = [assess_calibration(y_k, p_k, pos_label=True) for _, y_k, p_k in curves]
     calibration = {}
@@ -196,7 +209,7 @@ def build_report(
     }
     figures: dict[str, str] = {}
     if plots:
-        figures = draw_figures(checked, threshold, assessments, model, settings, notes)
+        figures = draw_figures(checked, rule, assessments, model, settings, notes)
     if explanations is not None and not isinstance(explanations, (list, tuple)):
         explanations = [explanations]
     explanations = list(explanations or [])
@@ -226,33 +239,71 @@ def build_report(
     )
 
 
-def _threshold(
-    checked: Checked, threshold: float | None, op_info: dict[str, Any] | None, notes: list[str]
-) -> tuple[float | None, str]:
-    """The operating threshold (None for multiclass) and a sentence on where it comes from."""
-    if not checked.binary:
-        check_threshold(threshold, checked)  # raises for a threshold with several classes
-        return None, "most probable class (multiclass)"
-    if threshold is None and op_info is not None:
-        return check_threshold(op_info["threshold"], checked), op_info["source"]
-    if threshold is None:
-        return check_threshold(None, checked), "default probability threshold 0.5 (not tuned)"
-    if op_info is not None and not math.isclose(threshold, op_info["threshold"]):
-        notes.append(
-            f"threshold={threshold} overrides the model's own threshold {op_info['threshold']:.4g}."
+def operating_rule(
+    checked: Checked, threshold: float | None, decision: DecisionRule | None, notes: list[str]
+) -> DecisionRule:
+    """The rule the report computes at, in terms of ``checked``'s classes and positive class.
+
+    A caller's ``threshold`` overrides ``decision`` (with a note when they differ); without
+    either, the most probable class. For two classes the rule's ``threshold`` is always set
+    (the equivalent threshold of costs or the arg-max), on the risk of ``checked``'s positive
+    class.
+    """
+    classes = checked.classes.tolist()
+    pos = classes[checked.pos] if checked.pos is not None else None
+    if threshold is not None:
+        threshold = check_threshold(threshold, checked)  # raises with several classes
+        assert threshold is not None  # a binary problem
+        if decision is not None and not math.isclose(threshold, decision.threshold or -1.0):
+            notes.append(
+                f"threshold={threshold} overrides the model's own rule: {decision.describe()}."
+            )
+        return DecisionRule.build(
+            classes, threshold=threshold, pos_label=pos, source="given by the caller"
         )
-    return check_threshold(threshold, checked), "given by the caller"
+    if decision is None:
+        return DecisionRule.build(classes, source="no model or rule given")
+    if decision.rule == "threshold" and not checked.binary:
+        raise ValueError(f"The decision {decision.describe()!r} needs two classes.")
+    if decision.weights is not None and len(decision.weights) != len(classes):
+        raise ValueError(
+            f"The decision's class weights {list(decision.weights)} do not match the "
+            f"{len(classes)} classes {classes}."
+        )
+    if checked.binary and str(decision.pos_label) != str(pos):
+        # the same rule on the other class's risk: p_other >= 1 - t (ties aside)
+        t = 1.0 - float(decision.threshold)  # type: ignore[arg-type]
+        notes.append(
+            f"The rule is stated for {decision.pos_label!r}; the report's positive class "
+            f"{pos!r} is predicted when its risk is >= {t:.4g}."
+        )
+        return DecisionRule("threshold", pos, t, None, decision.source)
+    return decision
 
 
 def _operating_point(
     checked: Checked,
     metrics: pd.DataFrame,
-    threshold: float | None,
-    source: str,
+    rule: DecisionRule,
     op_info: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """Threshold, its source and, for two classes, the metrics and counts at it."""
-    operating_point: dict[str, Any] = {"threshold": threshold, "source": source}
+    """The rule, where it comes from, the confusion counts at it and, for two classes, the
+    metrics at it."""
+    predicted = predicted_index(checked, rule.threshold, _weights(checked, rule))
+    k = checked.classes.size
+    confusion = np.bincount(checked.y_idx * k + predicted, minlength=k * k).reshape(k, k)
+    operating_point: dict[str, Any] = {
+        "rule": rule.rule,
+        "threshold": rule.threshold if checked.binary else None,
+        "weights": list(rule.weights) if rule.weights is not None else None,
+        "source": rule.source,
+        "description": rule.describe(),
+        # rows: true class, columns: predicted class, in the order of "classes"
+        "confusion_matrix": confusion.tolist(),
+        "classes": [jsonable(c) for c in checked.classes],
+    }
+    if op_info is not None:
+        operating_point["tuning"] = op_info
     if not checked.binary:
         return operating_point
     operating_point["pos_label"] = jsonable(checked.classes[checked.pos])
@@ -262,8 +313,10 @@ def _operating_point(
         for m in ("sensitivity", "specificity", "ppv", "npv", "lr_positive", "lr_negative")
     }
     p = checked.proba[:, checked.pos]
-    tp, fp, fn, tn = binary_counts(checked.y_idx == checked.pos, p >= threshold, True)
+    tp, fp, fn, tn = binary_counts(checked.y_idx == checked.pos, p >= rule.threshold, True)
     operating_point["confusion"] = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
-    if op_info is not None:
-        operating_point["tuning"] = op_info
     return operating_point
+
+
+def _weights(checked: Checked, rule: DecisionRule) -> np.ndarray | None:
+    return None if rule.weights is None or checked.binary else np.asarray(rule.weights)

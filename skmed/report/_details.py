@@ -146,9 +146,17 @@ def recalibration(report: ClinicalReport, r: dict[str, Any]) -> str:
     return out
 
 
+def rule_sentence(op: dict[str, Any]) -> str:
+    """The decision rule as one sentence (reports written before the rule was recorded: its
+    source)."""
+    return str(op.get("description") or op.get("source", ""))
+
+
 def operating_point(report: ClinicalReport) -> str:
     op = report.operating_point
-    rows = [f"<tr><th>Rule</th><td>{escape(op['source'])}</td></tr>"]
+    rows = [f"<tr><th>Rule</th><td>{escape(rule_sentence(op))}</td></tr>"]
+    if op.get("source"):
+        rows.append(f"<tr><th>Chosen by</th><td>{escape(op['source'])}</td></tr>")
     if op.get("threshold") is not None:
         rows.insert(0, f"<tr><th>Threshold</th><td>{op['threshold']:.4g}</td></tr>")
         rows.append(f"<tr><th>Positive class</th><td>{escape(str(op['pos_label']))}</td></tr>")
@@ -177,8 +185,9 @@ def metrics(report: ClinicalReport) -> str:
     note = (
         "Binary: metrics of the positive class at the operating threshold."
         if len(classes) == 1
-        else "Multiclass: one-vs-rest per class, predictions of the most probable class; "
-        "macro is the per-replicate mean over classes."
+        else "Multiclass: one-vs-rest per class, predictions by the model's rule ("
+        + escape(report.operating_point.get("description", "the most probable class"))
+        + "); macro is the per-replicate mean over classes."
     )
     return (
         f"<p>{note} Estimate (95% CI unless stated in the summary).</p>"

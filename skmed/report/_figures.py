@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from skmed._decision import DecisionRule
 from skmed._fitted import trained_classifier
 from skmed.metrics._checks import Checked
 from skmed.plotting._common import INSTALL_HINT
@@ -12,7 +15,7 @@ from skmed.report._format import figure_png
 
 def draw_figures(
     checked: Checked,
-    threshold: float | None,
+    rule: DecisionRule,
     calibration: list[Any],
     model: Any,
     settings: dict[str, Any],
@@ -21,7 +24,7 @@ def draw_figures(
     """Every evaluation figure as base64 PNG, by name; ``{}`` with a note without matplotlib.
 
     ``calibration`` holds the assessment of each plotted class (drawn, not recomputed);
-    ``settings`` the bootstrap settings of the report.
+    ``settings`` the bootstrap settings of the report; the confusion matrix is at ``rule``.
     """
     try:
         import matplotlib  # noqa: F401 - figure_png needs no pyplot
@@ -33,6 +36,7 @@ def draw_figures(
     from skmed.plotting._curves import draw_precision_recall, draw_roc
     from skmed.plotting._decision import draw_confusion_matrix, draw_decision_curve
 
+    weights = None if checked.binary or rule.weights is None else np.asarray(rule.weights)
     figs = {
         "roc": lambda ax: draw_roc(
             ax,
@@ -43,7 +47,9 @@ def draw_figures(
         ),
         "precision_recall": lambda ax: draw_precision_recall(ax, checked),
         "calibration": lambda ax: draw_calibration(ax, checked, assessments=calibration),
-        "confusion_matrix": lambda ax: draw_confusion_matrix(ax, checked, threshold),
+        "confusion_matrix": lambda ax: draw_confusion_matrix(
+            ax, checked, rule.threshold, weights=weights
+        ),
     }
     if checked.binary:
         figs["decision_curve"] = lambda ax: draw_decision_curve(ax, checked)

@@ -56,7 +56,8 @@ def summary(report: ClinicalReport) -> str:
     out.append(
         f'<p class="meta">{ds["n_samples"]} patients ('
         + ", ".join(f"{escape(str(k))} {v}" for k, v in ds["class_counts"].items())
-        + f"); {escape(report.operating_point['source'])}; {conf:.0%} intervals from "
+        + f"); decision: {escape(_details.rule_sentence(report.operating_point))}; {conf:.0%} "
+        "intervals from "
         f"{report.settings.get('n_bootstraps')} stratified bootstrap replicates.</p>"
     )
     if report.validation:
