@@ -10,7 +10,8 @@ from sklearn.linear_model import LogisticRegression
 from skmed import MedicalMLPClassifier
 from skmed.metrics import calibration_intercept_slope
 from skmed.neural_network._ensemble import logistic_start, stratified_folds
-from skmed.neural_network._network import forward, merge_members
+from skmed.neural_network._forward import PreparedNetwork
+from skmed.neural_network._network import merge_members
 
 
 def _logistic_data(n, prevalence, seed, n_features=5):
@@ -69,11 +70,11 @@ def test_merged_members_compute_the_mean_logits():
     X = rng.normal(size=(50, 4))
     logits = []
     for m in members:  # each member's logits: its last step without the softmax
-        logits.append(forward([*m[:-1], dict(m[-1], activation="linear")], X))
+        logits.append(PreparedNetwork([*m[:-1], dict(m[-1], activation="linear")])(X))
     mean = np.mean(logits, axis=0)
     expected = np.exp(mean - mean.max(1, keepdims=True))
     expected /= expected.sum(1, keepdims=True)
-    np.testing.assert_allclose(forward(merge_members(members), X), expected, atol=1e-6)
+    np.testing.assert_allclose(PreparedNetwork(merge_members(members))(X), expected, atol=1e-6)
 
 
 def test_folds_are_stratified_and_reproducible():

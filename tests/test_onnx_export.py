@@ -622,7 +622,7 @@ def test_side_by_side_members_are_computed_blockwise():
     and the graph multiply the blocks only, with the dense product's result."""
     from sklearn.datasets import load_breast_cancer
 
-    from skmed.neural_network._network import block_groups, forward
+    from skmed.neural_network._forward import PreparedNetwork, block_groups
 
     X, y = load_breast_cancer(return_X_y=True)
     model = make_pipeline(StandardScaler(), MedicalMLPClassifier(random_state=0, epochs=10))
@@ -636,7 +636,7 @@ def test_side_by_side_members_are_computed_blockwise():
     logits = h @ network[-1]["kernel"] + network[-1]["bias"] + Z @ network[-1]["skip"]
     dense = np.exp(logits - logits.max(axis=1, keepdims=True))
     dense /= dense.sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(forward(network, Z), dense, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(PreparedNetwork(network)(Z), dense, rtol=0, atol=1e-12)
     onx = to_onnx(model, X[:20])
     ops = [n.op_type for n in onx.graph.node]
     assert ops.count("Gemm") == 2 and "Transpose" in ops  # the middle layer as block products

@@ -83,6 +83,33 @@ def test_pickle_and_joblib_round_trips(fitted, tmp_path):
     np.testing.assert_allclose(keras_proba, expected, atol=1e-6)
 
 
+def test_prediction_does_not_analyse_the_network_per_call(breast_cancer_scaled, monkeypatch):
+    """The default network (members side by side) is analysed once, at fit and at unpickling;
+    predict then only multiplies, and a pickle stores no derived copy of the weights."""
+    from skmed.neural_network import _forward
+
+    X, y = breast_cancer_scaled
+    clf = MedicalMLPClassifier(epochs=5, random_state=0).fit(X, y)
+    expected = clf.predict_proba(X)
+    blob = pickle.dumps(clf)
+    assert b"PreparedNetwork" not in blob
+    calls = []
+    real = _forward.block_groups
+    monkeypatch.setattr(_forward, "block_groups", lambda k: calls.append(1) or real(k))
+    restored = pickle.loads(blob)
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    analysed = len(calls)
+    assert analysed == len(clf.network_) - 1  # each hidden kernel once, on first use
+    for i in range(5):  # one row: the same up to float32 rounding (another BLAS kernel)
+        np.testing.assert_allclose(
+            restored.predict_proba(X[i : i + 1]), expected[i : i + 1], rtol=1e-6, atol=1e-9
+        )
+    np.testing.assert_array_equal(
+        restored.predict_proba(X.astype(np.float64)), clf.predict_proba(X.astype(np.float64))
+    )
+    assert len(calls) == analysed  # none per call
+
+
 def test_skops_round_trip(fitted, tmp_path):
     sio = pytest.importorskip("skops.io")
     clf, X, _ = fitted

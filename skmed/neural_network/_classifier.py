@@ -18,7 +18,6 @@ from skmed.neural_network._checks import (
     check_no_missing_labels,
     unique_labels,
 )
-from skmed.neural_network._network import forward
 
 
 @fill_doc(DOCS)
@@ -290,7 +289,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseMedicalMLP):
             Probabilities; each row sums to 1.
         """
         X = self._validate_predict_X(X)
-        return forward(self._network, X)
+        return self._forward(X)
 
     @fill_doc(DOCS)
     def predict(self, X: Any) -> np.ndarray:

@@ -8,9 +8,9 @@ describes any Keras ``Sequential`` of Dense / Dropout / BatchNormalization / Act
 whichever backend trained it. The last step may also hold ``"skip": (n_features, n_out)``, the
 *linear path*: a kernel from the network's input straight to the output logits, so the output is
 ``activation(h @ kernel + bias + x @ skip)`` (a logistic regression beside the hidden layers).
-The classifier predicts with :func:`forward`, and the ONNX converter writes the same steps as
-graph operators; neither needs Keras. Plain dicts of arrays keep pickles and ``skops`` files
-free of skmed-specific types.
+The classifier predicts with :mod:`skmed.neural_network._forward`, and the ONNX converter
+writes the same steps as graph operators; neither needs Keras. Plain dicts of arrays keep
+pickles and ``skops`` files free of skmed-specific types.
 """
 
 from __future__ import annotations
@@ -240,81 +240,6 @@ def describe_keras(model: Any) -> Network:
     if skip is not None:
         steps[-1]["skip"] = np.ascontiguousarray(skip)
     return steps
-
-
-def block_groups(kernel: np.ndarray) -> int:
-    """The most equal diagonal blocks ``kernel`` splits into with zeros elsewhere (1: dense).
-
-    The default classifier's members sit side by side in one network, so its deeper kernels
-    are block-diagonal; computed densely, most of their multiplications are by zero.
-    """
-    rows, cols = kernel.shape
-    for groups in range(min(rows, cols), 1, -1):
-        if rows % groups or cols % groups:
-            continue
-        a, b = rows // groups, cols // groups
-        blocks = kernel.reshape(groups, a, groups, b)
-        off = ~np.eye(groups, dtype=bool)
-        if not np.any(blocks.transpose(0, 2, 1, 3)[off]):
-            return groups
-    return 1
-
-
-def diagonal_blocks(kernel: np.ndarray, groups: int) -> np.ndarray:
-    """The ``groups`` diagonal blocks of ``kernel``, stacked: shape ``(groups, a, b)``."""
-    rows, cols = kernel.shape
-    a, b = rows // groups, cols // groups
-    return np.stack([kernel[i * a : (i + 1) * a, i * b : (i + 1) * b] for i in range(groups)])
-
-
-def _blocks(kernel: np.ndarray) -> np.ndarray:
-    """``kernel``, or its diagonal blocks stacked when it is block-diagonal."""
-    groups = block_groups(kernel)
-    return kernel if groups == 1 else diagonal_blocks(kernel, groups)
-
-
-def forward(network: Network, X: np.ndarray, block_rows: int = 8192) -> np.ndarray:
-    """Run the network on ``X`` with numpy; return the last step's output.
-
-    The hidden layers compute in float32 for float32 input (Keras' own precision) and in float64
-    otherwise, in blocks of ``block_rows`` rows so that the intermediate activations stay in
-    cache; the output activation (e.g. the softmax) and the result are float64.
-    """
-    X = np.asarray(X)
-    dtype = np.float32 if X.dtype == np.float32 else np.float64
-    steps = [
-        (
-            s["kernel"].astype(dtype, copy=False),
-            s["bias"].astype(dtype, copy=False),
-            s["activation"],
-        )
-        for s in network
-    ]
-    *hidden, (kernel, bias, activation) = steps
-    # block-diagonal kernels (members side by side) as stacked blocks: no products with zeros
-    hidden = [(_blocks(k), b, a) for k, b, a in hidden]
-    skip = network[-1].get("skip")
-    skip = None if skip is None else skip.astype(dtype, copy=False)
-    out = np.empty((X.shape[0], bias.size))
-    for start in range(0, X.shape[0], block_rows):
-        x = h = np.asarray(X[start : start + block_rows], dtype=dtype)
-        for k, b, a in hidden:
-            if k.ndim == 3:  # (groups, a, b): one product per member's block
-                n, (groups, width, _) = h.shape[0], k.shape
-                h = np.matmul(h.reshape(n, groups, width).transpose(1, 0, 2), k)
-                h = h.transpose(1, 0, 2).reshape(n, -1)
-            else:
-                h = h @ k  # a new array: the in-place steps below never touch X
-            h += b
-            h = apply_activation(a, h)
-        # the output transposed (classes x rows): the softmax then reduces over long contiguous
-        # rows (~7x faster than over 3 columns of 8192 rows); float64, so each row sums to 1
-        z = (kernel.T @ h.T).astype(np.float64)
-        if skip is not None:  # the linear path, rows x classes like the hidden products
-            z += (x @ skip).T
-        z += bias[:, None]
-        out[start : start + h.shape[0]] = apply_activation(activation, z, axis=0).T
-    return out
 
 
 def _step(kernel: np.ndarray, bias: np.ndarray, activation: str) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from skmed._step_function import step_functions
 from skmed._survival_target import check_survival_target
 from skmed.neural_network._base import DOCS, BaseMedicalMLP
 from skmed.neural_network._breslow import breslow_baseline
-from skmed.neural_network._network import forward
 from skmed.neural_network._pipeline_methods import add_survival_methods
 
 add_survival_methods()
@@ -220,7 +219,7 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         self._train_network(X, targets, weights, hidden, continuing, incremental)
         if not continuing:
             self.linear_C_ = self._member_C
-        risk = forward(self._network, X)[:, 0]
+        risk = self._forward(X)[:, 0]
         self.unique_times_, self.baseline_cumulative_hazard_ = breslow_baseline(
             risk, time, event, weights
         )
@@ -243,7 +242,7 @@ class MedicalMLPSurvival(BaseMedicalMLP):
             Log partial hazard, ``log(H(t | x) / H0(t))``.
         """
         X = self._validate_predict_X(X)
-        return forward(self._network, X)[:, 0]
+        return self._forward(X)[:, 0]
 
     @fill_doc(_DOCS)
     def predict_cumulative_hazard_function(self, X: Any, return_array: bool = False) -> Any:

@@ -29,7 +29,8 @@ from skl2onnx.common.data_types import (
 
 from skmed._compat import ModelComponentContainer, Operator, Scope, Variable
 from skmed.neural_network._activations import ACTIVATIONS
-from skmed.neural_network._network import Network, block_groups, diagonal_blocks
+from skmed.neural_network._forward import block_groups, diagonal_blocks
+from skmed.neural_network._network import Network
 from skmed.onnx._builder import GraphBuilder
 from skmed.onnx._registry import Registration, declare_operator
 from skmed.onnx._registry import register as register_all
