@@ -76,11 +76,9 @@ def test_binary_decision_at_the_threshold(server, models):
         assert p["positive"] == (p["probabilities"]["malignant"] >= 0.3)
         assert p["label"] == ("malignant" if p["positive"] else "benign")
     status, described, _ = server.request("GET", "/v1/models/binary")
-    assert described["decision"] == {
-        "rule": "threshold",
-        "pos_label": "malignant",
-        "threshold": 0.3,
-    }
+    rule = OnnxClassifier(path).decision
+    assert described["decision"] == rule.to_dict()  # as skmed inspect --json states it
+    assert (rule.rule, rule.pos_label, rule.threshold) == ("threshold", "malignant", 0.3)
     assert described["classes"] == ["benign", "malignant"]
     assert all(i["required"] for i in described["inputs"])  # StandardScaler, no imputer
 

@@ -93,6 +93,8 @@ def test_form_in_a_browser_gives_the_runtime_probabilities(browser, tmp_path):
         np.testing.assert_allclose(list(bars.values()), expected, rtol=0, atol=1e-12)
         decision = browser.find_element("id", "decision").text
         assert runtime.predict([{**record, "symptoms": "fever;cough"}])[0] in decision
+        rule = browser.find_element("id", "decision-rule").text
+        assert rule == f"Rule: {runtime.decision.describe()}"  # the file's rule, as inspect says
         browser.save_screenshot(str(tmp_path / "serve-form.png"))
 
         # the mixed model: a boolean, an optional number left empty, the model card shown

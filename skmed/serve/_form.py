@@ -39,7 +39,8 @@ margin:.3rem 0}
 .track{background:#e4e7eb;border-radius:3px;height:1.1rem}
 .fill{background:#2680c2;height:100%;border-radius:3px}
 .bar.chosen .fill{background:#c63737}
-.decision{font-size:1.1rem;font-weight:700;margin:.2rem 0 .6rem}
+.decision{font-size:1.1rem;font-weight:700;margin:.2rem 0 .2rem}
+.rule{color:#444;font-size:.9rem;margin:0 0 .6rem}
 .error{color:#ab091e;font-weight:600}
 """
 
@@ -73,10 +74,13 @@ _SCRIPT = r"""
     const head = document.createElement("p");
     head.className = "decision";
     head.id = "decision";
-    head.textContent = "Decision: " + String(p.label) + (model.decision.threshold === null ? "" :
-      " (threshold " + model.decision.threshold.toPrecision(3) + " on the risk of " +
-      String(model.decision.pos_label) + ")");
+    head.textContent = "Decision: " + String(p.label);
     out.appendChild(head);
+    const rule = document.createElement("p");
+    rule.className = "rule";
+    rule.id = "decision-rule";
+    rule.textContent = "Rule: " + model.decision.description;
+    out.appendChild(rule);
     for (const key of Object.keys(p.probabilities)) {
       const value = p.probabilities[key];
       const row = document.createElement("div");
@@ -187,7 +191,11 @@ def render_form(model: ServedModel, api: str, *, auth: bool) -> str:
             }
             for spec in model.schema.inputs
         ],
-        "decision": {"threshold": model.decision.threshold, "pos_label": model.decision.pos_label},
+        "decision": {
+            "threshold": model.decision.threshold,
+            "pos_label": model.decision.pos_label,
+            "description": model.decision.describe(),
+        },
     }
     card = model.model_card if isinstance(model.model_card, dict) else {}
     intended = card.get("intended_use") or ""

@@ -131,11 +131,8 @@ class ServedModel:
             "classes": self.classes,
             "layout": self.schema.layout,
             "inputs": [self._describe_input(spec) for spec in self.schema.inputs],
-            "decision": {
-                "rule": self.decision.rule,
-                "pos_label": self.decision.pos_label,
-                "threshold": self.decision.threshold,
-            },
+            # the one rule, as skmed inspect, the report and skmed predict state it
+            "decision": self.decision.to_dict(),
             "model_card": self.model_card,
             "metadata": {k: _json_or_text(v) for k, v in metadata.items()},
         }
