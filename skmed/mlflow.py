@@ -42,8 +42,6 @@ PROBA_PREFIX = "proba_"
 _MODEL_FILE = "model.onnx"
 _SKIPPED_METADATA = ("inputs", "input_profile", "outputs")
 _COLUMN_TYPES = {
-    "double": "double",
-    "float": "float",
     "int64": "long",
     "bool": "boolean",
     "string": "string",
@@ -61,20 +59,32 @@ def _signature(runtime: OnnxClassifier) -> Any:
         inputs = Schema([TensorSpec(np.dtype(np.float64), (-1, spec.width))])
     else:
         profile = runtime.input_profile
-        inputs = Schema(
-            [
-                ColSpec(
-                    _COLUMN_TYPES[spec.kind], spec.name, required=not may_be_missing(spec, profile)
-                )
-                for spec in schema.inputs
-            ]
-        )
+        specs = []
+        for spec in schema.inputs:
+            required = not may_be_missing(spec, profile)
+            specs.append(ColSpec(_column_type(spec.kind, required), spec.name, required=required))
+        inputs = Schema(specs)
     classes = runtime.classes_
     label_type = "string" if classes.dtype.kind in "OUS" else _kind_of(classes.dtype)
     specs: list[Any] = [ColSpec(label_type, LABEL_COLUMN)]
     specs += [ColSpec("double", f"{PROBA_PREFIX}{c}") for c in classes.tolist()]
     outputs = Schema(specs)
     return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def _column_type(kind: str, required: bool) -> Any:
+    """The MLflow type of an input column, as users' frames hold it.
+
+    ``pd.read_csv`` reads whole numbers as int64 and a column with a blank as float64, and
+    MLflow's schema enforcement converts neither int64 to double nor float64 to long. So a
+    number column (and an optional integer one) is declared ``Any``: the runtime then checks
+    its values itself, naming the row and column, as it does for every other caller.
+    """
+    from mlflow.types.schema import AnyType
+
+    if kind in ("double", "float") or (kind == "int64" and not required):
+        return AnyType()
+    return _COLUMN_TYPES[kind]
 
 
 def _kind_of(dtype: Any) -> str:
@@ -148,7 +158,14 @@ def save_model(
         raise FileExistsError(f"{path!r} exists; MLflow models are saved to a new directory.")
     model = mlflow_model if mlflow_model is not None else Model()
     model.signature = _signature(runtime)
-    skmed_meta = {k: v for k, v in runtime.metadata.items() if k not in _SKIPPED_METADATA}
+    skmed_meta: dict[str, Any] = {
+        k: v for k, v in runtime.metadata.items() if k not in _SKIPPED_METADATA
+    }
+    # what a reader of the MLmodel file needs first: the rule the label column applies, and
+    # the model card as data (the file stores both as text)
+    skmed_meta["decision"] = runtime.decision.to_dict()
+    if "model_card" in skmed_meta:
+        skmed_meta["model_card"] = json.loads(skmed_meta["model_card"])
     model.metadata = {**(model.metadata or {}), **(metadata or {}), "skmed": skmed_meta}
     requirements = pip_requirements if pip_requirements is not None else _requirements()
     staging = f"{path}.partial"

@@ -13,7 +13,7 @@ import pytest
 
 mlflow = pytest.importorskip("mlflow")
 
-from serve_models import fit_models  # noqa: E402
+from serve_models import MODEL_CARD, fit_models  # noqa: E402
 
 import skmed.mlflow as skmed_mlflow  # noqa: E402
 from skmed import to_onnx  # noqa: E402
@@ -27,7 +27,8 @@ def exported(tmp_path_factory):
     for name, (model, X) in fit_models().items():
         if name in ("multiclass", "mixed"):
             path = directory / f"{name}.onnx"
-            to_onnx(model, X.head(50), path=path, reference_data=X)
+            card = {"model_card": MODEL_CARD} if name == "mixed" else None
+            to_onnx(model, X.head(50), path=path, reference_data=X, metadata=card)
             out[name] = (X, path)
     return out
 
@@ -95,7 +96,8 @@ def test_signature_and_metadata(exported, tracking):
         info = skmed_mlflow.log_model(path, name="sepsis")
     inputs = info.signature.inputs.to_dict()
     assert [c["name"] for c in inputs] == ["age", "bmi", "lactate", "smoker", "sex"]
-    assert [c["type"] for c in inputs] == ["long", "double", "double", "boolean", "string"]
+    # numbers as "any": a CSV's whole numbers arrive as int64, a blank makes float64
+    assert [c["type"] for c in inputs] == ["long", "any", "any", "boolean", "string"]
     assert [c["required"] for c in inputs] == [True, False, True, True, False]
     outputs = [c["name"] for c in info.signature.outputs.to_dict()]
     assert outputs == ["predicted_label", "proba_no sepsis", "proba_sepsis"]
@@ -103,6 +105,9 @@ def test_signature_and_metadata(exported, tracking):
     assert skmed_meta["skmed_format"] == "skmed-onnx/1"
     assert json.loads(skmed_meta["classes"]) == ["no sepsis", "sepsis"]
     assert "input_profile" not in skmed_meta  # bulky and already in the signature
+    runtime = OnnxClassifier(path)
+    assert skmed_meta["decision"] == json.loads(json.dumps(runtime.decision.to_dict()))
+    assert skmed_meta["model_card"] == json.loads(runtime.metadata["model_card"])
     flavor = info.flavors["skmed"]
     assert flavor["classes"] == ["no sepsis", "sepsis"]
     loaded = skmed_mlflow.load_model(info.model_uri)
@@ -116,6 +121,32 @@ def test_signature_and_metadata(exported, tracking):
     got = pyfunc.predict(frame)
     want = _expected(path, X.head(5).assign(bmi=np.nan))
     np.testing.assert_allclose(got.iloc[:, 1:].to_numpy(), want.iloc[:, 1:].to_numpy(), atol=1e-12)
+
+
+def test_pyfunc_predicts_a_frame_read_from_csv(exported, tracking, tmp_path):
+    """The documented call on integer-typed columns, as pd.read_csv gives them."""
+    X, path = exported["mixed"]
+    head = X.head(8)
+    rows = head.assign(  # whole numbers, written without a decimal point
+        bmi=head["bmi"].fillna(27).round().astype("int64"),
+        lactate=head["lactate"].round().astype("int64"),
+    )
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    frame = pd.read_csv(tmp_path / "rows.csv")
+    assert frame["bmi"].dtype == np.int64 and frame["lactate"].dtype == np.int64
+    with mlflow.start_run():
+        info = skmed_mlflow.log_model(path, name="csv")
+    got = mlflow.pyfunc.load_model(info.model_uri).predict(frame)
+    want = _expected(path, rows)
+    assert got["predicted_label"].tolist() == want["predicted_label"].tolist()
+    np.testing.assert_allclose(got.iloc[:, 1:].to_numpy(), want.iloc[:, 1:].to_numpy(), atol=1e-12)
+    # a blank in an optional integer-valued column: float64 with NaN, accepted too
+    frame.loc[0, "bmi"] = np.nan
+    got = mlflow.pyfunc.load_model(info.model_uri).predict(frame)
+    assert len(got) == 8
+    # and a text value in a number column is still refused, by the runtime, naming it
+    with pytest.raises(Exception, match="lactate"):
+        mlflow.pyfunc.load_model(info.model_uri).predict(frame.assign(lactate="high"))
 
 
 def test_models_predict_with_the_local_environment(exported, tracking, tmp_path):
