@@ -59,11 +59,11 @@ def _signature(runtime: OnnxClassifier) -> Any:
         inputs = Schema([TensorSpec(np.dtype(np.float64), (-1, spec.width))])
     else:
         profile = runtime.input_profile
-        specs = []
+        columns: list[Any] = []
         for spec in schema.inputs:
             required = not may_be_missing(spec, profile)
-            specs.append(ColSpec(_column_type(spec.kind, required), spec.name, required=required))
-        inputs = Schema(specs)
+            columns.append(ColSpec(_column_type(spec.kind, required), spec.name, required=required))
+        inputs = Schema(columns)
     classes = runtime.classes_
     label_type = "string" if classes.dtype.kind in "OUS" else _kind_of(classes.dtype)
     specs: list[Any] = [ColSpec(label_type, LABEL_COLUMN)]
