@@ -65,6 +65,22 @@ def load_model(model: Any, runtime: OnnxModel | None = None) -> tuple[Any, bytes
     return runtime, data, hashlib.sha256(data).hexdigest()
 
 
+def known_labels(classes: np.ndarray, y: Any) -> np.ndarray:
+    """``y`` as an object array of the model's labels (text labels as text); a ValueError
+    names the labels the model does not know (``skmed evaluate``'s and ``drift``'s check)."""
+    values = np.asarray(getattr(y, "to_numpy", lambda: y)(), dtype=object).reshape(-1)
+    if classes.dtype.kind in "OUS":
+        values = np.array([v if isinstance(v, str) else str(v) for v in values], dtype=object)
+    known = set(classes.tolist())
+    bad = [v for v in dict.fromkeys(values.tolist()) if v not in known]
+    if bad:
+        raise ValueError(
+            f"The labels hold {bad[:5]}, which the model does not know; its classes are "
+            f"{classes.tolist()}."
+        )
+    return values
+
+
 def site_labels(runtime: OnnxClassifier, X: Any, y: Any) -> tuple[np.ndarray, Any]:
     """``y`` as the model's labels and ``X``'s model columns; refuses what cannot be evaluated.
 
@@ -76,16 +92,7 @@ def site_labels(runtime: OnnxClassifier, X: Any, y: Any) -> tuple[np.ndarray, An
     if len(y) != len(X):
         raise ValueError(f"y has {len(y)} labels but X has {len(X)} rows.")
     classes = runtime.classes_
-    values = np.asarray(getattr(y, "to_numpy", lambda: y)(), dtype=object).reshape(-1)
-    if classes.dtype.kind in "OUS":
-        values = np.array([v if isinstance(v, str) else str(v) for v in values], dtype=object)
-    known = set(classes.tolist())
-    bad = [v for v in dict.fromkeys(values.tolist()) if v not in known]
-    if bad:
-        raise ValueError(
-            f"The labels hold {bad[:5]}, which the model does not know; its classes are "
-            f"{classes.tolist()}."
-        )
+    values = known_labels(classes, y)
     present = set(values.tolist())
     absent = [c for c in classes.tolist() if c not in present]
     if absent:

@@ -42,6 +42,7 @@ from skmed._columns import require_columns
 from skmed._missing import missing_mask
 from skmed._onnx_session import OnnxModel
 from skmed._profile import MIN_COUNT, ColumnProfile, summarise_outcome
+from skmed._site import known_labels
 from skmed.runtime import load_model
 
 __all__ = [
@@ -225,7 +226,7 @@ def check_drift(model: Any, X: Any, y: Any = None) -> DriftReport:
     ------
     ValueError
         If ``X`` is not a frame, is empty, or lacks a model column, or ``y`` does not match
-        ``X`` in length or holds a missing label.
+        ``X`` in length, holds a missing label or a label the model does not know.
     """
     runtime = model if isinstance(model, OnnxModel) else load_model(model)
     if y is not None and not hasattr(runtime, "classes_"):
@@ -240,7 +241,7 @@ def check_drift(model: Any, X: Any, y: Any = None) -> DriftReport:
     profile = runtime.input_profile
     report = _columns(profile, X)
     if y is not None:
-        _outcome(profile, X, y, report)
+        _outcome(profile, X, y, runtime.classes_, report)
     return report
 
 
@@ -259,7 +260,7 @@ def _columns(profile: Any, X: Any) -> DriftReport:
     return DriftReport([_compare(c, X[c.name]) for c in summarised if c.role != "unused"], len(X))
 
 
-def _outcome(profile: Any, X: Any, y: Any, report: DriftReport) -> None:
+def _outcome(profile: Any, X: Any, y: Any, classes: Any, report: DriftReport) -> None:
     """Each class's share in ``y`` against the training prevalence stored in the profile."""
     labels = np.asarray(getattr(y, "to_numpy", lambda: y)(), dtype=object).reshape(-1).tolist()
     if len(labels) != len(X):
@@ -267,6 +268,7 @@ def _outcome(profile: Any, X: Any, y: Any, report: DriftReport) -> None:
     missing = missing_mask(labels)
     if missing.any():
         raise ValueError(f"y is missing in row {int(np.flatnonzero(missing)[0])}.")
+    labels = known_labels(classes, labels).tolist()  # refused as skmed evaluate refuses them
     stored = profile.outcome if profile is not None else None
     if not stored or not stored["counts"]:
         report.outcome_note = (

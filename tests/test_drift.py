@@ -85,3 +85,19 @@ def test_cli(exported, tmp_path, capsys):
     assert saved["flagged"] == ["lactate"] and saved["thresholds"]["smd"] == SMD_LIMIT
     assert main(["drift", str(exported[1]), str(tmp_path / "site.csv")]) == 0
     assert "cannot be compared" in capsys.readouterr().out
+
+
+def test_unknown_outcome_labels_are_refused_as_evaluate_refuses_them(exported, tmp_path, capsys):
+    X = _site(60)
+    classes = ["no sepsis", "sepsis"]
+    y = np.array(classes * 30, dtype=object)
+    report = check_drift(exported[0], X, y)  # known labels (no stored counts to compare)
+    assert "holds no training class counts" in report.outcome_note
+    y[7] = "septic shock"
+    message = r"labels hold \['septic shock'\], which the model does not know"
+    with pytest.raises(ValueError, match=message):
+        check_drift(exported[0], X, y)
+    X.assign(outcome=y).to_csv(tmp_path / "site.csv", index=False)
+    code = main(["drift", str(exported[0]), str(tmp_path / "site.csv"), "--target", "outcome"])
+    assert code != 0
+    assert "septic shock" in capsys.readouterr().err
