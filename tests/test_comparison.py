@@ -88,3 +88,23 @@ def test_without_bootstrap_the_differences_have_no_interval():
     np.testing.assert_allclose(point["difference"], full["difference"], rtol=1e-12)
     assert point[["ci_lower", "ci_upper"]].isna().all().all()
     assert point["better"].isna().all()
+
+
+def test_small_differences_print_with_the_digits_their_interval_needs():
+    """A nearly identical model: a Brier difference of a few 1e-5 is not printed as
+    "+0.000 (+0.000 to +0.000)" beside a verdict that it is worse."""
+    import re
+
+    from skmed.metrics._comparison import interval_decimals
+
+    y, sharp, _ = _binary(2000)
+    nudged = np.clip(sharp + 0.004 * (0.5 - y), 0, 1)  # slightly towards the wrong class
+    result = compare_models(y, {"a": sharp, "b": nudged}, n_bootstraps=300)
+    brier = result.differences.set_index("metric").loc["brier"]
+    assert brier["better"] is False or brier["better"] == False  # noqa: E712 (numpy bool)
+    assert 0 < brier["ci_lower"] and brier["ci_upper"] < 2e-3  # 3 decimals: all "+0.001"
+    part = re.search(r"Brier score (\S+) \((\S+) to (\S+)\)", result.sentences()[0]).groups()
+    assert all(float(v) != 0.0 for v in part)  # the sign of each is visible
+    assert float(part[1]) == pytest.approx(brier["ci_lower"], rel=0.1)
+    assert interval_decimals(0.1, 0.3) == 3 and interval_decimals(1e-4, 3e-4) == 5
+    assert interval_decimals(0.0, 0.0) == 3 and interval_decimals(None, 1.0) == 3

@@ -8,6 +8,7 @@ Re-exported by :mod:`skmed.metrics` as :func:`~skmed.metrics.compare_models`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,8 +84,10 @@ class ModelComparison:
             worse: list[str] = []
             for r in rows.to_dict(orient="records"):
                 label = _LABELS[r["metric"]]
+                d = interval_decimals(r["ci_lower"], r["ci_upper"])
                 parts.append(
-                    f"{label} {r['difference']:+.3f} ({r['ci_lower']:+.3f} to {r['ci_upper']:+.3f})"
+                    f"{label} {r['difference']:+.{d}f} ({r['ci_lower']:+.{d}f} to "
+                    f"{r['ci_upper']:+.{d}f})"
                 )
                 if r["better"] is not None:
                     (better if r["better"] else worse).append(label)
@@ -111,6 +114,18 @@ class ModelComparison:
             "differences": jsonable(self.differences.to_dict(orient="records")),
             "sentences": self.sentences(),
         }
+
+
+def interval_decimals(lower: Any, upper: Any, least: int = 3, most: int = 8) -> int:
+    """Decimals that show an interval's width with two significant digits (at least
+    ``least``): a small difference and its interval never all print as 0.000."""
+    try:
+        width = abs(float(upper) - float(lower))
+    except (TypeError, ValueError):
+        return least
+    if not math.isfinite(width) or width == 0.0:
+        return least
+    return int(min(most, max(least, 1 - math.floor(math.log10(width)))))
 
 
 @fill_doc(DOCS)

@@ -6,6 +6,7 @@ import json
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from skmed.metrics._comparison import interval_decimals
 from skmed.report._format import (
     FLAG,
     METRIC_LABELS,
@@ -70,6 +71,17 @@ def _outcome(report: ClinicalReport) -> str:
     )
 
 
+def _difference(d: dict[str, Any]) -> str:
+    """A paired difference and its interval, to as many decimals as the interval needs."""
+    digits = interval_decimals(d["ci_lower"], d["ci_upper"])
+    if d["ci_lower"] is None or d["ci_upper"] is None:
+        return fmt(d["difference"], digits)
+    return (
+        f"{fmt(d['difference'], digits)} ({fmt(d['ci_lower'], digits)}–"
+        f"{fmt(d['ci_upper'], digits)})"
+    )
+
+
 @section(
     "comparison",
     "<p>One model evaluated (compare several on the same patients with "
@@ -88,7 +100,7 @@ def comparison(report: ClinicalReport, c: dict[str, Any]) -> str:
     )
     diffs = "".join(
         f"<tr><th>{escape(d['model'])}</th><td>{METRIC_LABELS.get(d['metric'], d['metric'])}</td>"
-        f"<td>{fmt_ci(d['difference'], d['ci_lower'], d['ci_upper'])}</td>"
+        f"<td>{_difference(d)}</td>"
         f"<td>{'' if d['better'] is None else ('better' if d['better'] else 'worse')}</td></tr>"
         for d in c["differences"]
     )
