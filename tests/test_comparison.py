@@ -102,7 +102,7 @@ def test_small_differences_print_with_the_digits_their_interval_needs():
     result = compare_models(y, {"a": sharp, "b": nudged}, n_bootstraps=300)
     brier = result.differences.set_index("metric").loc["brier"]
     assert brier["better"] is False or brier["better"] == False  # noqa: E712 (numpy bool)
-    assert 0 < brier["ci_lower"] and brier["ci_upper"] < 2e-3  # 3 decimals: all "+0.001"
+    assert brier["ci_lower"] > 0 and brier["ci_upper"] < 2e-3  # 3 decimals: all "+0.001"
     part = re.search(r"Brier score (\S+) \((\S+) to (\S+)\)", result.sentences()[0]).groups()
     assert all(float(v) != 0.0 for v in part)  # the sign of each is visible
     assert float(part[1]) == pytest.approx(brier["ci_lower"], rel=0.1)
