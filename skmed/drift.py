@@ -241,7 +241,8 @@ def check_drift(model: Any, X: Any, y: Any = None) -> DriftReport:
     profile = runtime.input_profile
     report = _columns(profile, X)
     if y is not None:
-        _outcome(profile, X, y, runtime.classes_, report)
+        classes = runtime.classes_  # type: ignore[attr-defined]  # a classifier (checked above)
+        _outcome(profile, X, y, classes, report)
     return report
 
 

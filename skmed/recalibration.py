@@ -15,7 +15,10 @@ modified):
   the first class regressed on all of them.
 
 Both are maximum-likelihood fits (Newton's method). The label output keeps the model's decision
-rule (its threshold is a risk, and now applies to the recalibrated risk). The new file's
+rule (its threshold is a risk, and now applies to the recalibrated risk; costs weigh the
+recalibrated risks): :attr:`Recalibrated.decision` says so with the share of the site's rows
+each class is given before and after, and a :class:`PredictionShareWarning` is raised when a
+class the site has stops being predicted (under 1% of its rows). The new file's
 ``recalibration`` metadata records the parent file's SHA-256, the method, the coefficients, the
 rows and events used and the date; the new probabilities are checked against the same update
 computed in numpy on the parent's probabilities before anything is written.
@@ -25,15 +28,17 @@ from __future__ import annotations
 
 import datetime
 import json
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from skmed._recalibrated_rule import decision_record
 from skmed._site import load_model, site_labels
 from skmed.runtime import OnnxClassifier
 
-__all__ = ["METHODS", "Recalibrated", "Recalibration", "recalibrate"]
+__all__ = ["METHODS", "PredictionShareWarning", "Recalibrated", "Recalibration", "recalibrate"]
 
 #: The recalibration methods.
 METHODS = ("intercept", "logistic")
@@ -41,6 +46,11 @@ METHODS = ("intercept", "logistic")
 #: Probabilities are clipped from below before the logarithm (in numpy and in the graph).
 _EPS = 1e-15
 _PARITY_ATOL = 1e-5
+
+
+class PredictionShareWarning(UserWarning):
+    """After recalibration the kept decision rule (almost) never predicts a class the site's
+    rows hold: the threshold or costs were chosen for the old risks."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,11 @@ class Recalibrated:
         The new file, loaded.
     proba_before, proba_after : ndarray of shape (n_samples, n_classes)
         The parent's and the new file's probabilities on the fitting rows.
+    decision : dict
+        What the update does to the labels: ``rule`` (the kept rule's sentence), ``note`` (one
+        sentence for a person), and ``share_before`` / ``share_after`` / ``share_observed``
+        (each class's share of the fitting rows: labelled by the parent, by the new file, and
+        in the site's outcomes). Also stored in the file's ``recalibration`` metadata.
     """
 
     model_bytes: bytes
@@ -95,6 +110,11 @@ class Recalibrated:
     runtime: OnnxClassifier
     proba_before: np.ndarray = field(repr=False)
     proba_after: np.ndarray = field(repr=False)
+
+    @property
+    def decision(self) -> dict[str, Any]:
+        """The kept decision rule and each class's predicted share before and after."""
+        return self.provenance["decision"]
 
     def save(self, path: Any) -> None:
         """Write the new file (whole or not at all)."""
@@ -274,6 +294,10 @@ def _write_graph(parent: bytes, fitted: Recalibration, provenance: dict[str, Any
         node.name = f"{prefix}_{node.op_type}"
         graph.node.insert(position + offset, node)
     meta["recalibration"] = json.dumps(provenance)
+    # the rule is kept; where it came from says so (skmed inspect, evaluate and the server)
+    chosen = meta.get("decision_source", "")
+    kept = f"kept after {provenance['method']} recalibration ({provenance['date'][:10]})"
+    meta["decision_source"] = f"{chosen}; {kept}" if chosen else kept
     onnx.helper.set_model_props(model, meta)
     onnx.checker.check_model(model)
     return model.SerializeToString()
@@ -335,6 +359,13 @@ def recalibrate(model: Any, X: Any, y: Any, *, method: str = "logistic") -> Reca
         "skmed_version": skmed.__version__,
         "previous": json.loads(previous) if previous else None,
     }
+    rule = runtime.decision
+    classes = runtime.classes_
+    # the rule on the new risks, computed as the graph will (checked against it below)
+    kept = rule.predict_index(fitted.transform(proba), classes)
+    provenance["decision"] = decision_record(
+        rule, classes, rule.predict_index(proba, classes), kept, y_index, method
+    )
     new_bytes = _write_graph(parent, fitted, provenance)
     new_runtime = OnnxClassifier(new_bytes)
     after = new_runtime.predict_proba(rows).astype(np.float64)
@@ -344,4 +375,6 @@ def recalibrate(model: Any, X: Any, y: Any, *, method: str = "logistic") -> Reca
             f"The recalibrated graph's probabilities differ from numpy's by {gap:.2e} "
             f"(> {_PARITY_ATOL}); nothing was written."
         )
+    for warning in provenance["decision"]["warnings"]:
+        warnings.warn(warning, PredictionShareWarning, stacklevel=2)
     return Recalibrated(new_bytes, fitted, provenance, new_runtime, proba, after)

@@ -256,3 +256,45 @@ def test_node_runs_the_recalibrated_file(models, tmp_path):
     assert out.returncode == 0, out.stderr
     got = np.array(json.loads(out.stdout)["probabilities"])
     np.testing.assert_allclose(got, result.proba_after, atol=1e-6)
+
+
+def test_states_the_kept_rule_and_warns_when_a_class_stops_being_predicted(
+    models, tmp_path, capsys
+):
+    """A site whose outcome the model does not rank (slope near 0) and that is rarer: the
+    recalibrated risks all lie near the site's rate, under the kept threshold 0.5."""
+    from skmed.recalibration import PredictionShareWarning
+
+    X, _ = site(800, seed=31)
+    y = np.where(np.random.default_rng(3).random(len(X)) < 0.15, "sepsis", "no sepsis")
+    parent = OnnxClassifier(models["mixed"])
+    with pytest.warns(PredictionShareWarning, match=r"labels 0.0% of these rows 'sepsis'"):
+        result = recalibrate(models["mixed"], X, y, method="logistic")
+    assert abs(result.recalibration.slope) < 0.5
+    decision = result.decision
+    assert decision["rule"] == parent.decision.describe()
+    new = OnnxClassifier(result.model_bytes)
+    labels_after = new.predict(X)
+    assert decision["share_after"]["sepsis"] == pytest.approx(np.mean(labels_after == "sepsis"))
+    assert decision["share_before"]["sepsis"] == pytest.approx(
+        np.mean(parent.predict(X) == "sepsis")
+    )
+    assert decision["share_observed"]["sepsis"] == pytest.approx(np.mean(y == "sepsis"))
+    assert "now applied to the recalibrated risks" in decision["note"]
+    # the file says where its rule now comes from, and records the shares
+    assert new.decision.source.endswith(
+        "kept after logistic recalibration ("
+        + (json.loads(new.metadata["recalibration"])["date"][:10] + ")")
+    )
+    assert json.loads(new.metadata["recalibration"])["decision"] == decision
+    # the command line prints the rule and the warning
+    data = _csv(tmp_path, X, y)
+    out = tmp_path / "site.onnx"
+    code = main(
+        ["recalibrate", str(models["mixed"]), str(data), "--target", "outcome",
+         "--out", str(out)]
+    )  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr()
+    assert "The label output keeps the file's rule" in printed.out
+    assert "warning: After logistic recalibration the kept rule labels 0.0%" in printed.err

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+import warnings
 from typing import Any
 
 from skmed.cli._args import (
@@ -178,7 +180,7 @@ def _outcome(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def cmd_recalibrate(args: argparse.Namespace) -> int:
     from skmed._io import check_output_path
-    from skmed.recalibration import recalibrate
+    from skmed.recalibration import PredictionShareWarning, recalibrate
 
     check_output_path(args.out, "model")
     reports = {"report": args.report, "report_json": args.report_json}
@@ -187,7 +189,9 @@ def cmd_recalibrate(args: argparse.Namespace) -> int:
     if os.path.exists(args.out) and os.path.samefile(args.out, args.model):
         raise CommandError("--out is the model file itself; the original is never overwritten.")
     frame, y = _labelled(args)
-    result = recalibrate(args.model, frame, y, method=args.method)
+    with warnings.catch_warnings():  # printed below with the rule, once
+        warnings.simplefilter("ignore", PredictionShareWarning)
+        result = recalibrate(args.model, frame, y, method=args.method)
     report = None
     if args.report is not None or args.report_json is not None:
         report = result.report(frame, y, plots=args.report is not None)
@@ -198,6 +202,9 @@ def cmd_recalibrate(args: argparse.Namespace) -> int:
     print(f"Recalibrated {args.model} on {args.data} ({p['n_rows']} rows), method {p['method']}.")
     if p["intercept"] is not None:
         print(f"  logit p' = {p['intercept']:+.3f} + {p['slope']:.3f} * logit p")
+    print(f"  {result.decision['note']}")
+    for warning in result.decision["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"  new model  {os.path.abspath(args.out)}")
     for label, path in (("HTML report", args.report), ("JSON report", args.report_json)):
         if path is not None:
