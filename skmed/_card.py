@@ -2,7 +2,8 @@
 
 A card is a plain dict: free-text fields after TRIPOD+AI (:data:`TEXT_FIELDS`, the fields of
 :class:`skmed.report.ModelCard`) and, under ``"columns"``, per predictor a ``label``, a
-``unit`` and an optional plausible ``range`` ``[low, high]`` (either end may be ``None``)::
+``unit`` and an optional plausible ``range`` ``[low, high]`` (either end may be ``None``; a
+TOML file, which has no null, writes ``-inf`` / ``inf``)::
 
     {"intended_use": "...", "contact": "...",
      "columns": {"glucose": {"label": "Plasma glucose", "unit": "mg/dL", "range": [20, 600]}}}
@@ -161,19 +162,26 @@ def _check_note(note: Any, where: str) -> dict[str, Any]:
         return out
     if not isinstance(bounds, list | tuple) or len(bounds) != 2:
         raise ValueError(f"{where}.range must be [low, high]; got {bounds!r}.")
-    low, high = (_bound(b, f"{where}.range") for b in bounds)
+    low, high = (_bound(b, f"{where}.range", side) for b, side in zip(bounds, (-1, 1)))
     if low is not None and high is not None and not low < high:
         raise ValueError(f"{where}.range must have low < high; got {list(bounds)!r}.")
     out["range"] = [low, high]
     return out
 
 
-def _bound(value: Any, where: str) -> float | None:
+def _bound(value: Any, where: str, side: int) -> float | None:
+    """One end of a range: a finite number, or None for no limit (null; -inf as the low end
+    and inf as the high end, which TOML, having no null, writes)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{where} must hold finite numbers (or null for no limit); got {value!r}.")
-    return float(value)
+    if not isinstance(value, bool) and isinstance(value, Real) and math.isinf(value):
+        if math.copysign(1.0, value) == side:
+            return None
+    elif not isinstance(value, bool) and isinstance(value, Real) and math.isfinite(value):
+        return float(value)
+    raise ValueError(
+        f"{where} must hold finite numbers, or no limit (null; -inf low, inf high); got {value!r}."
+    )
 
 
 def read_card_file(path: str | os.PathLike[str], columns: list[str] | None = None) -> dict:

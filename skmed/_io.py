@@ -166,8 +166,12 @@ def _parser_error(path: str, exc: Exception) -> ValueError:
     return ValueError(f"{path!r} is not a readable CSV file: {message}")
 
 
-def read_csv(path: str | os.PathLike[str]) -> Any:
+def read_csv(path: str | os.PathLike[str], na_values: list[str] | None = None) -> Any:
     """Read a whole CSV (for training) into a pandas frame, with one-line errors.
+
+    ``na_values`` are entries read as missing values in every column (a field matches when
+    it is exactly the token), besides pandas' own: blank, ``NA``, ``N/A``, ``n/a``, ``NaN``,
+    ``nan``, ``NULL``, ``null``, ``None``, ``#N/A``, ...
 
     Raises
     ------
@@ -180,7 +184,7 @@ def read_csv(path: str | os.PathLike[str]) -> Any:
 
     path = check_input_file(path)
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, na_values=list(na_values or ()) or None)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise _parser_error(path, exc) from None
     if frame.shape[1] == 0 or len(frame) == 0:

@@ -111,7 +111,7 @@ def card_table(model_card: Any, performance: str, model_info: dict[str, Any] | N
     """The model card as a table (TRIPOD+AI headings; missing fields marked), with the
     evaluation's performance sentence and the model's type."""
     card = asdict(model_card)
-    extra = card.pop("extra")
+    extra, columns = card.pop("extra"), card.pop("columns", None) or {}
     labels = {
         "model_name": "Model",
         "intended_use": "Intended use",
@@ -141,8 +141,34 @@ def card_table(model_card: Any, performance: str, model_info: dict[str, Any] | N
     return (
         '<p class="meta">Structure after the TRIPOD+AI reporting guideline; fields not '
         "provided by the developer are marked.</p>"
-        f"<table class='card'>{''.join(rows)}</table>"
+        f"<table class='card'>{''.join(rows)}</table>" + predictor_table(columns)
     )
+
+
+def predictor_table(columns: dict[str, dict[str, Any]]) -> str:
+    """The card's notes on the predictors: label, unit and plausible range per column."""
+    if not columns:
+        return ""
+    rows = "".join(
+        f"<tr><td><code>{escape(name)}</code></td><td>{escape(note.get('label') or '')}</td>"
+        f"<td>{escape(note.get('unit') or '')}</td><td>{escape(range_text(note.get('range')))}"
+        "</td></tr>"
+        for name, note in columns.items()
+    )
+    return (
+        "<h3>Predictors</h3><table class='predictors'><tr><th>Column</th><th>Label</th>"
+        f"<th>Unit</th><th>Plausible range</th></tr>{rows}</table>"
+    )
+
+
+def range_text(bounds: Any) -> str:
+    """``"20 to 600"``, ``">= 0"``, ``"<= 100"`` or ``""`` for a card's ``[low, high]``."""
+    low, high = bounds or (None, None)
+    if low is not None and high is not None:
+        return f"{low:g} to {high:g}"
+    if low is not None:
+        return f">= {low:g}"
+    return f"<= {high:g}" if high is not None else ""
 
 
 def performance_sentence(report: ClinicalReport) -> str:
