@@ -198,6 +198,26 @@ def read_csv(path: str | os.PathLike[str], na_values: list[str] | None = None) -
     return frame
 
 
+def data_line(path: str | os.PathLike[str], row: int) -> int:
+    """The file line (1-based, the header on line 1) where data row ``row`` of a frame that
+    :func:`read_csv` read starts, counting the blank lines pandas skips and quoted fields that
+    span lines. Read again only for an error message."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        end = 0  # the line the previous record ended on
+        seen = -1  # data rows read (the header is row -1)
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if len(record) <= 1 and not "".join(record).strip():
+                continue  # a blank (or only-spaces) line: pandas skips it
+            if seen == row:
+                return start
+            seen += 1
+    return row + 2
+
+
 # ---------------------------------------------------------------------- prediction input
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0"})

@@ -2,26 +2,37 @@
 silently becoming a categorical one.
 
 A column read from a CSV holds text as soon as one field is not a number (``"unknown"``,
-``"<5"``, ``"not done"``). :func:`numeric_text` finds the text columns that are nevertheless
-numeric: at least :data:`NUMERIC_SHARE` of their values (blank fields and missing values aside)
-read as finite numbers. If they all do, the column is numeric; if some do not, that is an error
+``"<5"``, ``"not done"``). :func:`numeric_text` decides whether such a text column is numeric.
+Its present values (blank fields and missing values aside) split into numbers and other entries;
+the column is numeric when
+
+* every present value is a number, or
+* at least half are numbers and the other entries are *stray*: rare (under
+  :data:`STRAY_SHARE` of the values, whatever they say) or few kinds of entry (at most
+  :data:`STRAY_KINDS`, or :data:`STRAY_SHARE` as many kinds as there are distinct numbers).
+
+Missing-value markers are a small vocabulary ("unknown", "n.d.", "<5"), however often they
+occur; category codes are a large one ("E11", "I10", "V45.81" next to "250", "401.9"), so a code
+column stays categorical. A numeric column with stray entries is an error
 (:class:`MixedColumnError`), never a category: the caller says which entries are missing values
-(``na_values``) or that the column is categorical. A column with fewer numbers (codes such as
-``"E11"``, ``"I10"`` next to a few ``"250"``) is categorical.
+(``na_values``) or that the column is categorical.
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-#: Share of a text column's values that must read as numbers for the column to count as
-#: numeric (with a few stray entries: an error) rather than categorical.
-NUMERIC_SHARE = 0.9
+#: Stray entries: under this share of a column's values, or at most this share as many kinds
+#: of entry as the column has distinct numbers.
+STRAY_SHARE = 0.05
+
+#: Stray entries: at most this many kinds of entry, however many distinct numbers.
+STRAY_KINDS = 3
 
 #: Stray entries a message lists (then "...").
 _SHOWN = 5
@@ -90,7 +101,7 @@ class MixedColumn:
     ----------
     column : str
     labels : list
-        Index labels of the rows holding such an entry (a CSV read by pandas: line - 2).
+        Index labels of the rows holding such an entry.
     tokens : list of str
         The distinct such entries, in order of appearance.
     n_values : int
@@ -116,21 +127,28 @@ class MixedColumn:
 
 
 def numeric_text(values: Any, column: str) -> bool:
-    """Whether a text column is numeric: True when every present value reads as a finite
-    number, False when fewer than :data:`NUMERIC_SHARE` do (a categorical column).
+    """Whether a text column is numeric (see the module's rule): True when every present
+    value reads as a finite number, False for a categorical column.
 
     Raises
     ------
     MixedColumnError
         If the column is numeric but holds stray entries.
     """
-    _, present, stray = read_numbers(values)
+    numbers, present, stray = read_numbers(values)
     n_values = int(present.sum())
-    if n_values == 0 or (n_values - stray.sum()) / n_values < NUMERIC_SHARE:
+    n_stray = int(stray.sum())
+    if n_values == 0 or n_stray > n_values / 2:
         return False
-    if stray.any():
-        raise MixedColumnError(stray_entries(values, stray, n_values, column))
-    return True
+    if n_stray == 0:
+        return True
+    if n_stray >= STRAY_SHARE * n_values:
+        raw = values.to_numpy(dtype=object)[stray]
+        kinds = len({str(v).strip() for v in raw})
+        distinct = np.unique(numbers[present & ~stray]).size
+        if kinds > max(STRAY_KINDS, STRAY_SHARE * distinct):
+            return False  # a vocabulary of codes beside numeric ones
+    raise MixedColumnError(stray_entries(values, stray, n_values, column))
 
 
 def check_numbers(values: Any, column: str) -> np.ndarray:
@@ -159,21 +177,19 @@ class MixedColumnError(ValueError):
 
     def __init__(self, found: MixedColumn) -> None:
         self.found = found
-        label = found.labels[0]
         super().__init__(
-            f"column {found.column!r} is numeric but the row at index {label!r} holds "
-            f"{found.first!r} ({found.counts()}); pass na_values={found.tokens[:_SHOWN]!r} to "
-            f"read such entries as missing values, or categorical=[{found.column!r}] if the "
-            "column is categorical."
+            f"column {found.column!r} is numeric but the row at index {found.labels[0]!r} holds "
+            f"{found.first!r} ({found.counts()}); read such entries as missing values with "
+            f"infer_column_types(..., na_values={found.tokens[:_SHOWN]!r}) and prepare_features, "
+            f"or name the column in categorical=[{found.column!r}] if it holds categories."
         )
 
-    def command_message(self, source: str) -> str:
-        """The message for ``skmed train`` on a CSV read by pandas (index label = line - 2)."""
+    def command_message(self, source: str, line: Callable[[Any], int]) -> str:
+        """The message for ``skmed train``: ``line`` gives the file line of an index label."""
         found = self.found
-        line = int(found.labels[0]) + 2
         return (
-            f"column {found.column!r} is numeric but line {line} of {source} holds "
-            f"{found.first!r} ({found.counts()}); read such entries as missing values with "
-            f"--na-values {shlex.join(found.tokens[:_SHOWN])}, or train on the column as "
+            f"column {found.column!r} is numeric but line {line(found.labels[0])} of {source} "
+            f"holds {found.first!r} ({found.counts()}); read such entries as missing values "
+            f"with --na-values {shlex.join(found.tokens[:_SHOWN])}, or train on the column as "
             f"categories with --categorical {shlex.quote(found.column)}."
         )

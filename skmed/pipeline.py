@@ -94,11 +94,12 @@ def infer_column_types(
     holding only missing values are listed in ``empty`` and left out.
 
     A text column whose present values (blank entries aside) all read as finite numbers is
-    numeric. One where at least 90% do is numeric with stray entries (``"unknown"``,
-    ``"<5"``): an error, never a categorical column, naming the column, the row and the entry.
-    Name the entries in ``na_values`` to read them as missing values, or the column in
-    ``categorical``. A column with fewer numbers (codes like ``"E11"`` next to ``"250"``) and
-    a ``category`` column are categorical.
+    numeric. One where at least half do and the other entries are few kinds (``"unknown"``,
+    ``"<5"``: at most 3 kinds, or 5% as many as the distinct numbers) or rare (under 5% of the
+    values) is numeric with stray entries: an error naming the column, the row's index label
+    and the entry, never a categorical column. Name the entries in ``na_values`` to read them
+    as missing values, or the column in ``categorical``. A column of codes (``"E11"``,
+    ``"I10"`` next to ``"250"``) and a ``category`` column are categorical.
 
     Parameters
     ----------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from skmed._columns import require_columns
@@ -41,6 +42,7 @@ def screen_features(X: Any, args: argparse.Namespace) -> tuple[Any, Any]:
     """The identifier scan of the feature columns (``--keep`` lets flagged ones through;
     otherwise a ``ValueError`` names them) and their types (``--categorical``,
     ``--na-values``); a numeric column with stray text stops here, naming its line."""
+    from skmed._io import data_line
     from skmed._numeric_text import MixedColumnError
     from skmed.pipeline import infer_column_types
     from skmed.privacy import check_no_identifiers
@@ -50,8 +52,9 @@ def screen_features(X: Any, args: argparse.Namespace) -> tuple[Any, Any]:
     require_option_columns("--categorical", categorical, X.columns, "the feature columns")
     try:
         types = infer_column_types(X, categorical=categorical, na_values=args.na_values)
-    except MixedColumnError as exc:  # the frame read_csv gave: index label = line - 2
-        raise CommandError(exc.command_message(repr(args.data))) from None
+    except MixedColumnError as exc:  # labels: rows of the frame read_csv gave
+        line = partial(data_line, args.data)
+        raise CommandError(exc.command_message(repr(args.data), line)) from None
     return scan, types
 
 

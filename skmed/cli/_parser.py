@@ -108,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Numeric and boolean columns are median-imputed and standardized; text columns\n"
             "holding lists ('fever; dry cough') are multi-hot encoded by SymptomEncoder; all\n"
             "other columns are categorical (most-frequent imputation, one-hot encoding). A\n"
-            "column whose values are >= 90% numbers but holds other text ('unknown') is an\n"
-            "error naming the line: list such entries in --na-values, or the column in\n"
+            "column of numbers with a few kinds of other entry ('unknown', '<5') is an error\n"
+            "naming the line: list such entries in --na-values, or the column in\n"
             "--categorical.\n"
             "Rows with no target value are left out. A stratified --test-size share is held\n"
             "out; the rest trains the network (balanced class weights, early stopping; with\n"
@@ -234,8 +234,8 @@ def add_train(train: argparse.ArgumentParser) -> None:
         action="extend",
         metavar="TOKEN",
         help="entries to read as missing values in every column (e.g. unknown 'not done' "
-        "-1), besides blank, NA, N/A, n/a, NaN, NULL, null; a column whose values are >= 90%% "
-        "numbers and holds other text stops training, naming the line",
+        "-1), besides blank, NA, N/A, n/a, NaN, NULL, null; a column of numbers with a few "
+        "kinds of other entry stops training, naming the line (see docs/cli.md)",
     )
     train.add_argument(
         "--out",
