@@ -118,7 +118,8 @@ def test_python_side_names_column_row_and_value():
     frame = lab_frame()
     frame.loc[17, "lab"] = "unknown"
     for call in (infer_column_types, make_clinical_pipeline):
-        with pytest.raises(ValueError, match=r"'lab'.*index 17.*'unknown'.*na_values=\['unknown'\]"):
+        message = r"'lab'.*index 17.*'unknown'.*na_values=\['unknown'\]"
+        with pytest.raises(ValueError, match=message):
             call(frame)
     types = infer_column_types(frame, na_values=["unknown"])
     assert types.numeric == ["lab"] and types.categorical == ["sex"]
@@ -163,7 +164,8 @@ def test_na_values_match_numbers_and_surrounding_spaces():
     ],
 )
 def test_the_rule_separates_stray_entries_from_category_codes(entries, kind):
-    frame = pd.DataFrame({"x": pd.Series(entries, dtype=object), "y": ["a", "b"] * (len(entries) // 2)})
+    other = ["a", "b"] * (len(entries) // 2)
+    frame = pd.DataFrame({"x": pd.Series(entries, dtype=object), "y": other})
     if kind == "error":
         with pytest.raises(ValueError, match="'x' is numeric but"):
             infer_column_types(frame)
