@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from skmed._card import FIELD_TITLES, card_columns
 from skmed.report import _details
 from skmed.report._format import (
     FIGURE_CAPTIONS,
@@ -112,21 +113,8 @@ def card_table(model_card: Any, performance: str, model_info: dict[str, Any] | N
     evaluation's performance sentence and the model's type."""
     card = asdict(model_card)
     extra, columns = card.pop("extra"), card.pop("columns", None) or {}
-    labels = {
-        "model_name": "Model",
-        "intended_use": "Intended use",
-        "intended_users": "Intended users",
-        "population": "Target population",
-        "outcome": "Outcome",
-        "predictors": "Predictors",
-        "data": "Data",
-        "development": "Development",
-        "limitations": "Limitations",
-        "ethical_considerations": "Ethical considerations and fairness",
-        "contact": "Contact",
-    }
     rows = []
-    for k, label in labels.items():
+    for k, label in FIELD_TITLES.items():
         value = card.get(k) or ""
         cls = "" if value else ' class="missing"'
         rows.append(f"<tr><th>{label}</th><td{cls}>{escape(value or NOT_PROVIDED)}</td></tr>")
@@ -147,28 +135,19 @@ def card_table(model_card: Any, performance: str, model_info: dict[str, Any] | N
 
 def predictor_table(columns: dict[str, dict[str, Any]]) -> str:
     """The card's notes on the predictors: label, unit and plausible range per column."""
-    if not columns:
+    notes = card_columns({"columns": columns})
+    if not notes:
         return ""
     rows = "".join(
-        f"<tr><td><code>{escape(name)}</code></td><td>{escape(note.get('label') or '')}</td>"
-        f"<td>{escape(note.get('unit') or '')}</td><td>{escape(range_text(note.get('range')))}"
-        "</td></tr>"
-        for name, note in columns.items()
+        f"<tr><td><code>{escape(name)}</code></td><td>{escape(note.label)}</td>"
+        f"<td>{escape(note.unit)}</td><td>{escape(note.range_text())}</td></tr>"
+        for name, note in notes.items()
     )
     return (
-        "<h3>Predictors</h3><table class='predictors'><tr><th>Column</th><th>Label</th>"
-        f"<th>Unit</th><th>Plausible range</th></tr>{rows}</table>"
+        "<h3>Predictors: labels, units and plausible ranges</h3><table class='predictors'>"
+        f"<tr><th>Column</th><th>Label</th><th>Unit</th><th>Plausible range</th></tr>{rows}"
+        "</table>"
     )
-
-
-def range_text(bounds: Any) -> str:
-    """``"20 to 600"``, ``">= 0"``, ``"<= 100"`` or ``""`` for a card's ``[low, high]``."""
-    low, high = bounds or (None, None)
-    if low is not None and high is not None:
-        return f"{low:g} to {high:g}"
-    if low is not None:
-        return f">= {low:g}"
-    return f"<= {high:g}" if high is not None else ""
 
 
 def performance_sentence(report: ClinicalReport) -> str:
