@@ -2,7 +2,8 @@
 
 A card is a plain dict: free-text fields after TRIPOD+AI (:data:`TEXT_FIELDS`, the fields of
 :class:`skmed.report.ModelCard`) and, under ``"columns"``, per predictor a ``label``, a
-``unit`` and an optional plausible ``range`` ``[low, high]`` (either end may be ``None``)::
+``unit`` and an optional plausible ``range`` ``[low, high]`` (either end may be ``None``; a
+TOML file, which has no null, writes ``-inf`` / ``inf``)::
 
     {"intended_use": "...", "contact": "...",
      "columns": {"glucose": {"label": "Plasma glucose", "unit": "mg/dL", "range": [20, 600]}}}
@@ -24,6 +25,7 @@ from typing import Any
 
 __all__ = [
     "CARD_KEY",
+    "FIELD_TITLES",
     "TEXT_FIELDS",
     "ColumnNote",
     "card_columns",
@@ -49,6 +51,21 @@ TEXT_FIELDS = (
     "ethical_considerations",
     "contact",
 )
+
+#: The heading of each text field (TRIPOD+AI), for the report and ``skmed inspect``.
+FIELD_TITLES = {
+    "model_name": "Model",
+    "intended_use": "Intended use",
+    "intended_users": "Intended users",
+    "population": "Target population",
+    "outcome": "Outcome",
+    "predictors": "Predictors",
+    "data": "Data",
+    "development": "Development",
+    "limitations": "Limitations",
+    "ethical_considerations": "Ethical considerations and fairness",
+    "contact": "Contact",
+}
 
 _COLUMN_KEYS = ("label", "unit", "range")
 
@@ -77,6 +94,14 @@ class ColumnNote:
         """Whether the card gives a plausible range (at least one end)."""
         return self.low is not None or self.high is not None
 
+    def range_text(self) -> str:
+        """``"20 to 600"``, ``">= 0"``, ``"<= 100"``, or ``""`` without a range."""
+        if self.low is not None and self.high is not None:
+            return f"{self.low:g} to {self.high:g}"
+        if self.low is not None:
+            return f">= {self.low:g}"
+        return f"<= {self.high:g}" if self.high is not None else ""
+
     def title(self, column: str) -> str:
         """``"Plasma glucose (mg/dL)"``: the label (or the column name) and the unit."""
         name = self.label or column
@@ -99,7 +124,8 @@ def check_card(card: Any, columns: list[str] | None = None, *, where: str = "mod
     Returns
     -------
     dict
-        Non-empty text fields, then ``"columns"`` (when given) with ``label``, ``unit`` and
+        Non-empty text fields (those of :data:`TEXT_FIELDS` in its order, then the extra
+        ones), then ``"columns"`` (when given) with ``label``, ``unit`` and
         ``range`` per column, ``range`` as ``[low, high]`` floats or ``None``.
 
     Raises
@@ -124,6 +150,8 @@ def check_card(card: Any, columns: list[str] | None = None, *, where: str = "mod
         text = "" if value is None else str(value).strip()
         if text:
             out[key] = text
+    order = {name: i for i, name in enumerate(TEXT_FIELDS)}
+    out = dict(sorted(out.items(), key=lambda item: order.get(item[0], len(order))))
     notes = card.get("columns")
     if notes is not None:
         if not isinstance(notes, dict):
@@ -161,19 +189,26 @@ def _check_note(note: Any, where: str) -> dict[str, Any]:
         return out
     if not isinstance(bounds, list | tuple) or len(bounds) != 2:
         raise ValueError(f"{where}.range must be [low, high]; got {bounds!r}.")
-    low, high = (_bound(b, f"{where}.range") for b in bounds)
+    low, high = (_bound(b, f"{where}.range", side) for b, side in zip(bounds, (-1, 1)))
     if low is not None and high is not None and not low < high:
         raise ValueError(f"{where}.range must have low < high; got {list(bounds)!r}.")
     out["range"] = [low, high]
     return out
 
 
-def _bound(value: Any, where: str) -> float | None:
+def _bound(value: Any, where: str, side: int) -> float | None:
+    """One end of a range: a finite number, or None for no limit (null; -inf as the low end
+    and inf as the high end, which TOML, having no null, writes)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{where} must hold finite numbers (or null for no limit); got {value!r}.")
-    return float(value)
+    if not isinstance(value, bool) and isinstance(value, Real) and math.isinf(value):
+        if math.copysign(1.0, value) == side:
+            return None
+    elif not isinstance(value, bool) and isinstance(value, Real) and math.isfinite(value):
+        return float(value)
+    raise ValueError(
+        f"{where} must hold finite numbers, or no limit (null; -inf low, inf high); got {value!r}."
+    )
 
 
 def read_card_file(path: str | os.PathLike[str], columns: list[str] | None = None) -> dict:
@@ -190,31 +225,35 @@ def read_card_file(path: str | os.PathLike[str], columns: list[str] | None = Non
     path = os.fspath(path)
     extension = os.path.splitext(path)[1].lower()
     if extension not in (".toml", ".yaml", ".yml"):
-        raise ValueError(f"Model card {path!r} must be a .toml, .yaml or .yml file.")
+        raise ValueError(f"model card {path!r} must be a .toml, .yaml or .yml file.")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such model card file: {path!r}.")
     with open(path, "rb") as handle:
         raw = handle.read()
     try:
-        if extension == ".toml":
-            try:
-                import tomllib
-            except ModuleNotFoundError:  # Python 3.10
-                import tomli as tomllib
-            data = tomllib.loads(raw.decode("utf-8"))
-        else:
-            try:
-                import yaml
-            except ModuleNotFoundError:
-                raise ValueError(
-                    f"Reading the YAML model card {path!r} needs PyYAML (pip install pyyaml); "
-                    "or write it as TOML."
-                ) from None
-            data = yaml.safe_load(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"Model card {path!r} is not UTF-8 text: {exc}.") from None
-    except ValueError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the parsers' own error types
-        raise ValueError(f"Model card {path!r} does not parse: {exc}") from None
+        raise ValueError(f"model card {path!r} is not UTF-8 text: {exc}.") from None
+    if extension == ".toml":
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib
+        loads, parse_error = tomllib.loads, tomllib.TOMLDecodeError
+    else:
+        try:
+            import yaml
+        except ModuleNotFoundError:
+            raise ValueError(
+                f"reading the YAML model card {path!r} needs PyYAML (pip install pyyaml); "
+                "or write it as TOML."
+            ) from None
+        loads, parse_error = yaml.safe_load, yaml.YAMLError
+    try:
+        data = loads(text)
+    except parse_error as exc:
+        message = " ".join(str(exc).split())
+        raise ValueError(f"model card {path!r} does not parse: {message}") from None
     return check_card({} if data is None else data, columns, where=f"model card {path!r}")
 
 

@@ -166,8 +166,12 @@ def _parser_error(path: str, exc: Exception) -> ValueError:
     return ValueError(f"{path!r} is not a readable CSV file: {message}")
 
 
-def read_csv(path: str | os.PathLike[str]) -> Any:
+def read_csv(path: str | os.PathLike[str], na_values: list[str] | None = None) -> Any:
     """Read a whole CSV (for training) into a pandas frame, with one-line errors.
+
+    ``na_values`` are entries read as missing values in every column (a field matches when
+    it is exactly the token), besides pandas' own: blank, ``NA``, ``N/A``, ``n/a``, ``NaN``,
+    ``nan``, ``NULL``, ``null``, ``None``, ``#N/A``, ...
 
     Raises
     ------
@@ -180,7 +184,7 @@ def read_csv(path: str | os.PathLike[str]) -> Any:
 
     path = check_input_file(path)
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, na_values=list(na_values or ()) or None)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise _parser_error(path, exc) from None
     if frame.shape[1] == 0 or len(frame) == 0:
@@ -192,6 +196,26 @@ def read_csv(path: str | os.PathLike[str]) -> Any:
     if duplicated:
         raise ValueError(f"{path!r} has duplicated column names (e.g. {duplicated[0]!r}).")
     return frame
+
+
+def data_line(path: str | os.PathLike[str], row: int) -> int:
+    """The file line (1-based, the header on line 1) where data row ``row`` of a frame that
+    :func:`read_csv` read starts, counting the blank lines pandas skips and quoted fields that
+    span lines. Read again only for an error message."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        end = 0  # the line the previous record ended on
+        seen = -1  # data rows read (the header is row -1)
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if len(record) <= 1 and not "".join(record).strip():
+                continue  # a blank (or only-spaces) line: pandas skips it
+            if seen == row:
+                return start
+            seen += 1
+    return row + 2
 
 
 # ---------------------------------------------------------------------- prediction input

@@ -334,9 +334,6 @@ def train_evaluate_export(
     }
     if best_params:
         metadata["grid_best_params"] = {k: jsonable(v) for k, v in best_params.items()}
-    if model_card:
-        # carried in the file, so a server's form and a later evaluation can show it
-        metadata["model_card"] = {k: str(v) for k, v in model_card.items() if v}
     onnx_bytes, notes = export_trained(
         pipeline,
         X_train,
@@ -346,6 +343,7 @@ def train_evaluate_export(
         n_test=len(y_test) if holdout else 0,
         reference_target=y_train,
         allow_patient_rows=allow_patient_rows,
+        model_card=model_card,  # carried in the file: a server's form, a later evaluation
     )
     report.notes.extend(notes)
     seconds["ONNX export"] = time.perf_counter() - start

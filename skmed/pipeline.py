@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skmed._compat import StrOptions, validate_params
+from skmed._numeric_text import as_tokens, check_numbers, numeric_text, with_missing
 
 __all__ = [
     "ColumnTypes",
@@ -61,12 +62,16 @@ class ColumnTypes:
     text : list of str
         List-valued text columns (``"fever; dry cough"``): multi-hot encoded with
         :class:`~skmed.preprocessing.SymptomEncoder`.
+    na_values : tuple of str
+        Entries read as missing values (``infer_column_types(na_values=...)``);
+        :func:`prepare_features` sets them to missing in every feature column.
     """
 
     numeric: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
+    na_values: tuple[str, ...] = ()
 
     @property
     def features(self) -> list[str]:
@@ -74,7 +79,13 @@ class ColumnTypes:
         return [*self.numeric, *self.categorical, *self.text]
 
 
-def infer_column_types(frame: Any, *, exclude: Iterable[str] = ()) -> ColumnTypes:
+def infer_column_types(
+    frame: Any,
+    *,
+    exclude: Iterable[str] = (),
+    categorical: Iterable[str] = (),
+    na_values: str | Iterable[str] | None = None,
+) -> ColumnTypes:
     """Sort the columns of a frame into numeric and categorical features.
 
     Numeric and boolean dtypes are numeric; text columns holding lists of short items
@@ -82,12 +93,26 @@ def infer_column_types(frame: Any, *, exclude: Iterable[str] = ()) -> ColumnType
     (``object``, pandas ``str``, ``category``, dates read as text) is categorical. Columns
     holding only missing values are listed in ``empty`` and left out.
 
+    A text column whose present values (blank entries aside) all read as finite numbers is
+    numeric. One where at least half do and the other entries are few kinds (``"unknown"``,
+    ``"<5"``: at most 3 kinds, or 5% as many as the distinct numbers) or rare (under 5% of the
+    values) is numeric with stray entries: an error naming the column, the row's index label
+    and the entry, never a categorical column. Name the entries in ``na_values`` to read them
+    as missing values, or the column in ``categorical``. A column of codes (``"E11"``,
+    ``"I10"`` next to ``"250"``) and a ``category`` column are categorical.
+
     Parameters
     ----------
     frame : pandas.DataFrame
         The features (it may still hold the target; name it in ``exclude``).
     exclude : iterable of str, default=()
         Columns to leave out, e.g. the target and identifiers.
+    categorical : iterable of str, default=()
+        Columns to treat as categorical whatever they hold (numbers used as codes, say).
+    na_values : str or iterable of str, default=None
+        Entries that mean "missing" (``"unknown"``, ``"not done"``, ``"999"``), compared with
+        surrounding spaces ignored (numbers as numbers). They are kept in the result, so that
+        :func:`prepare_features` sets them to missing too.
 
     Returns
     -------
@@ -96,8 +121,9 @@ def infer_column_types(frame: Any, *, exclude: Iterable[str] = ()) -> ColumnType
     Raises
     ------
     ValueError
-        If ``frame`` is not a frame, a name in ``exclude`` is not a column, or no feature
-        column is left.
+        If ``frame`` is not a frame, a name in ``exclude`` or ``categorical`` is not a column,
+        a numeric column holds stray entries (naming the column, the row's index label and the
+        entry), or no feature column is left.
     """
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
@@ -106,19 +132,27 @@ def infer_column_types(frame: Any, *, exclude: Iterable[str] = ()) -> ColumnType
 
     if not (hasattr(frame, "columns") and hasattr(frame, "dtypes")):
         raise ValueError(f"expected a pandas DataFrame; got {type(frame).__name__}.")
-    exclude = list(exclude)
+    exclude, forced = list(exclude), list(categorical)
     require_columns(exclude, frame.columns, what="exclude names column(s)", where="the frame")
+    require_columns(forced, frame.columns, what="categorical names column(s)", where="the frame")
+    tokens = as_tokens(na_values)
     numeric, categorical, empty, text = [], [], [], []
-    for name, dtype in frame.dtypes.items():
+    for name in frame.columns:
         if name in exclude:
             continue
         if not isinstance(name, str):
             raise ValueError(f"column names must be strings; got {name!r}.")
-        if frame[name].isna().all():
+        values = with_missing(frame[name], tokens)
+        dtype = values.dtype
+        if values.isna().all():
             empty.append(name)
+        elif name in forced:
+            categorical.append(name)
         elif is_bool_dtype(dtype) or is_numeric_dtype(dtype):
             numeric.append(name)
-        elif looks_like_symptom_list(frame[name]):
+        elif getattr(dtype, "name", "") != "category" and numeric_text(values, name):
+            numeric.append(name)  # numbers held as text (e.g. once na_values are missing)
+        elif looks_like_symptom_list(values):
             text.append(name)
         else:
             categorical.append(name)
@@ -128,23 +162,24 @@ def infer_column_types(frame: Any, *, exclude: Iterable[str] = ()) -> ColumnType
             + (f" (columns without any value: {empty})" if empty else "")
             + "; the model needs at least one column besides the target."
         )
-    return ColumnTypes(numeric, categorical, empty, text)
+    return ColumnTypes(numeric, categorical, empty, text, tokens)
 
 
 def _as_types(columns: Any) -> ColumnTypes:
     if isinstance(columns, ColumnTypes):
         return columns
     if isinstance(columns, Mapping):
-        extra = set(columns) - {"numeric", "categorical", "text"}
+        extra = set(columns) - {"numeric", "categorical", "text", "na_values"}
         if extra:
             raise ValueError(
-                "column lists must have keys 'numeric', 'categorical' and/or 'text'; got "
-                f"{sorted(extra)}."
+                "column lists must have keys 'numeric', 'categorical' and/or 'text' (and "
+                f"'na_values'); got {sorted(extra)}."
             )
         return ColumnTypes(
             list(columns.get("numeric", [])),
             list(columns.get("categorical", [])),
             text=list(columns.get("text", [])),
+            na_values=as_tokens(columns.get("na_values")),
         )
     return infer_column_types(columns)
 
@@ -153,8 +188,10 @@ def prepare_features(frame: Any, columns: ColumnTypes | Mapping[str, Any] | None
     """Select the feature columns and give them the dtypes the pipeline expects.
 
     Numeric columns become float64 (so the exported model accepts missing values in every
-    numeric column, integers included); categorical columns become ``object`` columns of text
-    (numbers used as codes become their text, missing values stay NaN).
+    numeric column, integers included; blank text is missing); categorical columns become
+    ``object`` columns of text (numbers used as codes become their text, whole numbers without
+    a decimal point, missing values stay NaN). The ``na_values`` of ``columns`` are set to
+    missing first.
 
     Parameters
     ----------
@@ -166,19 +203,34 @@ def prepare_features(frame: Any, columns: ColumnTypes | Mapping[str, Any] | None
     -------
     pandas.DataFrame
         A new frame with the numeric then the categorical columns.
+
+    Raises
+    ------
+    ValueError
+        If a numeric column holds an entry that is not a number (naming the column, the row's
+        index label and the entry).
     """
     import numpy as np
+    import pandas as pd
 
     types = infer_column_types(frame) if columns is None else _as_types(columns)
     out = frame[types.features].copy()
+    for name in types.features:
+        out[name] = with_missing(out[name], types.na_values)
     for name in types.numeric:
-        try:
-            out[name] = out[name].astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"column {name!r} is not numeric: {exc}") from None
+        values = out[name]
+        if values.dtype.kind in "biuf":
+            out[name] = values.astype(np.float64)
+            continue
+        out[name] = check_numbers(values, name)
     for name in [*types.categorical, *types.text]:
-        values = out[name].astype(object)
-        out[name] = values.where(values.isna(), values.astype(str)).astype(object)
+        values = out[name]
+        if values.dtype.kind == "f" and (values.dropna() % 1 == 0).all():
+            values = values.astype("Int64")  # codes 1, 2 read as 1.0, 2.0 beside missing values
+        missing = values.isna().to_numpy()
+        text = values.astype(str).to_numpy(dtype=object)
+        text[missing] = np.nan
+        out[name] = pd.Series(text, index=out.index, dtype=object)
     return out
 
 

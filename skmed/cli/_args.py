@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from skmed._columns import require_columns
@@ -32,15 +33,29 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 non_negative_int = int_at_least(0)
 
 
-def screen_features(X: Any, keep: str | None) -> tuple[Any, Any]:
+def column_list(text: str | None) -> list[str]:
+    """The columns of a comma-separated option (``--drop a,b``)."""
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def screen_features(X: Any, args: argparse.Namespace) -> tuple[Any, Any]:
     """The identifier scan of the feature columns (``--keep`` lets flagged ones through;
-    otherwise a ``ValueError`` names them) and their inferred types."""
+    otherwise a ``ValueError`` names them) and their types (``--categorical``,
+    ``--na-values``); a numeric column with stray text stops here, naming its line."""
+    from skmed._io import data_line
+    from skmed._numeric_text import MixedColumnError
     from skmed.pipeline import infer_column_types
     from skmed.privacy import check_no_identifiers
 
-    kept = [c.strip() for c in (keep or "").split(",") if c.strip()]
-    scan = check_no_identifiers(X, keep=kept)  # ValueError -> one-line "skmed: error: ..."
-    return scan, infer_column_types(X)
+    scan = check_no_identifiers(X, keep=column_list(args.keep))  # ValueError -> one line
+    categorical = column_list(args.categorical)
+    require_option_columns("--categorical", categorical, X.columns, "the feature columns")
+    try:
+        types = infer_column_types(X, categorical=categorical, na_values=args.na_values)
+    except MixedColumnError as exc:  # labels: rows of the frame read_csv gave
+        line = partial(data_line, args.data)
+        raise CommandError(exc.command_message(repr(args.data), line)) from None
+    return scan, types
 
 
 def horizons(text: str) -> list[float]:

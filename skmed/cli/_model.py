@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from skmed._card import CARD_KEY
 from skmed.cli._args import CommandError, horizon_name
 
 
@@ -179,8 +180,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     else:
         assert isinstance(model, OnnxClassifier)
         _print_decision(described["classes"], model.decision)
+    print_card(meta)
     print("Metadata:")
-    hidden = ("inputs", "outputs", "classes", "time_grid", "time_grid_min_events")
+    hidden = ("inputs", "outputs", "classes", "time_grid", "time_grid_min_events", CARD_KEY)
     shown = {k: v for k, v in meta.items() if k not in hidden}
     key_width = max((len(k) for k in shown), default=0)
     for key in sorted(shown):
@@ -195,6 +197,31 @@ def _print_decision(classes: list[Any], decision: Any) -> None:
     """The classes and the one rule the file's label output applies (as the server says it)."""
     print(f"Classes ({len(classes)}): {', '.join(map(str, classes))}")
     print(f"Decision: {decision.describe()}")
+
+
+def print_card(meta: dict[str, str]) -> None:
+    """The file's model card: its text fields under their headings, then per predictor the
+    label with its unit and the plausible range (nothing without a card)."""
+    from skmed._card import FIELD_TITLES, card_columns, card_from_metadata
+
+    card = card_from_metadata(meta)
+    if not card:
+        return
+    print("Model card:")
+    for key, value in card.items():
+        if key != "columns":
+            print(f"  {FIELD_TITLES.get(key, key)}: {' '.join(str(value).split())}")
+    notes = card_columns(card)
+    if notes:
+        print("  Predictors:")
+        width = max(len(name) for name in notes)
+        titles = {name: note.title(name) for name, note in notes.items()}
+        title_width = max(len(t) for t in titles.values())
+        for name, note in notes.items():
+            line = (
+                f"    {name.ljust(width)}  {titles[name].ljust(title_width)}  {note.range_text()}"
+            )
+            print(line.rstrip())
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -60,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="explain N example held-out patients in the report (their feature values are "
         "then shown; default: 0 for train, 2 for demo)",
     )
+    training.add_argument(
+        "--card",
+        metavar="FILE",
+        help="model card, TOML or YAML: intended use, users, population, limitations, contact, "
+        "... and [columns.NAME] label, unit, range; stored in the model file and shown in the "
+        "report, its text over what skmed fills in (see docs/cli.md)",
+    )
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="skmed: train, evaluate, export and run clinical MLP classifiers.",
@@ -100,7 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
             "Train a MedicalMLPClassifier on a CSV file with a header row.\n\n"
             "Numeric and boolean columns are median-imputed and standardized; text columns\n"
             "holding lists ('fever; dry cough') are multi-hot encoded by SymptomEncoder; all\n"
-            "other columns are categorical (most-frequent imputation, one-hot encoding).\n"
+            "other columns are categorical (most-frequent imputation, one-hot encoding). A\n"
+            "column of numbers with a few kinds of other entry ('unknown', '<5') is an error\n"
+            "naming the line: list such entries in --na-values, or the column in\n"
+            "--categorical.\n"
             "Rows with no target value are left out. A stratified --test-size share is held\n"
             "out; the rest trains the network (balanced class weights, early stopping; with\n"
             "--grid, a small 3-fold grid search over layer sizes, L2 penalty and dropout\n"
@@ -211,6 +221,21 @@ def add_train(train: argparse.ArgumentParser) -> None:
         metavar="COLUMNS",
         help="comma-separated columns to train on although the identifier scan flags them "
         "(flagged columns must be named in --drop or --keep)",
+    )
+    train.add_argument(
+        "--categorical",
+        metavar="COLUMNS",
+        help="comma-separated columns to treat as categories whatever they hold (numbers "
+        "used as codes, or a mostly numeric column whose text entries are categories)",
+    )
+    train.add_argument(
+        "--na-values",
+        nargs="+",
+        action="extend",
+        metavar="TOKEN",
+        help="entries to read as missing values in every column (e.g. unknown 'not done' "
+        "-1), besides blank, NA, N/A, n/a, NaN, NULL, null; a column of numbers with a few "
+        "kinds of other entry stops training, naming the line (see docs/cli.md)",
     )
     train.add_argument(
         "--out",

@@ -237,9 +237,9 @@ def train_survival(
             **(metadata or {}),
             "n_events_train": int(e_train.sum()),
             "validation": "holdout",
-            **({"model_card": model_card} if model_card else {}),
         },
         impute=impute,
+        model_card=model_card,
         n_test=len(t_test),
         allow_patient_rows=allow_patient_rows,
     )
@@ -299,7 +299,10 @@ def cmd_train_survival(args: argparse.Namespace, frame: Any, files: dict[str, st
     """``skmed train`` with ``--time`` and ``--event``, on the table read (``--drop`` applied)."""
     source = repr(args.data)
     X, event, times, n_dropped = check_outcome(frame, args.time, args.event, source)
-    scan, types = screen_features(X, args.keep)
+    from skmed.cli._train import card_over, read_user_card
+
+    scan, types = screen_features(X, args)
+    user_card = read_user_card(args, types)
     if not args.quiet:
         print(
             f"Read {len(frame)} rows from {args.data}: time {args.time!r}, event "
@@ -311,7 +314,7 @@ def cmd_train_survival(args: argparse.Namespace, frame: Any, files: dict[str, st
             print(line)
     stages = Stages(list(SURVIVAL_STAGES), enabled=not args.quiet)
     start = time.perf_counter()
-    card = {
+    filled = {
         "outcome": f"time to event: {args.time!r} (follow-up time), {args.event!r} (1 = event, "
         "0 = censored)",
         "data": f"{args.data}: {len(times)} rows; hold-out of {args.test_size:.0%} stratified "
@@ -334,7 +337,7 @@ def cmd_train_survival(args: argparse.Namespace, frame: Any, files: dict[str, st
         horizons=args.horizons,
         n_bootstraps=args.bootstraps,
         title=f"Survival evaluation report: {args.time} / {args.event}",
-        model_card=card,
+        model_card=card_over(user_card, filled),
         progress=stages,
     )
     return finish("train", result, files, stages, start, lines=summary_lines, quiet=args.quiet)

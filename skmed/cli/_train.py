@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import Any
 
-from skmed.cli._args import CommandError, require_option_columns, screen_features
+from skmed.cli._args import CommandError, column_list, require_option_columns, screen_features
 from skmed.cli._output import (
     AUTO_CV_ROWS,
     TRAINING_STAGES,
@@ -48,6 +49,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         categorical=list(bunch.categorical_features),
         text=list(bunch.text_features),
     )
+    card = read_user_card(args, types)
     from skmed._workflow import train_evaluate_export
 
     result = train_evaluate_export(
@@ -61,18 +63,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
         groups=["sex"],
         explain_patients=2 if args.explain_patients is None else args.explain_patients,
         title="skmed demo: assisted diagnosis (synthetic data)",
-        model_card={
-            "model_name": "skmed demo diagnosis MLP",
-            "intended_use": "Demonstration of the skmed workflow only. Synthetic data: "
-            "NOT for clinical use.",
-            "outcome": "Diagnosis among five classes (healthy, viral infection, bacterial "
-            "pneumonia, heart failure, anaemia).",
-            "data": f"skmed.datasets.load_diagnosis(n_samples={args.n_samples}, "
-            f"random_state={args.seed}); stratified 75/25 split.",
-            "development": "Median / mode imputation with missing-value indicators, scaling, "
-            "one-hot encoding; "
-            "MedicalMLPClassifier with balanced class weights and early stopping.",
-        },
+        model_card=card_over(
+            card,
+            {
+                "model_name": "skmed demo diagnosis MLP",
+                "intended_use": "Demonstration of the skmed workflow only. Synthetic data: "
+                "NOT for clinical use.",
+                "outcome": "Diagnosis among five classes (healthy, viral infection, bacterial "
+                "pneumonia, heart failure, anaemia).",
+                "data": f"skmed.datasets.load_diagnosis(n_samples={args.n_samples}, "
+                f"random_state={args.seed}); stratified 75/25 split.",
+                "development": "Median / mode imputation with missing-value indicators, scaling, "
+                "one-hot encoding; "
+                "MedicalMLPClassifier with balanced class weights and early stopping.",
+            },
+        ),
         progress=stages,
     )
     return finish("demo", result, files, stages, start)
@@ -105,8 +110,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not 0 < args.test_size < 1:
         raise CommandError(f"--test-size must be between 0 and 1; got {args.test_size}.")
 
-    frame = read_csv(args.data)
-    drop = [c.strip() for c in (args.drop or "").split(",") if c.strip()]
+    frame = read_csv(args.data, na_values=args.na_values)
+    drop = column_list(args.drop)
     from skmed._workflow import check_target
 
     outcome = {"--time": args.time, "--event": args.event} if survival else {"": args.target}
@@ -123,9 +128,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     validation = args.validation
     if validation == "auto":
         validation = "cv" if len(y) < AUTO_CV_ROWS else "holdout"
-    scan, types = screen_features(X, args.keep)
+    scan, types = screen_features(X, args)
     groups = args.group or []
     require_option_columns("--group", groups, types.features, "the feature columns")
+    card = read_user_card(args, types)
 
     stages = Stages(
         [*(["grid search"] if args.grid else []), *TRAINING_STAGES], enabled=not args.quiet
@@ -154,21 +160,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         n_bootstraps=args.bootstraps,
         groups=groups,
         title=f"Clinical evaluation report: {args.target}",
-        model_card={
-            "outcome": f"{args.target} ({', '.join(map(str, sorted(y.unique(), key=str)))})",
-            "data": f"{args.data}: {len(y)} rows; "
-            + (
-                f"stratified hold-out of {args.test_size:.0%} for evaluation."
-                if validation == "holdout"
-                else f"all rows for the final model; internal validation by {validation}."
-            ),
-            "predictors": predictors_text(types, args.impute)
-            + ", with a missing-value indicator for each numeric column that has gaps; "
-            "categories by the most frequent.",
-            "development": "MedicalMLPClassifier with balanced class weights and early stopping"
-            + ("; hyperparameters by 3-fold grid search" if args.grid else "")
-            + ".",
-        },
+        model_card=card_over(
+            card,
+            {
+                "outcome": f"{args.target} ({', '.join(map(str, sorted(y.unique(), key=str)))})",
+                "data": f"{args.data}: {len(y)} rows; "
+                + (
+                    f"stratified hold-out of {args.test_size:.0%} for evaluation."
+                    if validation == "holdout"
+                    else f"all rows for the final model; internal validation by {validation}."
+                ),
+                "predictors": predictors_text(types, args.impute)
+                + ", with a missing-value indicator for each numeric column that has gaps; "
+                "categories by the most frequent.",
+                "development": "MedicalMLPClassifier with balanced class weights and early stopping"
+                + ("; hyperparameters by 3-fold grid search" if args.grid else "")
+                + ".",
+            },
+        ),
         progress=stages,
         validation=validation,
         refits=args.refits,
@@ -179,3 +188,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         allow_patient_rows=args.allow_patient_rows,
     )
     return finish("train", result, files, stages, start, quiet=args.quiet)
+
+
+def read_user_card(args: argparse.Namespace, types: Any) -> dict[str, Any]:
+    """The ``--card`` file, checked against the model's input columns (empty without one);
+    read before training, so that a bad card stops the command at once."""
+    if not args.card:
+        return {}
+    from skmed._card import read_card_file
+
+    return read_card_file(args.card, columns=types.features)
+
+
+def card_over(user: dict[str, Any], filled: dict[str, Any]) -> dict[str, Any]:
+    """The card skmed fills in with the user's fields over it: the user's text wins."""
+    return {**filled, **user}

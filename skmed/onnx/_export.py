@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 import onnx
 
+from skmed._card import CARD_KEY, check_card
 from skmed._schema import Schema, schema_from_sample
 from skmed.onnx._graph import cast_inputs, rewrite_imputers, split_matrix_input
 from skmed.onnx._metadata import (
@@ -32,6 +34,7 @@ def to_onnx(
     path: str | os.PathLike[str] | None = None,
     target_opset: int | None = None,
     metadata: dict[str, Any] | None = None,
+    model_card: dict[str, Any] | None = None,
     reference_data: Any = "sample",
     reference_target: Any = None,
     allow_patient_rows: bool = False,
@@ -58,6 +61,12 @@ def to_onnx(
     metadata : dict, default=None
         Free-form entries stored in the file's ``metadata_props`` (values that are not strings
         are stored as JSON). Keys may not be one of skmed's own keys.
+    model_card : dict, default=None
+        The model card (text fields such as ``intended_use``, ``limitations``, ``contact``, and
+        under ``"columns"`` per input column a ``label``, ``unit`` and plausible ``range``),
+        checked against the model's input columns and stored as JSON under the metadata key
+        ``"model_card"``; reports, ``skmed serve`` and ``skmed inspect`` show it. A card in
+        ``metadata["model_card"]`` is checked the same way; giving both is an error.
     reference_data : pandas.DataFrame, "sample" or None, default="sample"
         Training rows summarised per column in the ``input_profile`` metadata (for a model
         exported from a frame): counts, the share missing, quantiles and category counts, each
@@ -104,6 +113,8 @@ def to_onnx(
         split_survival(model, keep_all_times=allow_patient_rows) if survival else split_model(model)
     )
     schema = schema_from_sample(X_sample)
+    if model_card is not None or CARD_KEY in user_metadata:
+        user_metadata[CARD_KEY] = json.dumps(_card(model_card, user_metadata, schema.columns))
     holding = check_steps(steps)
     if isinstance(head, SurvivalHead) and allow_patient_rows:
         holding.append(("time grid: every training event time", int(head.times.size)))
@@ -126,6 +137,21 @@ def to_onnx(
     if path is not None:
         onnx.save_model(onx, os.fspath(path))
     return onx
+
+
+def _card(card: Any, user_metadata: dict[str, str], columns: list[str]) -> dict[str, Any]:
+    """The card of ``model_card`` (or ``metadata["model_card"]``, a dict or its JSON), checked."""
+    if card is None:
+        try:
+            card = json.loads(user_metadata[CARD_KEY])
+        except ValueError:
+            card = user_metadata[CARD_KEY]  # plain text: check_card says what it must be
+        return check_card(card, columns, where='metadata["model_card"]')
+    if CARD_KEY in user_metadata:
+        raise ValueError(
+            'Pass the model card once: model_card=... or metadata["model_card"], not both.'
+        )
+    return check_card(card, columns)
 
 
 def convert(

@@ -1,4 +1,4 @@
-"""The model card: TRIPOD+AI headings, free text."""
+"""The model card: TRIPOD+AI headings, free text, and notes on the predictors."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ class ModelCard:
         Who maintains the model.
     extra : dict
         Any further fields (shown as given).
+    columns : dict
+        Per predictor, ``{"label": ..., "unit": ..., "range": [low, high] or None}`` (either
+        end may be None), as :func:`skmed.to_onnx`'s ``model_card`` takes it; the report lists
+        them under the card.
     """
 
     model_name: str = ""
@@ -51,17 +55,24 @@ class ModelCard:
     ethical_considerations: str = ""
     contact: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_any(cls, card: ModelCard | dict[str, Any] | None) -> ModelCard:
-        """A ModelCard from a ModelCard, a dict (unknown keys go to ``extra``) or None."""
+        """A ModelCard from a ModelCard, a dict (unknown keys go to ``extra``; ``columns``
+        checked as :func:`skmed.to_onnx` checks it) or None."""
+        from skmed._card import check_card
+
         if card is None:
             return cls()
         if isinstance(card, ModelCard):
             return card
         if not isinstance(card, dict):
             raise ValueError(f"model_card must be a dict or ModelCard; got {type(card).__name__}.")
-        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
-        extra = {str(k): str(v) for k, v in card.items() if k not in known and k != "extra"}
+        known = {f for f in cls.__dataclass_fields__ if f not in ("extra", "columns")}
+        reserved = {"extra", "columns"}
+        extra = {str(k): str(v) for k, v in card.items() if k not in known | reserved}
         extra.update({str(k): str(v) for k, v in dict(card.get("extra") or {}).items()})
-        return cls(**{k: str(v) for k, v in card.items() if k in known}, extra=extra)
+        columns = check_card({"columns": card.get("columns") or {}})["columns"]
+        text = {k: str(v) for k, v in card.items() if k in known and v is not None}
+        return cls(**text, extra=extra, columns=columns)

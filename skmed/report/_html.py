@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from skmed._card import FIELD_TITLES, card_columns
 from skmed.report import _details
 from skmed.report._format import (
     FIGURE_CAPTIONS,
@@ -112,22 +113,9 @@ def card_table(model_card: Any, performance: str, model_info: dict[str, Any] | N
     """The model card as a table (TRIPOD+AI headings; missing fields marked), with the
     evaluation's performance sentence and the model's type."""
     card = asdict(model_card)
-    extra = card.pop("extra")
-    labels = {
-        "model_name": "Model",
-        "intended_use": "Intended use",
-        "intended_users": "Intended users",
-        "population": "Target population",
-        "outcome": "Outcome",
-        "predictors": "Predictors",
-        "data": "Data",
-        "development": "Development",
-        "limitations": "Limitations",
-        "ethical_considerations": "Ethical considerations and fairness",
-        "contact": "Contact",
-    }
+    extra, columns = card.pop("extra"), card.pop("columns", None) or {}
     rows = []
-    for k, label in labels.items():
+    for k, label in FIELD_TITLES.items():
         value = card.get(k) or ""
         cls = "" if value else ' class="missing"'
         rows.append(f"<tr><th>{label}</th><td{cls}>{escape(value or NOT_PROVIDED)}</td></tr>")
@@ -142,7 +130,24 @@ def card_table(model_card: Any, performance: str, model_info: dict[str, Any] | N
     return (
         '<p class="meta">Structure after the TRIPOD+AI reporting guideline; fields not '
         "provided by the developer are marked.</p>"
-        f"<table class='card'>{''.join(rows)}</table>"
+        f"<table class='card'>{''.join(rows)}</table>" + predictor_table(columns)
+    )
+
+
+def predictor_table(columns: dict[str, dict[str, Any]]) -> str:
+    """The card's notes on the predictors: label, unit and plausible range per column."""
+    notes = card_columns({"columns": columns})
+    if not notes:
+        return ""
+    rows = "".join(
+        f"<tr><td><code>{escape(name)}</code></td><td>{escape(note.label)}</td>"
+        f"<td>{escape(note.unit)}</td><td>{escape(note.range_text())}</td></tr>"
+        for name, note in notes.items()
+    )
+    return (
+        "<h3>Predictors: labels, units and plausible ranges</h3><table class='predictors'>"
+        f"<tr><th>Column</th><th>Label</th><th>Unit</th><th>Plausible range</th></tr>{rows}"
+        "</table>"
     )
 
 
