@@ -6,7 +6,8 @@ A column read from a CSV holds text as soon as one field is not a number (``"unk
 Its present values (blank fields and missing values aside) split into numbers and other entries;
 the column is numeric when
 
-* every present value is a number, or
+* every present value is a number (unless they are a few distinct whole numbers: codes held as
+  text on purpose, such as a stage "1" to "4"), or
 * at least half are numbers and the other entries are *stray*: rare (under
   :data:`STRAY_SHARE` of the values, whatever they say) or few kinds of entry (at most
   :data:`STRAY_KINDS`, or :data:`STRAY_SHARE` as many kinds as there are distinct numbers).
@@ -33,6 +34,9 @@ STRAY_SHARE = 0.05
 
 #: Stray entries: at most this many kinds of entry, however many distinct numbers.
 STRAY_KINDS = 3
+
+#: Text holding at most this many distinct whole numbers (and nothing else) is a code column.
+CODE_LEVELS = 10
 
 #: Stray entries a message lists (then "...").
 _SHOWN = 5
@@ -126,9 +130,13 @@ class MixedColumn:
         return f"{k} of {self.n_values} values {verb}: {shown}{more}"
 
 
-def numeric_text(values: Any, column: str) -> bool:
-    """Whether a text column is numeric (see the module's rule): True when every present
-    value reads as a finite number, False for a categorical column.
+def numeric_text(values: Any, column: str, cleared: bool = False) -> bool:
+    """Whether a text column is numeric (see the module's rule), False for a categorical one.
+
+    When every present value reads as a number, the column is numeric unless its numbers look
+    like codes -- at most :data:`CODE_LEVELS` distinct whole numbers, as the text of
+    ``astype(str)`` of a stage "1" to "4" -- and no entry was just read as missing
+    (``cleared``: the stray entries of a numeric column given as ``na_values``).
 
     Raises
     ------
@@ -141,7 +149,9 @@ def numeric_text(values: Any, column: str) -> bool:
     if n_values == 0 or n_stray > n_values / 2:
         return False
     if n_stray == 0:
-        return True
+        levels = np.unique(numbers[present])
+        codes = levels.size <= CODE_LEVELS and bool(np.all(levels == np.round(levels)))
+        return cleared or not codes
     if n_stray >= STRAY_SHARE * n_values:
         raw = values.to_numpy(dtype=object)[stray]
         kinds = len({str(v).strip() for v in raw})

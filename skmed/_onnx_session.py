@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import onnxruntime
 
+from skmed._card import card_columns, card_from_metadata
+from skmed._contract import InputContract, first_warning
 from skmed._profile import FeedCheck, InputProfile
 from skmed._schema import Schema
 
@@ -34,6 +36,10 @@ SESSION_DOCS = {
     sess_options : onnxruntime.SessionOptions, default=None
         Session options (threads, spinning, profiling); onnxruntime's defaults otherwise,
         with its log messages silenced.
+    strict : bool, default=False
+        Refuse (:class:`InputError`) a row that carries a warning -- an imputed value, a number
+        outside the plausible or training range, an unseen category (see
+        ``input_warnings``) -- instead of answering for it. Also an attribute.
     """,
     "input_attributes": """
     feature_names_in_ : ndarray of shape (n_features,) or None
@@ -81,14 +87,17 @@ class OnnxModel:
     """
 
     _TASK: str | None = None
+    strict = False
 
     def __init__(
         self,
         model: str | os.PathLike[str] | bytes,
         providers: list[str] | None = None,
         sess_options: onnxruntime.SessionOptions | None = None,
+        strict: bool = False,
     ) -> None:
         self._attach(open_session(model, providers, sess_options), describe_source(model))
+        self.strict = bool(strict)
 
     def _attach(self, session: onnxruntime.InferenceSession, source: str) -> None:
         """Take an open session: read and check its metadata (``ModelFormatError`` if wrong)."""
@@ -140,11 +149,42 @@ class OnnxModel:
         self.n_features_in_ = schema.n_features
         check = FeedCheck(self.input_profile, schema) if self.input_profile else None
         self._check = check or None
+        self._contract = None
+        if self.input_profile is not None:
+            notes = card_columns(card_from_metadata(meta))
+            ranges = {k: (v.low, v.high) for k, v in notes.items() if v.has_range}
+            self._contract = InputContract(self.input_profile, schema, ranges)
 
-    def _run(self, X: Any, outputs: list[str]) -> list[np.ndarray]:
+    def input_warnings(self, X: Any) -> list[list[dict[str, Any]]]:
+        """Per row of ``X``, what a clinician should know of its values before the answer.
+
+        Each warning is a dict with ``column``, ``kind`` -- ``"imputed"`` (missing: the model
+        fills it in), ``"out_of_range"`` (outside the model card's plausible range, else more
+        than 3 interquartile ranges beyond the training quartiles; with ``low`` and ``high``)
+        or ``"unseen_category"`` (a category the encoder never saw and ignores) -- ``value``
+        and a ``message``. Rows the model refuses raise :class:`InputError` as in predict.
+        A matrix model (one numeric ``X``) or an older file without a profile has none.
+        """
+        feeds = self._checked_feeds(X)
+        n = len(next(iter(feeds.values()))) if feeds else 0
+        return self._contract.warnings(feeds) if self._contract else [[] for _ in range(n)]
+
+    def _checked_feeds(self, X: Any) -> dict[str, np.ndarray]:
         feeds = self._schema.feeds(X)
         if self._check is not None:
             self._check(feeds)
+        if self._contract is not None:
+            self._contract.refuse_empty(feeds)
+            if self.strict:
+                error = first_warning(self._contract.warnings(feeds))
+                if error is not None:
+                    raise error
+        return feeds
+
+    def _run(self, X: Any, outputs: list[str]) -> list[np.ndarray]:
+        return self._run_feeds(self._checked_feeds(X), outputs)
+
+    def _run_feeds(self, feeds: dict[str, np.ndarray], outputs: list[str]) -> list[np.ndarray]:
         n = len(next(iter(feeds.values()))) if feeds else 0
         try:  # only the outputs asked for (converting unused string labels costs time)
             if n <= BLOCK_ROWS:

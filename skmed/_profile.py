@@ -30,6 +30,7 @@ from skmed._schema import MISSING_TEXT, InputError, MetadataJSON
 
 __all__ = [
     "MIN_COUNT",
+    "MIN_REQUIRED_ROWS",
     "QUANTILES",
     "ColumnProfile",
     "FeedCheck",
@@ -39,6 +40,9 @@ __all__ = [
 
 #: Least number of rows behind every stored aggregate (a quantile's tail, a category count).
 MIN_COUNT = 10
+
+#: Least number of reference rows that make a never-missing column required.
+MIN_REQUIRED_ROWS = 100
 
 #: Percentiles summarised for numeric columns.
 QUANTILES = (5, 25, 50, 75, 95)
@@ -65,6 +69,10 @@ class ColumnProfile:
         The categories the encoder learned, for a ``"category"`` column.
     unknown_refused : bool
         Whether a value outside ``categories`` is refused (``handle_unknown="error"``).
+    required : bool
+        Whether a missing value is refused although the pipeline could impute it: the column
+        was never missing in at least :data:`MIN_REQUIRED_ROWS` reference rows and the
+        exporter did not list it in ``optional_columns`` (the point-of-care contract).
     symptoms : list of str or None
         A ``"symptoms"`` column's vocabulary; other symptoms are ignored.
     separator : str or None
@@ -87,6 +95,7 @@ class ColumnProfile:
     missing_allowed: bool = True
     categories: list[Any] | None = None
     unknown_refused: bool = False
+    required: bool = False
     symptoms: list[str] | None = None
     separator: str | None = None
     n: int | None = None
@@ -148,8 +157,9 @@ def may_be_missing(spec: Any, profile: InputProfile | None) -> bool:
     """Whether input ``spec`` (an :class:`~skmed._schema.InputSpec`) may be missing or left out.
 
     Only float and text inputs can carry a missing value at all; with a profile, the pipeline
-    must also impute or ignore it (or not use the column). Without one (an older file), what
-    the graph accepts is all that is known.
+    must also impute or ignore it (or not use the column), and the column must not be
+    ``required`` (never missing in training). Without one (an older file), what the graph
+    accepts is all that is known.
     """
     if spec.kind not in ("double", "float", "string"):
         return False
@@ -159,7 +169,7 @@ def may_be_missing(spec: Any, profile: InputProfile | None) -> bool:
         column = profile[spec.name]
     except KeyError:
         return True
-    return column.missing_allowed or column.role == "unused"
+    return (column.missing_allowed and not column.required) or column.role == "unused"
 
 
 # ---------------------------------------------------------------------- checking rows
@@ -181,15 +191,25 @@ class FeedCheck:
 
     def __init__(self, profile: InputProfile, schema: Any) -> None:
         self._missing_text = MISSING_TEXT
-        self._no_missing: list[tuple[str, str, bool]] = []
+        self._no_missing: list[tuple[str, str, bool, str]] = []
         self._refused: list[tuple[str, str, np.ndarray]] = []
         by_name = {c.name: c for c in profile.columns}
         for spec in schema.inputs:
             column = by_name.get(spec.name)
             if column is None or column.role == "unused":
                 continue
-            if not column.missing_allowed and spec.kind in ("double", "float", "string"):
-                self._no_missing.append((spec.onnx_name, spec.name, spec.kind == "string"))
+            if (not column.missing_allowed or column.required) and spec.kind in (
+                "double",
+                "float",
+                "string",
+            ):
+                why = (
+                    "it was never missing in the model's training data, so the model requires "
+                    "it (the exporter may allow it: to_onnx(optional_columns=...))"
+                    if column.missing_allowed
+                    else "the model has no imputer for it"
+                )
+                self._no_missing.append((spec.onnx_name, spec.name, spec.kind == "string", why))
             if column.unknown_refused and column.categories:
                 known = np.asarray(column.categories, dtype=object)
                 self._refused.append((spec.onnx_name, spec.name, known))
@@ -199,14 +219,13 @@ class FeedCheck:
 
     def __call__(self, feeds: dict[str, np.ndarray]) -> None:
         """Raise :class:`~skmed._schema.InputError` naming the first row and column at fault."""
-        for onnx_name, name, is_text in self._no_missing:
+        for onnx_name, name, is_text, why in self._no_missing:
             values = feeds[onnx_name].reshape(-1)
             missing = values == self._missing_text if is_text else np.isnan(values)
             if missing.any():
                 row = int(np.argmax(missing))
                 raise InputError(
-                    f"Column {name!r} is missing in row {row}, but the model has no imputer for "
-                    "it: give a value.",
+                    f"Column {name!r} is missing in row {row}, but {why}: give a value.",
                     column=name,
                     row=row,
                 )

@@ -150,8 +150,10 @@ def infer_column_types(
             categorical.append(name)
         elif is_bool_dtype(dtype) or is_numeric_dtype(dtype):
             numeric.append(name)
-        elif getattr(dtype, "name", "") != "category" and numeric_text(values, name):
-            numeric.append(name)  # numbers held as text (e.g. once na_values are missing)
+        elif getattr(dtype, "name", "") != "category" and numeric_text(
+            values, name, cleared=bool(values.isna().sum() > frame[name].isna().sum())
+        ):
+            numeric.append(name)  # numbers held as text once na_values are missing
         elif looks_like_symptom_list(values):
             text.append(name)
         else:

@@ -119,19 +119,28 @@ class OnnxClassifier(OnnxModel):
         return labels.astype(self.classes_.dtype, copy=False)
 
     @fill_doc(_PREDICT_DOC)
-    def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+    def predict_with_proba(self, X: Any, return_warnings: bool = False) -> tuple[Any, ...]:
         """``(predict(X), predict_proba(X))`` from one run of the graph.
 
         {{X_rows}}
+        return_warnings : bool, default=False
+            Also return :meth:`input_warnings` of the rows (from the same conversion).
 
         Returns
         -------
         {{labels}}
         {{proba}}
+        warnings : list of list of dict
+            With ``return_warnings=True``: per row, the warnings of its values.
         """
-        labels, proba = self._run(X, self._outputs)
+        feeds = self._checked_feeds(X)
+        labels, proba = self._run_feeds(feeds, self._outputs)
         labels = np.asarray(labels).reshape(-1).astype(self.classes_.dtype, copy=False)
-        return labels, proba.astype(np.float64)
+        if not return_warnings:
+            return labels, proba.astype(np.float64)
+        n = len(labels)
+        warnings = self._contract.warnings(feeds) if self._contract else [[] for _ in range(n)]
+        return labels, proba.astype(np.float64), warnings
 
     def __repr__(self) -> str:
         return (
@@ -142,7 +151,7 @@ class OnnxClassifier(OnnxModel):
 
 @fill_doc(SESSION_DOCS)
 def load_model(
-    model: Any, providers: list[str] | None = None, sess_options: Any = None
+    model: Any, providers: list[str] | None = None, sess_options: Any = None, strict: bool = False
 ) -> OnnxClassifier | OnnxSurvival:
     """The runtime model a file's task needs: :class:`OnnxSurvival` for a survival model,
     :class:`OnnxClassifier` otherwise (one session is opened either way).
@@ -161,4 +170,5 @@ def load_model(
     kind = OnnxSurvival if task == "survival" else OnnxClassifier
     loaded = kind.__new__(kind)
     loaded._attach(session, describe_source(model))
+    loaded.strict = bool(strict)
     return loaded

@@ -117,6 +117,10 @@ def fit_models() -> dict[str, tuple[object, pd.DataFrame]]:
     return models
 
 
+#: Columns never missing in training that the serving tests leave out.
+OPTIONAL = {"mixed": ["sex"], "symptoms": ["temperature", "smoking", "symptoms"]}
+
+
 def write_models(directory: Path) -> dict[str, tuple[object, pd.DataFrame, Path]]:
     """Fit, export and write the four models; name -> (pipeline, frame, path)."""
     from skmed import to_onnx
@@ -125,6 +129,16 @@ def write_models(directory: Path) -> dict[str, tuple[object, pd.DataFrame, Path]
     for name, (model, X) in fit_models().items():
         path = Path(directory) / f"{name}.onnx"
         metadata = {"model_card": MODEL_CARD} if name == "mixed" else None
-        to_onnx(model, X.head(50), path=path, reference_data=X, metadata=metadata)
+        # the serving tests leave these out; never missing in training, they are otherwise
+        # required (tests/test_contract.py exports without this)
+        optional = OPTIONAL.get(name)
+        to_onnx(
+            model,
+            X.head(50),
+            path=path,
+            reference_data=X,
+            metadata=metadata,
+            optional_columns=optional,
+        )
         out[name] = (model, X, path)
     return out

@@ -159,6 +159,8 @@ def test_na_values_match_numbers_and_surrounding_spaces():
         ([f"{400 + i % 80}" for i in range(160)] + [f"V{i}" for i in range(40)], "categorical"),
         # words
         (["mild", "moderate", "severe", "1"] * 50, "categorical"),
+        # stage codes made text on purpose (astype(str)): categorical
+        (["1", "2", "3", "4"] * 50, "categorical"),
         # numbers as text with blanks: numeric
         ([" 1.5", "2", "", None, "3e2"] * 40, "numeric"),
     ],

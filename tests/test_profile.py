@@ -52,11 +52,24 @@ def test_runtime_refuses_what_the_python_pipeline_refuses(mixed):
         model.predict_proba(rows)  # OneHotEncoder(handle_unknown="error")
     with pytest.raises(InputError, match=r"Column 'sex' holds the unknown category 'U' in row 2"):
         runtime.predict_proba(rows)
-    # a missing category is imputed, as in Python
+    # sex was never missing in the 300 training rows: required at the point of care ...
     rows = X.head(3).copy()
     rows.loc[rows.index[0], "sex"] = None
     rows["sex"] = rows["sex"].astype(object).where(rows["sex"].notna(), np.nan)
-    np.testing.assert_allclose(runtime.predict_proba(rows), model.predict_proba(rows), atol=1e-5)
+    assert runtime.input_profile["sex"].required
+    assert not runtime.input_profile["bmi"].required  # missing in training: imputed
+    with pytest.raises(InputError, match="Column 'sex' is missing in row 0, but it was never"):
+        runtime.predict_proba(rows)
+    # ... unless the exporter allows it: then imputed, as in Python, and said so
+    optional = OnnxClassifier(
+        to_onnx(model, X.head(20), reference_data=X, optional_columns=["sex"]).SerializeToString()
+    )
+    assert not optional.input_profile["sex"].required
+    np.testing.assert_allclose(optional.predict_proba(rows), model.predict_proba(rows), atol=1e-5)
+    kinds = [[(w["column"], w["kind"]) for w in row] for row in optional.input_warnings(rows)]
+    assert kinds[0] == [("sex", "imputed")]
+    with pytest.raises(ValueError, match=r"optional_columns holds \['height'\], which are not"):
+        to_onnx(model, X.head(20), optional_columns=["height"])
 
 
 def test_quantiles_need_min_count_rows_beyond_them():

@@ -60,6 +60,11 @@ def convert_column(values: Any, spec: InputSpec) -> np.ndarray:
     if isinstance(values, (list, tuple)) and spec.kind != "string":
         # plain Python numbers (JSON rows): numpy converts them, None to NaN, in C
         types = set(map(type, values))
+        if bool in types and spec.kind != "bool":  # JSON true is not the number 1
+            row = next(i for i, v in enumerate(values) if type(v) is bool)
+            raise _must_hold(
+                spec.name, row, f"numbers ({spec.kind})", f"bool value {values[row]!r}"
+            )
         if types <= _FLOAT_TYPES and spec.kind in ("double", "float"):
             return np.array(values, dtype=KIND_DTYPES[spec.kind])
         if types <= _INT_TYPES and spec.kind in ("int64", "bool"):
@@ -82,12 +87,16 @@ def convert_column(values: Any, spec: InputSpec) -> np.ndarray:
         return _text_column(array, spec.name)
     if array.dtype.kind in "OUS":
         values = array.tolist()
-        for i, v in enumerate(values):
-            if isinstance(v, str) or not _is_number_or_missing(v):
-                expected = (
-                    "booleans (True/False)" if spec.kind == "bool" else f"numbers ({spec.kind})"
-                )
-                raise _must_hold(spec.name, i, expected, f"{type(v).__name__} value {v!r}")
+        wrong = [
+            i for i, v in enumerate(values) if isinstance(v, str) or not _is_number_or_missing(v)
+        ]
+        if wrong:
+            # name the value that is not a number at all ('unknown'), not the first number
+            # held as text ('0': a text column of a CSV with one stray entry)
+            i = next((j for j in wrong if not _numeric_text(values[j])), wrong[0])
+            v = values[i]
+            expected = "booleans (True/False)" if spec.kind == "bool" else f"numbers ({spec.kind})"
+            raise _must_hold(spec.name, i, expected, f"{type(v).__name__} value {v!r}")
         array = np.array([np.nan if is_missing(v) else v for v in values])
     if spec.kind in ("double", "float"):
         return array.astype(KIND_DTYPES[spec.kind], copy=False)
@@ -133,6 +142,17 @@ def _refuse_missing(array: np.ndarray, spec: InputSpec, what: str) -> None:
 
 _FLOAT_TYPES = frozenset({float, int, bool, type(None)})
 _INT_TYPES = frozenset({int, bool})
+
+
+def _numeric_text(value: Any) -> bool:
+    """Whether ``value`` is text that reads as a number ("0", " 1.5")."""
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_number_or_missing(value: Any) -> bool:

@@ -37,6 +37,7 @@ def to_onnx(
     model_card: dict[str, Any] | None = None,
     reference_data: Any = "sample",
     reference_target: Any = None,
+    optional_columns: Any = None,
     allow_patient_rows: bool = False,
     check: bool = True,
 ) -> onnx.ModelProto:
@@ -79,6 +80,12 @@ def to_onnx(
         stored as rows per class, a class with fewer than 10 rows left out, so that
         :func:`skmed.drift.check_drift` can compare a site's outcome rate with the training
         prevalence.
+    optional_columns : list of str, default=None
+        Columns a request may leave missing (the pipeline imputes them) although the
+        ``reference_data`` never miss them. Otherwise such a column -- never missing in at
+        least 100 reference rows -- is required at the point of care: the runtime, the server
+        and ``skmed predict`` refuse a row without it instead of imputing a value the model
+        never had to do without.
     allow_patient_rows : bool, default=False
         A ``KNNImputer`` imputes from its training rows, so its graph holds every one of them
         (its columns): patient data inside the model file. It is refused unless this is True;
@@ -126,8 +133,9 @@ def to_onnx(
         raise ValueError("reference_target holds class labels; a survival model has none.")
     target = reference_target_labels(reference_target, reference, model)
     onx, schema = convert(steps, head, schema, target_opset)
+    optional = _optional_columns(optional_columns, schema)
     if schema.layout == "columns":
-        profile = build_profile(steps, schema, reference, target)
+        profile = build_profile(steps, schema, reference, target, optional)
         user_metadata["input_profile"] = profile.to_json()
     set_metadata(onx, model, head, schema, user_metadata)
     if check and isinstance(head, SurvivalHead):
@@ -235,3 +243,19 @@ def loads(onx: onnx.ModelProto) -> str | None:
     except Exception as exc:  # noqa: BLE001 - onnxruntime's own exception types
         return str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
     return None
+
+
+def _optional_columns(columns: Any, schema: Any) -> tuple[str, ...]:
+    """``optional_columns`` as names of the model's input columns (a ValueError names others)."""
+    if columns is None:
+        return ()
+    names = [columns] if isinstance(columns, str) else list(columns)
+    if names and schema.layout != "columns":
+        raise ValueError("optional_columns names columns; this model takes one matrix X.")
+    unknown = [n for n in names if n not in schema.columns]
+    if unknown:
+        raise ValueError(
+            f"optional_columns holds {unknown}, which are not input columns of the model "
+            f"({schema.columns})."
+        )
+    return tuple(names)

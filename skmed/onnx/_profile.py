@@ -14,6 +14,7 @@ import numpy as np
 
 from skmed._missing import missing_mask
 from skmed._profile import (
+    MIN_REQUIRED_ROWS,
     ColumnProfile,
     InputProfile,
     summarise_categories,
@@ -28,7 +29,11 @@ _ENCODERS = ("OneHotEncoder", "OrdinalEncoder")
 
 
 def build_profile(
-    steps: list[tuple[str, Any]], schema: Schema, reference: Any, target: Any = None
+    steps: list[tuple[str, Any]],
+    schema: Schema,
+    reference: Any,
+    target: Any = None,
+    optional: tuple[str, ...] = (),
 ) -> InputProfile:
     """The profile of a ``"columns"``-layout model's inputs.
 
@@ -42,6 +47,9 @@ def build_profile(
         Rows to summarise; None stores no summary.
     target : list or None
         The reference rows' labels (checked by the caller), summarised as class counts.
+    optional : tuple of str
+        Columns that may be missing at prediction although the reference rows always hold
+        them (the others such are ``required``).
     """
     rules = _column_rules(steps, schema)
     columns = []
@@ -50,6 +58,15 @@ def build_profile(
         if spec.kind in ("int64", "bool"):  # an integer or boolean tensor cannot hold NaN
             rule["missing_allowed"] = False
         summary = _summary(reference, spec.name, rule["role"]) if reference is not None else {}
+        # never missing in enough training rows: a missing value is not imputed at the point
+        # of care but refused, unless the exporter listed the column as optional
+        rule["required"] = bool(
+            rule.get("missing_allowed", True)
+            and rule.get("role") != "unused"
+            and (summary.get("n") or 0) >= MIN_REQUIRED_ROWS
+            and summary.get("missing_share") == 0
+            and spec.name not in optional
+        )
         columns.append(ColumnProfile(name=spec.name, **rule, **summary))
     outcome = summarise_outcome(target) if target is not None else None
     return InputProfile(tuple(columns), outcome)
