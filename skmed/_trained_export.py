@@ -21,12 +21,14 @@ def export_trained(
     reference_target: Any = None,
     allow_patient_rows: bool = False,
     model_card: dict[str, Any] | None = None,
+    optional_columns: Any = None,
 ) -> tuple[bytes, list[str]]:
     """The serialized graph of ``pipeline`` and the patient-data warnings of its export.
 
     ``metadata`` adds to the entries every trained file carries: its feature columns by type,
     the training and test row counts, the imputation and the network's hidden layer sizes.
-    ``model_card`` is stored checked (:func:`skmed.to_onnx`'s ``model_card``).
+    ``model_card`` is stored checked (:func:`skmed.to_onnx`'s ``model_card``);
+    ``optional_columns`` may be missing at prediction although complete in training.
     """
     from skmed.onnx import to_onnx
 
@@ -52,6 +54,7 @@ def export_trained(
             reference_target=reference_target,
             allow_patient_rows=allow_patient_rows,
             model_card=model_card or None,
+            optional_columns=optional_columns,
         )
     notes = [str(w.message) for w in caught if "patient data" in str(w.message)]
     return onx.SerializeToString(), notes

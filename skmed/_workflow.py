@@ -138,6 +138,7 @@ def train_evaluate_export(
     refit_progress: Callable[[int, int], None] | None = None,
     impute: str = "median",
     allow_patient_rows: bool = False,
+    optional_columns: Any = None,
 ) -> TrainingResult:
     """Fit the clinical pipeline, validate it, export it and check the export.
 
@@ -180,6 +181,9 @@ def train_evaluate_export(
         with a missing-value indicator for each column that has gaps.
     allow_patient_rows : bool, default=False
         Needed with ``impute="knn"``: the exported graph then holds the training rows.
+    optional_columns : list of str, default=None
+        Columns a prediction may leave missing although they are complete in the training
+        rows (:func:`skmed.to_onnx`'s ``optional_columns``); others such are required.
 
     Returns
     -------
@@ -344,6 +348,7 @@ def train_evaluate_export(
         reference_target=y_train,
         allow_patient_rows=allow_patient_rows,
         model_card=model_card,  # carried in the file: a server's form, a later evaluation
+        optional_columns=optional_columns,
     )
     report.notes.extend(notes)
     seconds["ONNX export"] = time.perf_counter() - start

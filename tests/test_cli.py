@@ -189,7 +189,7 @@ def test_train_imputes_with_indicators_and_the_file_matches_the_pipeline(workdir
     types = infer_column_types(X)
     result = train_evaluate_export(
         X, y, types, epochs=10, n_bootstraps=20, impute=impute,
-        allow_patient_rows=impute == "knn",
+        allow_patient_rows=impute == "knn", optional_columns=types.numeric,
     )  # fmt: skip
     numeric = result.pipeline[0].named_transformers_["numeric"]
     assert any(getattr(step, "add_indicator", False) for _, step in numeric.steps)
@@ -197,6 +197,8 @@ def test_train_imputes_with_indicators_and_the_file_matches_the_pipeline(workdir
     gaps.loc[gaps.index[:4], "age"] = np.nan  # complete in training
     gaps.loc[gaps.index[4:6], types.numeric] = np.nan
     model = OnnxClassifier(result.onnx_bytes)
+    # the numeric columns are complete in training: imputed only because they were listed
+    assert model.input_profile["age"].missing_allowed and not model.input_profile["age"].required
     expected = result.pipeline.predict_proba(gaps)
     assert np.abs(model.predict_proba(gaps) - expected).max() <= 1e-5
     assert (model.predict(gaps) == result.pipeline.predict(gaps)).all()

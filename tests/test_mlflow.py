@@ -98,7 +98,8 @@ def test_signature_and_metadata(exported, tracking):
     assert [c["name"] for c in inputs] == ["age", "bmi", "lactate", "smoker", "sex"]
     # numbers as "any": a CSV's whole numbers arrive as int64, a blank makes float64
     assert [c["type"] for c in inputs] == ["long", "any", "any", "boolean", "string"]
-    assert [c["required"] for c in inputs] == [True, False, True, True, False]
+    # sex: never missing in training, so required (bmi was missing: imputed)
+    assert [c["required"] for c in inputs] == [True, False, True, True, True]
     outputs = [c["name"] for c in info.signature.outputs.to_dict()]
     assert outputs == ["predicted_label", "proba_no sepsis", "proba_sepsis"]
     skmed_meta = info.metadata["skmed"]

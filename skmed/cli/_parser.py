@@ -61,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         "then shown; default: 0 for train, 2 for demo)",
     )
     training.add_argument(
+        "--optional-columns",
+        nargs="+",
+        default=None,
+        metavar="COLUMN",
+        help="columns a prediction may leave missing (imputed) although they are never missing "
+        "in the training rows; without this such columns are required at the point of care",
+    )
+    training.add_argument(
         "--card",
         metavar="FILE",
         help="model card, TOML or YAML: intended use, users, population, limitations, contact, "
