@@ -65,7 +65,9 @@ class InputContract:
             if column is None or column.role == "unused":
                 continue
             if spec.kind in ("double", "float", "string"):
+                # an empty symptom list is "no symptom", not a value filled in
                 imputed = column.missing_allowed and not column.required
+                imputed = imputed and column.role != "symptoms"
                 self._missable.append((spec.onnx_name, spec.name, spec.kind == "string", imputed))
             else:  # an integer or yes/no input is always given
                 self._always_observed = True

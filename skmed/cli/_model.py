@@ -79,7 +79,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from skmed.runtime import load_model
 
     check_input_file(args.data)
-    model: Any = load_model(args.model)
+    model: Any = load_model(args.model, strict=args.strict)
     survival = check_horizons(model, args)
     inputs = column_inputs(model, f"skmed predict ({args.model!r})")
     n_rows = 0
@@ -243,5 +243,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         form=not args.no_form,
         workers=args.workers,
+        strict=args.strict,
     )
     return 0

@@ -352,6 +352,12 @@ def add_predict(predict: argparse.ArgumentParser) -> None:
         "of the training times, at which to predict the probability of no event yet",
     )
     predict.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at a row with a warning (an imputed value, a number out of range, an unseen "
+        "category), naming its line and column, instead of predicting it; nothing is written",
+    )
+    predict.add_argument(
         "--dask",
         nargs="?",
         const="local",
@@ -388,3 +394,9 @@ def add_serve(serve: argparse.ArgumentParser) -> None:
     ):
         add_count(serve, flag, default, text, metavar=metavar)
     serve.add_argument("--no-form", action="store_true", help="do not serve the web form at /")
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (422) a row with a warning -- an imputed value, a number out of range, an "
+        "unseen category -- instead of answering with the warning",
+    )

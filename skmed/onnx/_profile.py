@@ -62,7 +62,7 @@ def build_profile(
         # of care but refused, unless the exporter listed the column as optional
         rule["required"] = bool(
             rule.get("missing_allowed", True)
-            and rule.get("role") != "unused"
+            and rule.get("role") in ("numeric", "category")  # no symptoms: none listed
             and (summary.get("n") or 0) >= MIN_REQUIRED_ROWS
             and summary.get("missing_share") == 0
             and spec.name not in optional

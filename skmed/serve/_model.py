@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from skmed._card import card_columns, card_from_metadata
 from skmed._io import iter_prediction_chunks
 from skmed._profile import ColumnProfile, may_be_missing
 from skmed._schema import InputError
@@ -49,7 +50,11 @@ class ServedModel:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], name: str | None = None, max_rows: int = 10_000
+        self,
+        path: str | os.PathLike[str],
+        name: str | None = None,
+        max_rows: int = 10_000,
+        strict: bool = False,
     ) -> None:
         path = os.fspath(path)
         if name is None:
@@ -63,7 +68,8 @@ class ServedModel:
             content = handle.read()
         self.name = name
         self.sha256 = hashlib.sha256(content).hexdigest()
-        self.runtime = OnnxClassifier(content)
+        self.runtime = OnnxClassifier(content, strict=strict)
+        self.strict = bool(strict)
         self.max_rows = max_rows
         runtime = self.runtime
         self.classes = [_plain(c) for c in runtime.classes_.tolist()]
@@ -84,8 +90,11 @@ class ServedModel:
         self._label_json = {label: json.dumps(label) for label in self.classes}
         fields = ",".join(json.dumps(k).replace("%", "%%") + ":%r" for k in self.class_keys)
         positive = ',"positive":%s' if self.decision.threshold is not None else ""
-        self._row_template = '{"label":%s,"probabilities":{' + fields + "}" + positive + "}"
+        self._row_template = (
+            '{"label":%s,"probabilities":{' + fields + "}" + positive + ',"warnings":%s}'
+        )
         self.model_card = _json_or_none(runtime.metadata.get("model_card"))
+        self.card_notes = card_columns(card_from_metadata(runtime.metadata))
         # the first request should not pay for onnxruntime's lazy set-up
         if self.schema.layout == "columns":
             with contextlib.suppress(RequestError):  # a row of aggregates the model refuses
@@ -279,10 +288,10 @@ class ServedModel:
         self.check_batch(len(next(iter(columns.values()))))
         return columns
 
-    def predict(self, columns: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Labels and probabilities of the given columns (or matrix rows)."""
+    def predict(self, columns: Any) -> tuple[np.ndarray, np.ndarray, list[list[dict[str, Any]]]]:
+        """Labels, probabilities and per-row warnings of the given columns (or matrix rows)."""
         try:
-            labels, proba = self.runtime.predict_with_proba(columns)
+            labels, proba, warnings = self.runtime.predict_with_proba(columns, return_warnings=True)
         except InputError as exc:
             raise RequestError(422, str(exc), field=exc.column, row=exc.row) from None
         except ValueError as exc:
@@ -293,40 +302,50 @@ class ServedModel:
             raise RequestError(
                 422, f"Row {row} gives no finite probability (a value out of range?).", row=row
             )
-        return labels, proba
+        return labels, proba, warnings
 
-    def encode(self, labels: np.ndarray, proba: np.ndarray) -> bytes:
-        """The ``POST /v1/predict`` answer as JSON bytes."""
+    def encode(
+        self, labels: np.ndarray, proba: np.ndarray, warnings: list[list[dict[str, Any]]]
+    ) -> bytes:
+        """The ``POST /v1/predict`` answer as JSON bytes (each row with its ``warnings``)."""
         label_list = labels.tolist()
         if orjson is None:
-            return self._encode_with_template(label_list, proba)
+            return self._encode_with_template(label_list, proba, warnings)
         keys = self.class_keys
         if self.decision.threshold is not None:
             pos = self.decision.pos_label
             rows = [
-                {"label": label, "probabilities": dict(zip(keys, p)), "positive": label == pos}
-                for label, p in zip(label_list, proba.tolist())
+                {
+                    "label": label,
+                    "probabilities": dict(zip(keys, p)),
+                    "positive": label == pos,
+                    "warnings": w,
+                }
+                for label, p, w in zip(label_list, proba.tolist(), warnings)
             ]
         else:
             rows = [
-                {"label": label, "probabilities": dict(zip(keys, p))}
-                for label, p in zip(label_list, proba.tolist())
+                {"label": label, "probabilities": dict(zip(keys, p)), "warnings": w}
+                for label, p, w in zip(label_list, proba.tolist(), warnings)
             ]
         return orjson.dumps({"model": self.name, "n_rows": len(rows), "predictions": rows})
 
-    def _encode_with_template(self, label_list: list[Any], proba: np.ndarray) -> bytes:
+    def _encode_with_template(
+        self, label_list: list[Any], proba: np.ndarray, warnings: list[list[dict[str, Any]]]
+    ) -> bytes:
         # a per-row template (``%r`` of a finite float is its JSON number): ~2x faster than
         # json.dumps of the equivalent dicts
         template, label_json = self._row_template, self._label_json
         if self.decision.threshold is not None:
             pos = self.decision.pos_label
             rows = [
-                template % (label_json[label], *p, "true" if label == pos else "false")
-                for label, p in zip(label_list, proba.tolist())
+                template % (label_json[label], *p, "true" if label == pos else "false", _js(w))
+                for label, p, w in zip(label_list, proba.tolist(), warnings)
             ]
         else:
             rows = [
-                template % (label_json[label], *p) for label, p in zip(label_list, proba.tolist())
+                template % (label_json[label], *p, _js(w))
+                for label, p, w in zip(label_list, proba.tolist(), warnings)
             ]
         head = f'{{"model":{json.dumps(self.name)},"n_rows":{len(rows)},"predictions":['
         return (head + ",".join(rows) + "]}").encode()
@@ -334,6 +353,10 @@ class ServedModel:
     def answer(self, columns: Any) -> bytes:
         """Predict and encode: the answer to one request."""
         return self.encode(*self.predict(columns))
+
+
+def _js(warnings: list[dict[str, Any]]) -> str:
+    return json.dumps(warnings) if warnings else "[]"
 
 
 def _lookup(profile: Any, name: str) -> ColumnProfile | None:

@@ -65,16 +65,28 @@ def field_schema(model: ServedModel, column: str) -> dict[str, Any]:
             schema["anyOf"].append({"type": "null"})
         return schema
     schema = {"type": [_KIND_TYPES[kind], "null"] if optional else _KIND_TYPES[kind]}
+    notes = []
+    note = model.card_notes.get(column)
+    if note is not None and (note.label or note.unit):
+        notes.append(note.title(column) + ".")
     if field is not None and field.categories is not None:
-        schema["enum"] = [*field.categories, *([None] if optional else [])]
-        if not field.unknown_refused:
-            schema["description"] = "Other values are accepted and treated as unknown."
+        if field.unknown_refused or model.strict:
+            # exactly what is accepted: others are refused (422)
+            schema["enum"] = [*field.categories, *([None] if optional else [])]
+        else:
+            schema["examples"] = list(field.categories)
+            notes.append(
+                f"Known categories: {', '.join(map(str, field.categories))}; another value is "
+                "accepted with an 'unseen_category' warning and counts as none of them."
+            )
     if field is not None:
         typical = field.typical_range()
         if typical is not None:
-            schema["description"] = (
-                f"Typical range in the training data: {typical[0]:g} to {typical[1]:g}."
-            )
+            notes.append(f"Typical range in the training data: {typical[0]:g} to {typical[1]:g}.")
+    if note is not None and note.has_range:
+        notes.append(f"Plausible range (model card): {note.range_text()}.")
+    if notes:
+        schema["description"] = " ".join(notes)
     return schema
 
 
@@ -156,6 +168,25 @@ def _prediction_components(model: ServedModel) -> dict[str, Any]:
                 "required": model.class_keys,
                 "properties": {k: probability for k in model.class_keys},
                 "additionalProperties": False,
+            },
+        },
+    }
+    row["required"].append("warnings")
+    row["properties"]["warnings"] = {
+        "type": "array",
+        "description": "What to know of the row's values before the answer: an imputed value, "
+        "a number outside the plausible or training range, an unseen category"
+        + (" (this server refuses such rows: strict)." if model.strict else "."),
+        "items": {
+            "type": "object",
+            "required": ["column", "kind", "value", "message"],
+            "properties": {
+                "column": {"type": "string"},
+                "kind": {"enum": ["imputed", "out_of_range", "unseen_category"]},
+                "value": {},
+                "low": {"type": ["number", "null"]},
+                "high": {"type": ["number", "null"]},
+                "message": {"type": "string"},
             },
         },
     }

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import anyio.to_thread
-import numpy as np
 
 from skmed.serve._codec import ARROW, RequestError, arrow_answer, arrow_columns, parse_json
 from skmed.serve._model import ServedModel
@@ -46,11 +45,11 @@ class _Batcher:
 
     def __init__(self, model: ServedModel) -> None:
         self.model = model
-        self.pending: list[tuple[Any, int, asyncio.Future[tuple[np.ndarray, np.ndarray]]]] = []
+        self.pending: list[tuple[Any, int, asyncio.Future[Any]]] = []
 
-    def submit(self, columns: Any, n_rows: int) -> asyncio.Future[tuple[np.ndarray, np.ndarray]]:
+    def submit(self, columns: Any, n_rows: int) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[np.ndarray, np.ndarray]] = loop.create_future()
+        future: asyncio.Future[Any] = loop.create_future()
         if not self.pending:
             loop.call_soon(self._flush)  # after the handlers that are ready have queued theirs
         self.pending.append((columns, n_rows, future))
@@ -60,14 +59,17 @@ class _Batcher:
         batch, self.pending = self.pending, []
         if len(batch) > 1:
             try:
-                labels, proba = self.model.predict(_merge([columns for columns, _, _ in batch]))
+                labels, proba, warnings = self.model.predict(
+                    _merge([columns for columns, _, _ in batch])
+                )
             except RequestError:
                 pass  # run each on its own below, so each error names its own row
             else:
                 start = 0
                 for _, n, future in batch:
                     if not future.cancelled():
-                        future.set_result((labels[start : start + n], proba[start : start + n]))
+                        part = slice(start, start + n)
+                        future.set_result((labels[part], proba[part], warnings[part]))
                     start += n
                 return
         for columns, _, future in batch:
@@ -127,8 +129,8 @@ class PredictEndpoint:
             else:
                 columns = model.columns_from_json(parse_json(body))
                 n = len(columns) if isinstance(columns, list) else len(next(iter(columns.values())))
-                labels, proba = await self.batchers[model.name].submit(columns, n)
-                payload, n_rows = model.encode(labels, proba), n
+                labels, proba, warnings = await self.batchers[model.name].submit(columns, n)
+                payload, n_rows = model.encode(labels, proba, warnings), n
         except RequestError as exc:
             status, payload, media = exc.status, error_body(exc), b"application/json"
         except _Disconnected:
@@ -186,6 +188,8 @@ def _answer(
         columns = arrow_columns(model, body)
     else:
         columns = model.columns_from_json(parse_json(body))
-    labels, proba = model.predict(columns)
-    payload = arrow_answer(model, labels, proba) if arrow_out else model.encode(labels, proba)
+    labels, proba, warnings = model.predict(columns)
+    payload = (
+        arrow_answer(model, labels, proba) if arrow_out else model.encode(labels, proba, warnings)
+    )
     return payload, len(labels)

@@ -77,6 +77,7 @@ def serve(
     form: bool = True,
     graceful_seconds: int = 30,
     workers: int = 1,
+    strict: bool = False,
 ) -> None:
     """Serve exported models over HTTP until SIGINT / SIGTERM (in-flight requests finish).
 
@@ -104,6 +105,9 @@ def serve(
         Server processes sharing the socket, each with its own copy of the models; a worker
         that dies is restarted. More than one uses more cores for large requests (JSON parsing
         and encoding hold Python's lock).
+    strict : bool, default=False
+        Refuse (422) a row that carries a warning (an imputed value, a number outside the
+        plausible or training range, an unseen category) instead of answering with it.
 
     Raises
     ------
@@ -127,6 +131,7 @@ def serve(
         "max_body_bytes": max_body_bytes,
         "max_rows": max_rows,
         "form": form,
+        "strict": strict,
     }
     app, names = _build(settings)  # in the parent too: a bad file fails here, before forking
     sock = _bind(host, port)
@@ -198,7 +203,11 @@ def _build(settings: dict[str, Any]) -> tuple[Any, list[str]]:
         name, sep, path = item.partition("=")
         if not sep or os.path.exists(item):
             name, path = None, item
-        models.append(ServedModel(path, name=name, max_rows=settings["max_rows"]))
+        models.append(
+            ServedModel(
+                path, name=name, max_rows=settings["max_rows"], strict=settings.get("strict", False)
+            )
+        )
     app = create_app(
         models,
         token=load_token(settings["token_file"]),
