@@ -118,3 +118,53 @@ def test_form_in_a_browser_gives_the_runtime_probabilities(browser, tmp_path):
     if os.environ.get("SKMED_WRITE_SCREENSHOTS") == "1":
         shutil.copyfile(tmp_path / "serve-form.png", DOCS_SCREENSHOT)
     assert (tmp_path / "serve-form.png").stat().st_size > 10_000
+
+
+def test_form_shows_the_warnings_next_to_the_fields(browser, tmp_path):
+    """A temperature outside the card's plausible range and a smoking status left empty: the
+    answer's warnings appear next to those fields, the card titles the page and the labels."""
+    from serve_models import OPTIONAL, fit_models
+
+    from skmed import to_onnx
+
+    model, X = fit_models()["symptoms"]
+    card = {
+        "model_name": "Pneumonia triage (tests)",
+        "columns": {"temperature": {"label": "Body temperature", "unit": "°C", "range": [34, 42]}},
+    }
+    path = tmp_path / "triage.onnx"
+    to_onnx(
+        model,
+        X.head(50),
+        path=path,
+        reference_data=X,
+        model_card=card,
+        optional_columns=OPTIONAL["symptoms"],
+    )
+    with Server(tmp_path, str(path)) as server:
+        browser.get(f"http://{server.host}:{server.port}/models/triage/")
+        assert browser.title.startswith("Pneumonia triage (tests)")
+        label = browser.find_element("css selector", "label[for=f-temperature]").text
+        assert label.startswith("Body temperature (°C)") and "plausible: 34 to 42" in label
+        _fill(browser, {"temperature": 44.5, "smoking": None, "symptoms": ["fever"]})
+        browser.find_element("id", "predict").click()
+        bars = _read_bars(browser)
+        record = {"temperature": 44.5, "smoking": None, "symptoms": "fever"}
+        runtime = OnnxClassifier(path)
+        np.testing.assert_allclose(
+            list(bars.values()), runtime.predict_proba([record])[0], rtol=0, atol=1e-12
+        )
+        expected = {w["column"]: w for w in runtime.input_warnings([record])[0]}
+        assert set(expected) == {"temperature", "smoking"}
+        for column, kind in (("temperature", "out_of_range"), ("smoking", "imputed")):
+            note = browser.find_element("id", f"w-{column}")
+            assert note.is_displayed()
+            assert note.get_attribute("data-kind") == kind
+            assert note.text == expected[column]["message"]
+        assert (
+            "the model card's plausible range (34 to 42)"
+            in browser.find_element("id", "w-temperature").text
+        )
+        assert not browser.find_element("id", "w-symptoms").is_displayed()
+        listed = browser.find_elements("css selector", "#warnings li")
+        assert [li.text for li in listed] == [w["message"] for w in expected.values()]

@@ -42,6 +42,8 @@ margin:.3rem 0}
 .decision{font-size:1.1rem;font-weight:700;margin:.2rem 0 .2rem}
 .rule{color:#444;font-size:.9rem;margin:0 0 .6rem}
 .error{color:#ab091e;font-weight:600}
+.field-warning{color:#8a4b00;font-size:.85rem;margin:.2rem 0 0}
+.warnings{color:#8a4b00;margin:.4rem 0}
 """
 
 _SCRIPT = r"""
@@ -68,6 +70,32 @@ _SCRIPT = r"""
     }
     return rec;
   }
+  function clearWarnings() {
+    for (const el of form.querySelectorAll(".field-warning")) {
+      el.textContent = "";
+      el.hidden = true;
+      delete el.dataset.kind;
+    }
+  }
+  function showWarnings(warnings) {
+    // next to each field, and listed with the answer: what the prediction rests on
+    if (!warnings || warnings.length === 0) return;
+    const list = document.createElement("ul");
+    list.className = "warnings";
+    list.id = "warnings";
+    for (const w of warnings) {
+      const el = document.getElementById("w-" + w.column);
+      if (el) {
+        el.textContent = w.message;
+        el.hidden = false;
+        el.dataset.kind = w.kind;
+      }
+      const item = document.createElement("li");
+      item.textContent = w.message;
+      list.appendChild(item);
+    }
+    out.appendChild(list);
+  }
   function show(answer) {
     out.replaceChildren();
     const p = answer.predictions[0];
@@ -81,6 +109,7 @@ _SCRIPT = r"""
     rule.id = "decision-rule";
     rule.textContent = "Rule: " + model.decision.description;
     out.appendChild(rule);
+    showWarnings(p.warnings);
     for (const key of Object.keys(p.probabilities)) {
       const value = p.probabilities[key];
       const row = document.createElement("div");
@@ -107,6 +136,7 @@ _SCRIPT = r"""
     const token = document.getElementById("token");
     if (token && token.value) headers["Authorization"] = "Bearer " + token.value;
     out.textContent = "…";
+    clearWarnings();
     try {
       const reply = await fetch(model.api, {method: "POST", headers: headers,
         body: JSON.stringify({records: [record()]})});
@@ -175,8 +205,14 @@ def _field(model: ServedModel, spec: Any) -> str:
         )
     if optional and not (field is not None and field.role == "symptoms"):
         hint = (hint + "; " if hint else "") + "may be left empty"
+    note = model.card_notes.get(name)
+    if note is not None and note.has_range:
+        hint = (hint + "; " if hint else "") + f"plausible: {note.range_text()}"
     hint_html = f'<span class="hint">{_e(hint)}</span>' if hint else ""
-    return f'<div><label for="f-{_e(name)}">{_e(name)}{hint_html}</label>{control}</div>'
+    label = note.title(name) if note is not None and (note.label or note.unit) else name
+    # filled by the page's script with the answer's warning for this field
+    warning = f'<p class="field-warning" id="w-{_e(name)}" hidden></p>'
+    return f'<div><label for="f-{_e(name)}">{_e(label)}{hint_html}</label>{control}{warning}</div>'
 
 
 def render_form(model: ServedModel, api: str, *, auth: bool) -> str:
@@ -198,6 +234,7 @@ def render_form(model: ServedModel, api: str, *, auth: bool) -> str:
         },
     }
     card = model.model_card if isinstance(model.model_card, dict) else {}
+    title = str(card.get("model_name") or model.name)
     intended = card.get("intended_use") or ""
     users = card.get("intended_users") or ""
     card_html = ""
@@ -223,9 +260,9 @@ def render_form(model: ServedModel, api: str, *, auth: bool) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="{_CSP}">
-<title>{_e(model.name)} · skmed</title><style>{_CSS}</style></head>
+<title>{_e(title)} · skmed</title><style>{_CSS}</style></head>
 <body><main>
-<h1>{_e(model.name)}</h1>
+<h1>{_e(title)}</h1>
 {card_html}
 <form id="patient" class="card" autocomplete="off"><div class="grid">{token}{fields}</div>
 <button type="submit" id="predict">Predict</button></form>
