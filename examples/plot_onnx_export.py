@@ -79,8 +79,23 @@ records = [
     {"age": 34, "bmi": None, "sex": "M", "smoker": None},
 ]
 print(runtime.classes_, runtime.threshold)
+print(runtime.decision.describe())  # the rule behind the labels, as skmed inspect says it
 print(runtime.predict_proba(records))
 print(runtime.predict(records))
+
+# %%
+# What the file says about each patient's values
+# ----------------------------------------------
+# The second patient's BMI and smoking status were imputed; a BMI of 95 lies far outside the
+# training data (beyond Tukey's outer fences of its quartiles). ``sex`` was never missing in
+# the training rows, so the file requires it, and an integer column cannot be left out.
+for warnings in runtime.input_warnings([*records, {**records[0], "bmi": 95.0}]):
+    print([(w["column"], w["kind"]) for w in warnings])
+for bad in ({**records[0], "sex": None}, {**records[0], "age": None}):
+    try:
+        runtime.predict([bad])
+    except ValueError as error:
+        print(type(error).__name__, "-", error)
 
 # %%
 # The graph reproduces the Python model
