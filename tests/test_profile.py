@@ -121,9 +121,11 @@ def test_json_encoders_agree(mixed, tmp_path):
     model, _ = fit_models()["mixed"]
     to_onnx(model, X.head(20), path=path, reference_data=X)
     served = ServedModel(path)
-    labels, proba = served.predict(X.head(30))
-    fast = json.loads(served.encode(labels, proba))
-    plain = json.loads(served._encode_with_template(labels.tolist(), proba))
+    rows = X.head(30).assign(bmi=X["bmi"].head(30).where(X.index[:30] % 3 != 0))  # imputed
+    labels, proba, warnings = served.predict(rows)
+    assert any(warnings)
+    fast = json.loads(served.encode(labels, proba, warnings))
+    plain = json.loads(served._encode_with_template(labels.tolist(), proba, warnings))
     assert fast == plain
     assert [p["label"] for p in fast["predictions"]] == labels.tolist()
 

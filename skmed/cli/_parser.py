@@ -354,8 +354,7 @@ def add_predict(predict: argparse.ArgumentParser) -> None:
     predict.add_argument(
         "--strict",
         action="store_true",
-        help="stop at a row with a warning (an imputed value, a number out of range, an unseen "
-        "category), naming its line and column, instead of predicting it; nothing is written",
+        help="stop at a value imputed, out of range or an unseen category; nothing is written",
     )
     predict.add_argument(
         "--dask",
@@ -394,9 +393,4 @@ def add_serve(serve: argparse.ArgumentParser) -> None:
     ):
         add_count(serve, flag, default, text, metavar=metavar)
     serve.add_argument("--no-form", action="store_true", help="do not serve the web form at /")
-    serve.add_argument(
-        "--strict",
-        action="store_true",
-        help="refuse (422) a row with a warning -- an imputed value, a number out of range, an "
-        "unseen category -- instead of answering with the warning",
-    )
+    serve.add_argument("--strict", action="store_true", help="refuse (422) a row with a warning")
