@@ -217,3 +217,18 @@ def test_skmed_predict_strict(files, tmp_path):
         ["predict", str(required), str(tmp_path / "rows.csv"), "--strict", "--out", str(out)]
     )
     assert code != 0 and not out.exists()  # nothing written
+
+
+@pytest.mark.parametrize("dtype", ["str", "object", "category"])
+def test_a_stray_text_value_is_named_for_every_pandas_dtype(files, dtype):
+    """A read_csv column with one stray entry holds text: the error names that entry's row,
+    not the first number held as text."""
+    import pandas as pd
+
+    _, X, _, optional = files
+    rows = X.head(4).copy()
+    text = ["37.1", "38.0", "unknown", "36.9"]
+    rows["temperature"] = pd.Series(text, index=rows.index).astype(dtype)
+    with pytest.raises(InputError, match=r"row 2 holds str value 'unknown'") as info:
+        OnnxClassifier(optional).predict_proba(rows)
+    assert (info.value.column, info.value.row) == ("temperature", 2)
