@@ -1,7 +1,7 @@
 """The one decision rule: how probabilities become a label, stored in the file, read by all.
 
 A fitted model's rule (:func:`skmed.thresholds.decision_rule`) and an exported file's
-(:attr:`skmed.runtime.OnnxClassifier.decision`) are the same :class:`DecisionRule`; the
+(``skmed.runtime.OnnxClassifier.decision``) are the same :class:`DecisionRule`; the
 reports compute their threshold metrics with :meth:`DecisionRule.predict_index`, so what they
 count is what the file labels. Only numpy is imported (the runtime uses it).
 """

@@ -15,13 +15,13 @@ from skmed.thresholds._tuning import describe_operating_point
 def decision_rule(model: Any) -> DecisionRule:
     """How a fitted classifier turns its probabilities into labels.
 
-    The first layer that decides, from the outside in (:func:`skmed._fitted.unwrap`): a
+    The first layer that decides, from the outside in (``skmed._fitted.unwrap``): a
     ``TunedThresholdClassifierCV`` / ``FixedThresholdClassifier`` (its threshold on the
     positive class), a ``CalibratedClassifierCV`` (the most probable calibrated class), a
     :class:`~skmed.MedicalMLPClassifier` with ``class_weight`` (the least expected cost,
     ``class_weight_ x risk``), or any other classifier (the most probable class). It is the rule
     :func:`skmed.to_onnx` writes into the file and that
-    :attr:`skmed.runtime.OnnxClassifier.decision` reads back.
+    ``skmed.runtime.OnnxClassifier.decision`` reads back.
 
     Parameters
     ----------
