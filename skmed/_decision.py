@@ -101,8 +101,8 @@ class DecisionRule:
                 )
             return f"the class of the largest class weight x risk, weights {weights}{how}"
         if self.threshold is not None:
-            return f"the most probable class ({self.pos_label!r} when its risk is >= 0.5)"
-        return "the most probable class"
+            return f"the most probable class ({self.pos_label!r} when its risk is >= 0.5){how}"
+        return f"the most probable class{how}"
 
     def to_dict(self) -> dict[str, Any]:
         """The rule as JSON-ready data (also what the server's ``GET`` model returns)."""
