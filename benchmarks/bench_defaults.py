@@ -201,6 +201,14 @@ def check_targets(results: dict, table_names: list[str], main: pd.DataFrame) -> 
             f"median fit {m.loc[new, 'median fit s']:.2f} s is 1/{ratio:.1f} of "
             f"RealMLP-TD's {m.loc[rml, 'median fit s']:.2f} s (target 1/5)",
         )
+    hgb = "HistGradientBoosting"
+    if hgb in m.index:  # issue "Speed of the default recipe"
+        ratio = m.loc[new, "median fit s"] / m.loc[hgb, "median fit s"]
+        line(
+            ratio <= 2,
+            f"median fit {m.loc[new, 'median fit s']:.3f} s is {ratio:.2f}x "
+            f"HistGradientBoosting's {m.loc[hgb, 'median fit s']:.3f} s (target <= 2x)",
+        )
     line(
         m.loc[new, "worst vs LR"] >= -0.02,
         f"worst table vs LogisticRegression {m.loc[new, 'worst vs LR']:+.4f} (target >= -0.02)",

@@ -88,7 +88,8 @@ def intra_op_threads(n: int | None) -> Iterator[None]:
     with _LIMIT_LOCK:
         if _LIMIT["users"] == 0:
             restore = ExitStack()
-            restore.enter_context(_blas_threads().limit(limits=n, user_api="blas"))
+            # BLAS and OpenMP (scikit-learn's solvers): fits in threads each keep one thread
+            restore.enter_context(thread_controller().limit(limits=n))
             if import_keras().backend.backend() == "torch":
                 import torch
 
@@ -111,7 +112,7 @@ _LIMIT_LOCK = threading.Lock()
 
 
 @functools.cache
-def _blas_threads() -> Any:
+def thread_controller() -> Any:
     """One threadpoolctl controller per process (creating one scans the loaded libraries)."""
     from threadpoolctl import ThreadpoolController
 

@@ -38,12 +38,17 @@ DOCS = {
         Maximum number of passes over the training data.
     early_stopping : bool, default=True
         Hold out rows (each member's fold, or a stratified ``validation_fraction`` for one
-        network), stop when their loss has not improved for ``n_iter_no_change`` epochs, and
-        restore the best weights.
+        network), stop when their loss has not improved by ``tol`` for ``n_iter_no_change``
+        epochs, and restore the weights of the epoch with the lowest held-out loss.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training rows held out for early stopping.
     n_iter_no_change : int, default=20
         Patience, in epochs, of early stopping.
+    tol : float >= 0, default=1e-4
+        Decrease of the held-out loss (per row) that counts as an improvement for
+        ``n_iter_no_change``, as in ``MLPClassifier``: on a large table the loss keeps creeping
+        down by less, and those epochs change no prediction that matters. The kept weights are
+        still those of the lowest loss, however small the decrease.
     """,
     "common_params": """
     random_state : int, RandomState instance or None, default=None
@@ -105,6 +110,7 @@ class BaseMedicalMLP(BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],

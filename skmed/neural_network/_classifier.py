@@ -129,6 +129,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseMedicalMLP):
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 20,
+        tol: float = 1e-4,
         class_weight: Mapping[Any, float] | str | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
@@ -150,6 +151,7 @@ class MedicalMLPClassifier(ClassifierMixin, BaseMedicalMLP):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.class_weight = class_weight
         self.random_state = random_state
         self.verbose = verbose

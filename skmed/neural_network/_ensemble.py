@@ -79,12 +79,12 @@ def logistic_start(
         bias[:] = -10.0
         bias[present] = 0.0
         return kernel, bias
-    from threadpoolctl import threadpool_limits
+    from skmed._backend import thread_controller
 
     model = LogisticRegression(C=C, max_iter=500)
     # one OpenMP thread: the loss sums in a fixed order, so a fit in a worker thread (whose
     # OpenMP default differs) starts from the very same weights
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="openmp"):
+    with warnings.catch_warnings(), thread_controller().limit(limits=1, user_api="openmp"):
         warnings.simplefilter("ignore", ConvergenceWarning)  # a starting point, refined by training
         model.fit(X, y, sample_weight=weights)
     if present.size == 2:

@@ -35,3 +35,32 @@ def stop_on_nan(keras):
                 self.model.stop_training = True
 
     return StopOnNaN()
+
+
+def early_stopping(keras, patience: int, tol: float):
+    """Early stopping on ``val_loss`` as scikit-learn's ``MLPClassifier`` does it.
+
+    ``patience`` epochs in a row without a decrease of more than ``tol`` below the best loss
+    stop training; the weights of the epoch with the lowest loss, however small its decrease,
+    are restored at the end. (Keras' ``EarlyStopping`` has one ``min_delta`` for both, so a
+    ``tol`` there would also discard the best epoch.) ``_members.train`` does the same.
+    """
+
+    class EarlyStopping(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.best, self.best_weights, self.wait = np.inf, None, 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            val = float((logs or {})["val_loss"])
+            first = self.best_weights is None
+            self.wait = 0 if first or val < self.best - tol else self.wait + 1
+            if first or val < self.best:
+                self.best, self.best_weights = val, self.model.get_weights()
+            if self.wait >= patience:
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return EarlyStopping()

@@ -1,22 +1,10 @@
-"""The fast training loop: Keras' own training step, computed by hand with numpy.
+"""The fast training loop for a Keras model: Keras' own training step, computed with numpy.
 
-A clinical MLP is small: one step on 256 rows of a 30-64-32-3 network is ~6 MFLOP, tens of
-microseconds of arithmetic. ``keras.Model.fit`` spends milliseconds of Python per step
-(tensor conversion, autograd, optimizer bookkeeping), so on every backend it is overhead-bound.
-This loop computes the same step with numpy on preallocated buffers:
-
-- the same forward pass (float32, dropout as Keras draws it: inverted, rate ``p``);
-- the same loss: Keras' sparse categorical cross-entropy on the softmax probabilities, clipped
-  to ``[eps, 1 - eps]`` (a clipped row contributes no gradient), weighted and summed over the
-  batch size, plus the L2 penalties of the kernels
-  (on TensorFlow, ``Model.fit`` computes this loss from the logits without clipping: the two
-  differ only on rows whose probability is clipped);
-- its gradient written out by hand (back-propagation through the dense steps and activations);
-- the same Adam / SGD update as Keras' optimizers, applied to one flat vector that holds every
-  weight, so an update is a dozen vector operations whatever the depth.
-
-The output layer works transposed (classes x rows), so the softmax reduces over contiguous
-rows; bias gradients are products with a vector of ones (faster than a column sum).
+``keras.Model.fit`` spends milliseconds of Python per step on every backend, so a small MLP is
+overhead-bound. :func:`fit` runs :class:`~skmed.neural_network._numpy_step.NumpyNet`'s step
+instead (the same forward pass, loss, gradient and Adam / SGD update; on TensorFlow,
+``Model.fit`` computes the softmax loss from the logits without clipping: the two differ only on
+rows whose probability is clipped).
 
 The Keras model stays the source of truth: the loop starts from its weights and optimizer slots
 and writes them back after every epoch, before the callbacks run (Keras' ``EarlyStopping``,
@@ -35,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from skmed._compat import adam_slot_variables
-from skmed.neural_network._activations import activation
 from skmed.neural_network._heads import SOFTMAX, Head
-from skmed.neural_network._network import LINEAR_PATH, apply_activation
+from skmed.neural_network._network import LINEAR_PATH
+from skmed.neural_network._numpy_step import NumpyNet, Optimizer, Spec
 
 #: Optimizers whose Keras update this loop reproduces.
 OPTIMIZERS = ("adam", "sgd")
@@ -75,7 +63,8 @@ def fit(
     n = len(X) if rows is None else len(rows)
     batch_size = min(batch_size, n)
     n_steps = -(-n // batch_size)
-    net = _Trainer(model, batch_size, np.random.default_rng(seed), head)
+    sync = _KerasSync(model, batch_size, np.random.default_rng(seed), head)
+    net = sync.net
     callback_list = keras.callbacks.CallbackList(
         callbacks,
         add_history=True,
@@ -93,7 +82,7 @@ def fit(
     callback_list.on_train_begin()
     for epoch in range(epochs):
         callback_list.on_epoch_begin(epoch)
-        net.read_learning_rate()
+        sync.read_learning_rate()
         order = net.rng.permutation(n)
         if rows is not None:  # only these rows train (the others validate)
             order = rows[order]
@@ -115,9 +104,9 @@ def fit(
         logs = {"loss": total / seen}
         if validation is not None:
             logs["val_loss"] = net.loss(*validation)
-        net.write_to()
+        sync.write_to()
         callback_list.on_epoch_end(epoch, logs)
-        net.read_from()  # a callback may have changed the weights
+        sync.read_from()  # a callback may have changed the weights
         if model.stop_training:
             break
     callback_list.on_train_end(logs)
@@ -137,97 +126,62 @@ def _uses_batch_hooks(callback: Any, keras: Any) -> bool:
     )
 
 
-class _Trainer:
-    """One network's flat weights, gradient, optimizer slots and per-batch buffers."""
+def spec_of(model: Any) -> tuple[Spec, list[Any]]:
+    """The step's view of a model built by ``build_keras_mlp`` (without batch normalization),
+    and its trainable variables in the order of :meth:`NumpyNet.views`."""
+    all_dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+    dense = [layer for layer in all_dense if layer.name != LINEAR_PATH]
+    linear = [layer for layer in all_dense if layer.name == LINEAR_PATH]
+    dropout = [layer for layer in model.layers if type(layer).__name__ == "Dropout"]
+    widths = [int(dense[0].kernel.shape[0])] + [int(d.kernel.shape[1]) for d in dense]
+    spec = Spec(
+        widths=tuple(widths),
+        activation=dense[0].activation.__name__ if len(dense) > 1 else "linear",
+        dropout=float(dropout[0].rate) if dropout else 0.0,
+        l2=tuple(_l2(d) for d in dense),
+        skip_l2=_l2(linear[0]) if linear else None,
+    )
+    variables = [v for d in dense for v in (d.kernel, d.bias)] + [layer.kernel for layer in linear]
+    return spec, variables
+
+
+def _l2(layer: Any) -> float:
+    return float(getattr(layer.kernel_regularizer, "l2", 0.0)) if layer.kernel_regularizer else 0.0
+
+
+class _KerasSync:
+    """A :class:`NumpyNet` that reads its weights and optimizer state from a Keras model and
+    writes them back (the Keras model is the source of truth between epochs)."""
 
     def __init__(self, model: Any, batch_size: int, rng: np.random.Generator, head: Head) -> None:
-        self.head = head
-        all_dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
-        dense = [layer for layer in all_dense if layer.name != LINEAR_PATH]
-        linear = [layer for layer in all_dense if layer.name == LINEAR_PATH]
-        dropout = [layer for layer in model.layers if type(layer).__name__ == "Dropout"]
-        self.activation = dense[0].activation.__name__ if len(dense) > 1 else "linear"
-        self.act = activation(self.activation)  # its table entry, looked up once
-        self.rate = float(dropout[0].rate) if dropout else 0.0
-        self.rng = rng
-        self.eps = np.float32(_keras_epsilon())
-        self.optimizer = model.optimizer
-        widths = [int(dense[0].kernel.shape[0])] + [int(d.kernel.shape[1]) for d in dense]
-        self.widths = widths
-        # the linear path (input -> logits, no bias) is stored after the chain's weights
-        self.skip_shape = (widths[0], widths[-1]) if linear else None
-        chain = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
-        self.params = np.zeros(chain + (widths[0] * widths[-1] if linear else 0), np.float32)
-        self.grad = np.zeros_like(self.params)
-        self.weights = _views(self.params, widths)  # [kernel, bias, kernel, bias, ...]
-        self.weight_grads = _views(self.grad, widths)
-        self.skip = self._skip_view(self.params)
-        self.skip_grad = self._skip_view(self.grad)
-        # 2 * l2 on kernel entries, 0 on biases: the penalty's gradient is params * decay
-        self.decay = np.zeros_like(self.params)
-        kernels = _views(self.decay, widths)[::2]
-        skip_decay = self._skip_view(self.decay)
-        if skip_decay is not None:
-            kernels.append(skip_decay)
-        for d, view in zip(dense + linear, kernels, strict=True):
-            l2 = getattr(d.kernel_regularizer, "l2", 0.0) if d.kernel_regularizer else 0.0
-            view[...] = 2.0 * float(l2)
-        self.has_penalty = bool(self.decay.any())
-        self.tmp = np.empty_like(self.params), np.empty_like(self.params)
-        self.ones = np.ones(batch_size, dtype=np.float32)
-        self.inputs = [np.empty((batch_size, w), dtype=np.float32) for w in widths[:-1]]
-        self.deltas = [np.empty((batch_size, w), dtype=np.float32) for w in widths[1:-1]]
-        self.out = np.empty((widths[-1], batch_size), dtype=np.float32)
-        self.masks = [np.empty((batch_size, w), dtype=np.float32) for w in widths[1:-1]]
-        self.pre = [np.empty((batch_size, w), dtype=np.float32) for w in widths[1:-1]]
-        self.variables = [v for d in dense for v in (d.kernel, d.bias)] + [
-            layer.kernel for layer in linear
-        ]
-        self._setup_optimizer(model)
-        self.read_from()
-
-    def _skip_view(self, flat: np.ndarray) -> np.ndarray | None:
-        if self.skip_shape is None:
-            return None
-        size = self.skip_shape[0] * self.skip_shape[1]
-        return flat[flat.size - size :].reshape(self.skip_shape)
-
-    def _all_views(self, flat: np.ndarray) -> list[np.ndarray]:
-        """Views in the order of ``self.variables``: the chain, then the linear path."""
-        skip = self._skip_view(flat)
-        return _views(flat, self.widths) + ([] if skip is None else [skip])
-
-    # ----------------------------------------------------------------- Keras model <-> buffers
-    def _setup_optimizer(self, model: Any) -> None:
-        opt = self.optimizer
-        variables = self.variables
+        spec, variables = spec_of(model)
+        opt = self.keras_optimizer = model.optimizer
         if not opt.built:
             opt.build(model.trainable_variables)
         name = type(opt).__name__.lower()
         if name == "sgd" and float(opt.momentum) == 0.0:
-            self.kind = "sgd"
+            optimizer = Optimizer("sgd", 0.0)
         elif name == "adam" and not opt.amsgrad:
-            self.kind = "adam"
-            self.beta_1, self.beta_2 = float(opt.beta_1), float(opt.beta_2)
-            self.epsilon = float(opt.epsilon)
-            slot_variables = adam_slot_variables(opt, variables)
-            self.slots = np.zeros_like(self.params), np.zeros_like(self.params)
+            optimizer = Optimizer("adam", 0.0, float(opt.beta_1), float(opt.beta_2),
+                                  float(opt.epsilon))  # fmt: skip
         else:
             raise ValueError(f"The numpy training loop has no update for {type(opt).__name__}.")
-        self.iterations = int(np.asarray(opt.iterations))
+        optimizer.iterations = int(np.asarray(opt.iterations))
+        self.net = net = NumpyNet(spec, optimizer, batch_size, rng, head, keras_epsilon())
         # (buffer view, Keras variable, numpy view of its memory or None): weights first, then
         # Adam's slots, all written back every epoch so callbacks see Model.fit's state
-        pairs = list(zip(self._all_views(self.params), variables, strict=True))
+        pairs = list(zip(net.views(net.params), variables, strict=True))
         self.n_weight_variables = len(pairs)
-        if self.kind == "adam":
-            for slot, slot_vars in zip(self.slots, slot_variables):
-                pairs += zip(self._all_views(slot), slot_vars, strict=True)
+        if optimizer.kind == "adam":
+            for slot, slot_vars in zip(net.slots, adam_slot_variables(opt, variables)):
+                pairs += zip(net.views(slot), slot_vars, strict=True)
         self.synced = [(view, var, _shared(var)) for view, var in pairs]
         for view, variable, _ in self.synced[self.n_weight_variables :]:
             view[...] = np.asarray(variable)
+        self.read_from()
 
     def read_learning_rate(self) -> None:
-        self.lr = float(np.asarray(self.optimizer.learning_rate))
+        self.net.optimizer.learning_rate = float(np.asarray(self.keras_optimizer.learning_rate))
 
     def read_from(self) -> None:
         """Read the weights back (a callback may have set them)."""
@@ -241,137 +195,7 @@ class _Trainer:
                 variable.assign(view)
             else:  # in place: no tensor conversion per epoch
                 np.copyto(shared, view)
-        self.optimizer.iterations.assign(self.iterations)
-
-    # -------------------------------------------------------------------------- the step
-    def _forward(self, n: int, train: bool) -> np.ndarray:
-        """Run the network on ``inputs[0][:n]``; return the head's output (outputs x n)."""
-        w = self.weights
-        last = len(w) // 2 - 1
-        for i in range(last):
-            kernel, bias, h = w[2 * i], w[2 * i + 1], self.inputs[i + 1][:n]
-            if self.act.from_input:  # the derivative reads z
-                z = self.pre[i][:n]
-                np.matmul(self.inputs[i][:n], kernel, out=z)
-                z += bias
-                np.copyto(h, apply_activation(self.activation, z))
-            else:
-                np.matmul(self.inputs[i][:n], kernel, out=h)
-                h += bias
-                if self.activation in ("relu", "tanh", "linear"):
-                    apply_activation(self.activation, h)  # in place
-                else:
-                    np.copyto(h, apply_activation(self.activation, h))
-            if train and self.rate > 0:
-                # the derivative reads the activation before dropout: keep it in ``pre``
-                if not self.act.from_input:
-                    np.copyto(self.pre[i][:n], h)
-                mask = self.masks[i][:n]
-                self.rng.random(out=mask, dtype=np.float32)
-                np.greater_equal(mask, self.rate, out=mask, casting="unsafe")
-                mask *= 1.0 / (1.0 - self.rate)
-                h *= mask
-        out = self.out[:, :n]
-        np.matmul(w[-2].T, self.inputs[last][:n].T, out=out)
-        if self.skip is not None:
-            out += self.skip.T @ self.inputs[0][:n].T
-        out += w[-1][:, None]
-        return apply_activation(self.head.activation, out, axis=0)
-
-    @np.errstate(all="ignore")  # a diverging step stops training; the classifier reports it
-    def step(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, batch: np.ndarray) -> float:
-        """One training step on rows ``batch``; return the batch loss (as Keras logs it)."""
-        n = len(batch)
-        np.take(X, batch, axis=0, out=self.inputs[0][:n])
-        loss, delta = self.head.loss_and_delta(self._forward(n, train=True), y[batch], w[batch],
-                                               self.eps)  # fmt: skip
-        weights, grads, ones = self.weights, self.weight_grads, self.ones[:n]
-        last = len(weights) // 2 - 1
-        np.matmul(self.inputs[last][:n].T, delta.T, out=grads[-2])
-        np.matmul(delta, ones, out=grads[-1])
-        if self.skip_grad is not None:
-            np.matmul(self.inputs[0][:n].T, delta.T, out=self.skip_grad)
-        for i in range(last - 1, -1, -1):
-            d = self.deltas[i][:n]
-            if i == last - 1:
-                np.matmul(delta.T, weights[-2].T, out=d)
-            else:
-                np.matmul(self.deltas[i + 1][:n], weights[2 * i + 2].T, out=d)
-            if self.rate > 0:
-                d *= self.masks[i][:n]
-            self._times_derivative(d, i, n)
-            np.matmul(self.inputs[i][:n].T, d, out=grads[2 * i])
-            np.matmul(ones, d, out=grads[2 * i + 1])
-        if self.has_penalty:
-            penalty_grad = self.tmp[0]
-            np.multiply(self.params, self.decay, out=penalty_grad)
-            loss += 0.5 * float(np.dot(penalty_grad, self.params))
-            self.grad += penalty_grad
-        self._update()
-        return loss
-
-    def _times_derivative(self, d: np.ndarray, i: int, n: int) -> None:
-        """``d *= activation'`` for hidden layer ``i`` (from its output, or pre-activation)."""
-        from_pre = self.rate > 0 or self.act.from_input  # ``pre``: z, or the output before dropout
-        self.act.times_derivative(d, self.pre[i][:n] if from_pre else self.inputs[i + 1][:n])
-
-    def _update(self) -> None:
-        """Keras' optimizer update on the flat weights."""
-        self.iterations += 1
-        params, grad = self.params, self.grad
-        if self.kind == "sgd":
-            params -= grad * np.float32(self.lr)
-            return
-        # keras.optimizers.Adam.update_step, in the same order of operations
-        t = self.iterations
-        b1, b2 = self.beta_1, self.beta_2
-        alpha = np.float32(self.lr * math.sqrt(1 - b2**t) / (1 - b1**t))
-        m, v = self.slots
-        a, b = self.tmp
-        np.subtract(grad, m, out=a)
-        a *= np.float32(1 - b1)
-        m += a
-        np.multiply(grad, grad, out=a)
-        a -= v
-        a *= np.float32(1 - b2)
-        v += a
-        np.sqrt(v, out=a)
-        a += np.float32(self.epsilon)
-        np.multiply(m, alpha, out=b)
-        b /= a
-        params -= b
-
-    # --------------------------------------------------------------------- validation loss
-    @np.errstate(all="ignore")
-    def loss(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
-        """Keras' evaluate loss: the weighted loss summed over all rows / rows, plus L2 (the
-        classifier's in batches; the Cox head's over all rows, one set of risk sets)."""
-        batch = len(self.inputs[0])
-        total = 0.0
-        outputs = []
-        for start in range(0, len(X), batch):
-            stop = min(start + batch, len(X))
-            n = stop - start
-            self.inputs[0][:n] = X[start:stop]
-            out = self._forward(n, train=False)
-            if self.head.row_separable:
-                total += self.head.summed_loss(out, y[start:stop], w[start:stop], self.eps)
-            else:
-                outputs.append(out.copy())
-        if outputs:
-            total = self.head.summed_loss(np.hstack(outputs), y, w, self.eps)
-        penalty = 0.5 * float(np.dot(self.params * self.decay, self.params))
-        return total / len(X) + penalty
-
-
-def _views(flat: np.ndarray, widths: list[int]) -> list[np.ndarray]:
-    """Split a flat vector into [kernel, bias, kernel, bias, ...], Keras' variable order."""
-    views, offset = [], 0
-    for a, b in zip(widths, widths[1:]):
-        views.append(flat[offset : offset + a * b].reshape(a, b))
-        views.append(flat[offset + a * b : offset + (a + 1) * b])
-        offset += (a + 1) * b
-    return views
+        self.keras_optimizer.iterations.assign(self.net.optimizer.iterations)
 
 
 def _shared(variable: Any) -> np.ndarray | None:
@@ -382,7 +206,8 @@ def _shared(variable: Any) -> np.ndarray | None:
     return None
 
 
-def _keras_epsilon() -> float:
+def keras_epsilon() -> float:
+    """Keras' fuzz factor (the clip of the probabilities in the cross-entropy)."""
     from skmed._backend import import_keras
 
     return float(import_keras().backend.epsilon())

@@ -149,6 +149,7 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 20,
+        tol: float = 1e-4,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         callbacks: list[Any] | None = None,
@@ -169,6 +170,7 @@ class MedicalMLPSurvival(BaseMedicalMLP):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks

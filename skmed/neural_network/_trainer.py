@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from skmed.neural_network import _numpy_training
+from skmed.neural_network import _members, _numpy_training
 from skmed.neural_network._ensemble import stratified_folds, validation_rows
 from skmed.neural_network._heads import HEADS, Head
-from skmed.neural_network._keras_state import stop_on_nan
+from skmed.neural_network._keras_state import early_stopping, stop_on_nan
 from skmed.neural_network._network import (
+    ACTIVATION_ALIASES,
     LINEAR_PATH,
     Network,
     build_keras_mlp,
@@ -24,6 +25,7 @@ from skmed.neural_network._network import (
     merge_members,
     set_keras_weights,
 )
+from skmed.neural_network._numpy_step import Optimizer, Spec
 
 #: the ``optimizer`` parameter's values -> Keras optimizer class names
 OPTIMIZERS = {
@@ -46,6 +48,17 @@ MIN_FLOPS_PER_THREAD_STEP = 1e8
 
 
 @dataclass
+class _Member:
+    """One trained member: its history, network, ``linear_C``, architecture, Keras model."""
+
+    history: dict[str, list[float]]
+    network: Network
+    C: float
+    arch: dict[str, Any]
+    model: Any
+
+
+@dataclass
 class Trainer:
     """The training settings of one fit, read from an estimator's parameters."""
 
@@ -65,6 +78,7 @@ class Trainer:
     early_stopping: bool
     validation_fraction: float
     n_iter_no_change: int
+    tol: float
     verbose: int
     callbacks: list[Any] | None
     head: Head
@@ -150,40 +164,108 @@ class Trainer:
         """Train ``n_members`` networks, each stopped on its own fold; merge them into one.
 
         Returns the histories, the merged network, the architecture of the model that holds
-        it, and the Keras model (the one member's, or rebuilt from the merged network).
+        it, and the Keras model (the one member's; ``None`` for merged members, whose model is
+        built from the merged network when first asked for).
         """
         n_members = int(min(self.n_members, len(y)))
         cross_fit = self.early_stopping and n_members > 1
         folds = stratified_folds(self.head.strata(y), n_members, seed) if cross_fit else None
-        networks, histories = [], []
-        self.chosen_C: list[float] = []
-        for member in range(n_members):
-            member_seed = (seed + 7919 * member) % np.iinfo(np.int32).max
-            rows, validation = None, None
-            if cross_fit:
-                rows = np.flatnonzero(folds != member)
-                held_out = np.flatnonzero(folds == member)
-                validation = (X[held_out], y[held_out], weights[held_out])
-            elif self.early_stopping:
-                rows, validation = self._validation_split(X, y, weights, member_seed)
-            C = self._member_C(X, y, weights, rows, validation, hidden)
-            self.chosen_C.append(C)
-            arch = self.single(hidden, len(y) if rows is None else len(rows), C)
-            model = self.new_model(arch, member_seed)
-            if arch["linear_l2"] is not None:
-                self._start_linear(model, X, y, weights, rows, C)
-            histories.append(self._train(model, X, y, weights, member_seed, rows, validation))
-            networks.append(describe_keras(model))
-            self._check_finite(networks[-1])
-        network = merge_members(networks)
+        if n_members > 1 and self._keras_free():
+            fitted = self._members_without_keras(hidden, X, y, weights, seed, folds, n_members)
+        else:
+            fitted = [
+                self._member_with_keras(m, hidden, X, y, weights, seed, folds)
+                for m in range(n_members)
+            ]
+        histories = [member.history for member in fitted]
+        self.chosen_C: list[float] = [member.C for member in fitted]
+        network = merge_members([member.network for member in fitted])
         if n_members == 1:
-            return histories, network, arch, model
+            return histories, network, fitted[0].arch, fitted[0].model
         merged = {  # model_ is the merged network: the same arrays predict_proba runs
             "hidden": tuple(n_members * w for w in hidden),
             "batch_normalization": False,  # folded into the dense steps by describe_keras
             "linear_l2": self.single(hidden, len(y), float(np.mean(self.chosen_C)))["linear_l2"],
         }
-        return histories, network, merged, self.restore(merged, network)
+        return histories, network, merged, None
+
+    def _member_rows(self, member, X, y, weights, folds, member_seed):
+        """Member ``member``'s training rows (``None``: all) and held-out rows (or ``None``)."""
+        if folds is not None:
+            held_out = np.flatnonzero(folds == member)
+            return np.flatnonzero(folds != member), (X[held_out], y[held_out], weights[held_out])
+        if self.early_stopping:
+            return self._validation_split(X, y, weights, member_seed)
+        return None, None
+
+    @staticmethod
+    def _member_seed(seed: int, member: int) -> int:
+        return (seed + 7919 * member) % np.iinfo(np.int32).max
+
+    def _member_with_keras(self, member, hidden, X, y, weights, seed, folds):
+        """One member trained as a compiled Keras model (callbacks, progress bar, optimizers
+        the numpy step does not reproduce): its history, network, ``linear_C`` and model."""
+        member_seed = self._member_seed(seed, member)
+        rows, validation = self._member_rows(member, X, y, weights, folds, member_seed)
+        C = self._member_C(X, y, weights, rows, validation, hidden)
+        arch = self.single(hidden, len(y) if rows is None else len(rows), C)
+        model = self.new_model(arch, member_seed)
+        if arch["linear_l2"] is not None:
+            kernel, bias = self._classical_start(X, y, weights, rows, C)
+            model.get_layer(LINEAR_PATH).set_weights([kernel])
+            head = model.get_layer("head")
+            head.set_weights([head.get_weights()[0], bias])
+        history = self._train(model, X, y, weights, member_seed, rows, validation)
+        network = describe_keras(model)
+        self._check_finite(network)
+        return _Member(history, network, C, arch, model)
+
+    def _keras_free(self) -> bool:
+        """Whether members can train without a Keras model: nothing watches the training and
+        the numpy step reproduces the optimizer."""
+        return (
+            _numpy_training.eligible(self.optimizer, bool(self.batch_normalization))
+            and not self.callbacks
+            and not self.verbose
+        )
+
+    def _members_without_keras(self, hidden, X, y, weights, seed, folds, n_members):
+        """Members trained by :mod:`._members` (numpy alone)."""
+        eps = _numpy_training.keras_epsilon()
+        optimizer = self.optimizer
+
+        def member_fit(member: int):
+            member_seed = self._member_seed(seed, member)
+            rows, validation = self._member_rows(member, X, y, weights, folds, member_seed)
+            C = self._member_C(X, y, weights, rows, validation, hidden)
+            n_train = len(y) if rows is None else len(rows)
+            arch = self.single(hidden, n_train, C)
+            start = None
+            if arch["linear_l2"] is not None:
+                start = self._classical_start(X, y, weights, rows, C)
+            history, net = _members.train(
+                self._spec(arch), Optimizer(optimizer, float(self.learning_rate)),
+                X, y, weights, rows=rows, validation=validation, start=start,
+                batch_size=self._batch(n_train), epochs=int(self.epochs), seed=member_seed,
+                patience=int(self.n_iter_no_change), tol=float(self.tol), head=self.head, eps=eps,
+            )  # fmt: skip
+            self._check_losses([float(v) for v in history["loss"]])
+            network = _members.to_network(net, self.head.activation)
+            self._check_finite(network)
+            return _Member(history, network, C, arch, None)
+
+        return [member_fit(member) for member in range(n_members)]
+
+    def _spec(self, arch: dict[str, Any]) -> Spec:
+        """The numpy step's view of a network of architecture ``arch`` (as new_model builds)."""
+        hidden = arch["hidden"]
+        return Spec(
+            widths=(self.n_features, *hidden, self.n_outputs),
+            activation=ACTIVATION_ALIASES[self.activation] if hidden else "linear",
+            dropout=float(self.dropout) if hidden else 0.0,
+            l2=(float(self.alpha),) * (len(hidden) + 1),
+            skip_l2=arch["linear_l2"],
+        )
 
     # ------------------------------------------------------------------ steps
 
@@ -204,14 +286,12 @@ class Trainer:
             X, y, weights = X[rows], y[rows], weights[rows]
         return self.head.select_C(X, y, weights, validation, C_GRID)
 
-    def _start_linear(self, model, X, y, weights, rows, C):
-        """Set the linear path (and the output bias) to the member's classical model."""
+    def _classical_start(self, X, y, weights, rows, C):
+        """The member's classical model (kernel and bias of the linear path, float32)."""
         if rows is not None:
             X, y, weights = X[rows], y[rows], weights[rows]
         kernel, bias = self.head.start(X, y, weights, self.n_outputs, C)
-        model.get_layer(LINEAR_PATH).set_weights([kernel.astype(np.float32)])
-        head = model.get_layer("head")
-        head.set_weights([head.get_weights()[0], bias.astype(np.float32)])
+        return kernel.astype(np.float32), bias.astype(np.float32)
 
     def _validation_split(self, X, y, weights, seed):
         """Training row indices and the (copied) stratified validation rows."""
@@ -221,6 +301,14 @@ class Trainer:
         is_val = np.zeros(len(y), dtype=bool)
         is_val[val] = True
         return np.flatnonzero(~is_val), (X[val], y[val], weights[val])
+
+    def _check_losses(self, losses: list[float]) -> None:
+        if not losses or not np.all(np.isfinite(losses)):
+            raise FloatingPointError(
+                f"Training diverged: the loss became {losses[-1] if losses else 'undefined'} "
+                f"after {len(losses)} epoch(s). Scale the features (e.g. StandardScaler) or "
+                f"lower learning_rate (now {self.learning_rate})."
+            )
 
     def _check_finite(self, network: Network) -> None:
         if not all(np.isfinite(s[k]).all() for s in network for k in ("kernel", "bias")):
@@ -236,10 +324,7 @@ class Trainer:
         keras = import_keras()
         callbacks = list(self.callbacks or [])
         if validation is not None:
-            stopper = keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
-            )
-            callbacks.insert(0, stopper)
+            callbacks.insert(0, early_stopping(keras, int(self.n_iter_no_change), float(self.tol)))
         batch_size = self._batch(len(X) if rows is None else len(rows))
         epochs = 1 if incremental else int(self.epochs)
         common = {"batch_size": batch_size, "epochs": epochs, "verbose": int(self.verbose)}
@@ -259,11 +344,5 @@ class Trainer:
                 X, y, sample_weight=weights, validation_data=validation,
                 callbacks=[*callbacks, stop_on_nan(keras)], shuffle=True, **common,
             )  # fmt: skip
-        losses = [float(v) for v in fitted.history.get("loss", [])]
-        if not losses or not np.all(np.isfinite(losses)):
-            raise FloatingPointError(
-                f"Training diverged: the loss became {losses[-1] if losses else 'undefined'} "
-                f"after {len(losses)} epoch(s). Scale the features (e.g. StandardScaler) or "
-                f"lower learning_rate (now {self.learning_rate})."
-            )
+        self._check_losses([float(v) for v in fitted.history.get("loss", [])])
         return {key: [float(v) for v in values] for key, values in fitted.history.items()}
