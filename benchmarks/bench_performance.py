@@ -268,6 +268,7 @@ def runtime_pipelines():
 
 def bench_default_recipe(quick: bool, rows: list, tmp: str) -> None:
     """Defaults against defaults: what a user gets without setting a parameter."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
     from skmed import to_onnx
@@ -275,12 +276,13 @@ def bench_default_recipe(quick: bool, rows: list, tmp: str) -> None:
 
     makers = {
         "LogisticRegression()": lambda: LogisticRegression(max_iter=5000),
+        "HistGradientBoostingClassifier()": lambda: HistGradientBoostingClassifier(random_state=0),
         "MLPClassifier()": lambda: MLPClassifier(random_state=0),
         "skmed MedicalMLPClassifier()": lambda: MedicalMLPClassifier(random_state=0),
     }
     for task, X, y in tasks(quick):
         X_tr, X_te, y_tr, y_te = split_scale(X, y)
-        base = None
+        base = boosting = None
         for name, make in makers.items():
             fitted: list = []
 
@@ -301,12 +303,15 @@ def bench_default_recipe(quick: bool, rows: list, tmp: str) -> None:
                 t_onnx = median_time(each, 7, runtime.predict_proba, one) / len(one)
                 onnx_us = f"{t_onnx * 1e6:,.0f}"
             base = base or seconds
+            if name.startswith("HistGradientBoosting"):
+                boosting = seconds
             rows.append(
                 (
                     task,
                     name,
                     f"{seconds:.2f}",
                     f"{seconds / base:.1f}",
+                    f"{seconds / boosting:.2f}" if boosting else "-",
                     f"{t1 * 1e6:,.0f}",
                     onnx_us,
                     f"{balanced_accuracy_score(y_te, model.predict(X_te)):.3f}",
@@ -320,6 +325,54 @@ CHECKS = {
     "1-row predict_proba, x MLPClassifier()": (0.5, 1.0),
     "1-row OnnxClassifier.predict_proba, x raw onnxruntime": (1.3, 2.0),
 }
+
+
+def bench_serving(rows: list, tmp: str, n_requests: int = 3000) -> None:
+    """``skmed serve`` (one worker, loopback) against the in-process call, 1-row JSON requests
+    from 1, 8 and 64 keep-alive clients (``bench_serve.py`` has the larger requests)."""
+    import json
+    from pathlib import Path
+
+    from bench_serve import build_model, in_process, request_bytes, run_load, start_server
+
+    from skmed.runtime import OnnxClassifier
+
+    path, X = build_model(Path(tmp))
+    one = X.head(1).astype(object).where(X.head(1).notna(), None).to_dict(orient="records")
+    base = in_process(OnnxClassifier(path), one, 3000)
+    rows.append(
+        (
+            "in-process OnnxClassifier",
+            "-",
+            base["requests"],
+            0,
+            f"{base['req_per_s']:,.0f}",
+            f"{base['p50_ms']:.3f}",
+            f"{base['p99_ms']:.3f}",
+        )
+    )
+    process, host, port = start_server(path, Path(tmp) / "server.log")
+    try:
+        payload = request_bytes(host, port, json.dumps({"records": one}).encode())
+        run_load(host, port, payload, 8, 300, 20)  # warm-up
+        for clients in (1, 8, 64):
+            latencies, errors, seconds = run_load(host, port, payload, clients, n_requests, 60)
+            n = len(latencies)
+            latencies.sort()
+            rows.append(
+                (
+                    "skmed serve, 1 worker",
+                    clients,
+                    n,
+                    len(errors),
+                    f"{n / seconds:,.0f}",
+                    f"{1e3 * latencies[n // 2]:.3f}",
+                    f"{1e3 * latencies[min(n - 1, int(0.99 * n))]:.3f}",
+                )
+            )
+    finally:
+        process.terminate()
+        process.wait(30)
 
 
 def check_ratios() -> int:
@@ -626,11 +679,21 @@ def main() -> None:
             "",
             table(
                 (
-                    "data", "estimator", "fit s", "x LogisticRegression", "1-row us",
+                    "data", "estimator", "fit s", "x LogisticRegression", "x HistGradientBoosting",
+                    "1-row us",
                     "1-row us via OnnxClassifier", "balanced acc",
                 ),
                 recipe,
             ),
+        ]  # fmt: skip
+        serving: list = []
+        bench_serving(serving, tmp)
+        out += [
+            "",
+            "## Serving: 1-row JSON requests on loopback (default pipeline, diagnosis table)",
+            "",
+            table(("runner", "clients", "requests", "errors", "req/s", "p50 ms", "p99 ms"),
+                  serving),
         ]  # fmt: skip
     out += ["", f"Total benchmark time {time.perf_counter() - start:.0f} s."]
     text = "\n".join(out)

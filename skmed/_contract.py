@@ -59,7 +59,7 @@ class InputContract:
         self._missable: list[tuple[str, str, bool, bool]] = []
         self._always_observed = False
         self._ranges: list[tuple[str, str, float, float, str]] = []
-        self._categories: list[tuple[str, str, np.ndarray]] = []
+        self._categories: list[tuple[str, str, frozenset]] = []
         for spec in schema.inputs:
             column = by_name.get(spec.name)
             if column is None or column.role == "unused":
@@ -83,8 +83,13 @@ class InputContract:
                     high = np.inf if high is None else float(high)
                     self._ranges.append((spec.onnx_name, spec.name, low, high, source))
             if column.categories and not column.unknown_refused and column.role == "category":
-                known = np.asarray(column.categories, dtype=object)
-                self._categories.append((spec.onnx_name, spec.name, known))
+                self._categories.append((spec.onnx_name, spec.name, frozenset(column.categories)))
+        # (onnx name, name, is text) of the columns a missing value of which is imputed
+        self._imputed = [(o, name, text) for o, name, text, imputes in self._missable if imputes]
+        self._imputed_numbers = [j for j, (_, _, text) in enumerate(self._imputed) if not text]
+        self._imputed_text = [j for j, (_, _, text) in enumerate(self._imputed) if text]
+        self._lows = np.array([r[2] for r in self._ranges], dtype=np.float64)
+        self._highs = np.array([r[3] for r in self._ranges], dtype=np.float64)
 
     def refuse_empty(self, feeds: dict[str, np.ndarray]) -> None:
         """Raise :class:`InputError` for the first row with no observed predictor."""
@@ -106,29 +111,35 @@ class InputContract:
         )
 
     def warnings(self, feeds: dict[str, np.ndarray]) -> list[list[dict[str, Any]]]:
-        """Per row, the warnings of its values (see the module notes), in column order."""
+        """Per row, the warnings of its values (see the module notes): imputed values, then
+        numbers out of range, then unseen categories, each in column order.
+
+        One comparison per kind over the stacked columns, so a 1-row call costs microseconds
+        rather than a numpy call per column and kind; messages are written only for hits.
+        """
         n = len(next(iter(feeds.values()))) if feeds else 0
         rows: list[list[dict[str, Any]]] = [[] for _ in range(n)]
-        for onnx_name, name, is_text, imputed in self._missable:
-            if not imputed:
-                continue
-            values = feeds[onnx_name].reshape(-1)
-            missing = values == MISSING_TEXT if is_text else np.isnan(values)
-            for i in np.flatnonzero(missing).tolist():
-                rows[i].append(
-                    {
-                        "column": name,
-                        "kind": "imputed",
-                        "value": None,
-                        "message": f"{name} is missing: the model imputed it.",
-                    }
-                )
-        for onnx_name, name, low, high, source in self._ranges:
-            values = feeds[onnx_name].reshape(-1).astype(np.float64)
+        imputed, numbers = self._imputed, self._imputed_numbers
+        if imputed and n:
+            missing = np.empty((n, len(imputed)), dtype=bool)
+            if numbers:
+                block = np.hstack([feeds[imputed[j][0]].reshape(n, 1) for j in numbers])
+                missing[:, numbers] = np.isnan(block)
+            for j in self._imputed_text:
+                missing[:, j] = feeds[imputed[j][0]].reshape(-1) == MISSING_TEXT
+            for i, j in zip(*(index.tolist() for index in np.nonzero(missing))):
+                name = imputed[j][1]
+                rows[i].append({"column": name, "kind": "imputed", "value": None,
+                                "message": f"{name} is missing: the model imputed it."})  # fmt: skip
+        if self._ranges and n:
+            values = np.hstack(
+                [feeds[onnx_name].reshape(n, 1) for onnx_name, *_ in self._ranges]
+            ).astype(np.float64)
             with np.errstate(invalid="ignore"):
-                outside = (values < low) | (values > high)
-            for i in np.flatnonzero(outside).tolist():
-                value = float(values[i])
+                outside = (values < self._lows) | (values > self._highs)
+            for i, j in zip(*(index.tolist() for index in np.nonzero(outside))):
+                _, name, low, high, source = self._ranges[j]
+                value = float(values[i, j])
                 rows[i].append(
                     {
                         "column": name,
@@ -141,18 +152,17 @@ class InputContract:
                     }
                 )
         for onnx_name, name, known in self._categories:
-            values = feeds[onnx_name].reshape(-1)
-            unseen = ~np.isin(values.astype(object), known) & (values != MISSING_TEXT)
-            for i in np.flatnonzero(unseen).tolist():
-                rows[i].append(
-                    {
-                        "column": name,
-                        "kind": "unseen_category",
-                        "value": str(values[i]),
-                        "message": f"{name} = {values[i]!r} is a category the model never saw "
-                        "in training: it counts as none of the known ones.",
-                    }
-                )
+            for i, value in enumerate(feeds[onnx_name].reshape(-1).tolist()):
+                if value not in known and value != MISSING_TEXT:
+                    rows[i].append(
+                        {
+                            "column": name,
+                            "kind": "unseen_category",
+                            "value": str(value),
+                            "message": f"{name} = {value!r} is a category the model never saw "
+                            "in training: it counts as none of the known ones.",
+                        }
+                    )
         return rows
 
 

@@ -46,6 +46,22 @@ def initialise(net: NumpyNet, rng: np.random.Generator,
         views[2 * len(kernels) - 1][...] = start[1]  # the output bias
 
 
+def seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
+    """A member's two random streams: its starting weights', and its shuffles' and dropout
+    masks' (what :func:`~._numpy_training.fit` draws from its ``seed``)."""
+    init_seed, train_seed = np.random.SeedSequence(seed).spawn(2)
+    return init_seed, train_seed
+
+
+def starting_weights(spec: Spec, head: Head, seed: int,
+                     start: tuple[np.ndarray, np.ndarray] | None) -> list[np.ndarray]:  # fmt: skip
+    """The weights :func:`train` starts from, in the order of a Keras model's variables (the
+    Keras-model path sets them, so a progress bar or a callback changes no weight)."""
+    net = NumpyNet(spec, Optimizer("sgd", 0.0), 1, np.random.default_rng(0), head, 0.0)
+    initialise(net, np.random.default_rng(seeds(seed)[0]), start)
+    return net.views(net.params)
+
+
 def train(
     spec: Spec,
     optimizer: Optimizer,
@@ -66,14 +82,13 @@ def train(
 ) -> tuple[dict[str, list[float]], NumpyNet]:
     """Train one member; return its history (Keras' ``History.history``) and its network.
 
-    ``seed`` spawns two streams: the starting weights', and the shuffles' and dropout masks'
-    (what :func:`~._numpy_training.fit` draws from its ``seed``).
+    ``seed`` gives the two streams of :func:`seeds`.
 
     With ``validation`` it stops as :func:`~._keras_state.early_stopping` does (``patience``
     epochs without a decrease of ``tol``) and keeps the weights of the epoch with the lowest
     validation loss. A loss that is not finite stops training (the caller reports it).
     """
-    init_seed, train_seed = np.random.SeedSequence(seed).spawn(2)
+    init_seed, train_seed = seeds(seed)
     n = len(X) if rows is None else len(rows)
     batch_size = min(batch_size, n)
     net = NumpyNet(spec, optimizer, batch_size, np.random.default_rng(train_seed), head, eps)

@@ -48,7 +48,7 @@ def fit(
     validation: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     callbacks: list,
     verbose: int,
-    seed: int,
+    seed: int | np.random.SeedSequence,
     head: Head = SOFTMAX,
 ) -> Any:
     """Train ``model`` (compiled by MedicalMLPClassifier) like ``model.fit``; return its History.

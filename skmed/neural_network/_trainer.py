@@ -174,7 +174,7 @@ class Trainer:
             fitted = self._members_without_keras(hidden, X, y, weights, seed, folds, n_members)
         else:
             fitted = [
-                self._member_with_keras(m, hidden, X, y, weights, seed, folds)
+                self._member_with_keras(m, hidden, X, y, weights, seed, folds, n_members > 1)
                 for m in range(n_members)
             ]
         histories = [member.history for member in fitted]
@@ -202,20 +202,32 @@ class Trainer:
     def _member_seed(seed: int, member: int) -> int:
         return (seed + 7919 * member) % np.iinfo(np.int32).max
 
-    def _member_with_keras(self, member, hidden, X, y, weights, seed, folds):
+    def _member_with_keras(self, member, hidden, X, y, weights, seed, folds, of_several):
         """One member trained as a compiled Keras model (callbacks, progress bar, optimizers
-        the numpy step does not reproduce): its history, network, ``linear_C`` and model."""
+        the numpy step does not reproduce): its history, network, ``linear_C`` and model.
+
+        One of several members trained by the numpy step starts from :mod:`._members`' weights
+        and seeds, so a progress bar or a callback that only watches changes no weight.
+        """
         member_seed = self._member_seed(seed, member)
         rows, validation = self._member_rows(member, X, y, weights, folds, member_seed)
         C = self._member_C(X, y, weights, rows, validation, hidden)
         arch = self.single(hidden, len(y) if rows is None else len(rows), C)
         model = self.new_model(arch, member_seed)
+        start = None
         if arch["linear_l2"] is not None:
-            kernel, bias = self._classical_start(X, y, weights, rows, C)
-            model.get_layer(LINEAR_PATH).set_weights([kernel])
+            start = self._classical_start(X, y, weights, rows, C)
+        train_seed: Any = member_seed
+        if of_several and _numpy_training.eligible(self.optimizer, self.batch_normalization):
+            values = _members.starting_weights(self._spec(arch), self.head, member_seed, start)
+            for variable, value in zip(_numpy_training.spec_of(model)[1], values, strict=True):
+                variable.assign(value)
+            train_seed = _members.seeds(member_seed)[1]
+        elif start is not None:
+            model.get_layer(LINEAR_PATH).set_weights([start[0]])
             head = model.get_layer("head")
-            head.set_weights([head.get_weights()[0], bias])
-        history = self._train(model, X, y, weights, member_seed, rows, validation)
+            head.set_weights([head.get_weights()[0], start[1]])
+        history = self._train(model, X, y, weights, train_seed, rows, validation)
         network = describe_keras(model)
         self._check_finite(network)
         return _Member(history, network, C, arch, model)
