@@ -129,8 +129,9 @@ class InputContract:
                 missing[:, j] = feeds[imputed[j][0]].reshape(-1) == MISSING_TEXT
             for i, j in zip(*(index.tolist() for index in np.nonzero(missing))):
                 name = imputed[j][1]
+                message = f"{name} is missing: the model imputed it."
                 rows[i].append({"column": name, "kind": "imputed", "value": None,
-                                "message": f"{name} is missing: the model imputed it."})  # fmt: skip
+                                "message": message})  # fmt: skip
         if self._ranges and n:
             values = np.hstack(
                 [feeds[onnx_name].reshape(n, 1) for onnx_name, *_ in self._ranges]

@@ -95,7 +95,7 @@ def test_default_fit_builds_no_keras_model_and_is_reproducible(breast_cancer_sca
     for a, b in zip(clf.network_, again.network_, strict=True):
         np.testing.assert_array_equal(a["kernel"], b["kernel"])
         np.testing.assert_array_equal(a["bias"], b["bias"])
-        np.testing.assert_array_equal(a["skip"] if "skip" in a else 0, b.get("skip", 0))
+        np.testing.assert_array_equal(a.get("skip", 0), b.get("skip", 0))
     # the Keras model, built on first use, is the merged network predict_proba runs
     keras_proba = clf.model_.predict(X[:50], verbose=0)
     np.testing.assert_allclose(keras_proba, clf.predict_proba(X[:50]), atol=1e-5)
