@@ -123,7 +123,7 @@ class InputContract:
         if imputed and n:
             missing = np.empty((n, len(imputed)), dtype=bool)
             if numbers:
-                block = np.hstack([feeds[imputed[j][0]].reshape(n, 1) for j in numbers])
+                block = np.concatenate([feeds[imputed[j][0]].reshape(n, 1) for j in numbers], 1)
                 missing[:, numbers] = np.isnan(block)
             for j in self._imputed_text:
                 missing[:, j] = feeds[imputed[j][0]].reshape(-1) == MISSING_TEXT
@@ -133,8 +133,8 @@ class InputContract:
                 rows[i].append({"column": name, "kind": "imputed", "value": None,
                                 "message": message})  # fmt: skip
         if self._ranges and n:
-            values = np.hstack(
-                [feeds[onnx_name].reshape(n, 1) for onnx_name, *_ in self._ranges]
+            values = np.concatenate(
+                [feeds[onnx_name].reshape(n, 1) for onnx_name, *_ in self._ranges], 1
             ).astype(np.float64)
             with np.errstate(invalid="ignore"):
                 outside = (values < self._lows) | (values > self._highs)

@@ -51,6 +51,22 @@ def as_columns(X: Any, expected: list[str]) -> dict[str, Any]:
     return {name: array[:, j] for j, name in enumerate(expected)}
 
 
+def number_lists(columns: dict[str, Any], specs: list[InputSpec]) -> dict[str, np.ndarray]:
+    """The ``specs``' columns (one float kind) converted in one numpy call, when each is a
+    plain list of numbers or None (JSON rows); ``{}`` otherwise, and the columns go one by one
+    through :func:`convert_column` (which also names what is wrong)."""
+    lists = [columns[spec.name] for spec in specs]
+    if not specs or any(type(values) is not list for values in lists):
+        return {}
+    types: set[type] = set()
+    for values in lists:
+        types.update(map(type, values))
+    if not types <= _PLAIN_NUMBERS:
+        return {}
+    block = np.array(lists, dtype=KIND_DTYPES[specs[0].kind])  # (columns, rows): None -> NaN
+    return {spec.onnx_name: block[j].reshape(-1, 1) for j, spec in enumerate(specs)}
+
+
 def convert_column(values: Any, spec: InputSpec) -> np.ndarray:
     if spec.kind == "string" and type(getattr(values, "dtype", None)).__name__ == "StringDtype":
         # a pandas string column holds text or missing values only: no per-value check
@@ -142,6 +158,7 @@ def _refuse_missing(array: np.ndarray, spec: InputSpec, what: str) -> None:
 
 _FLOAT_TYPES = frozenset({float, int, bool, type(None)})
 _INT_TYPES = frozenset({int, bool})
+_PLAIN_NUMBERS = frozenset({float, int, type(None)})
 
 
 def _numeric_text(value: Any) -> bool:

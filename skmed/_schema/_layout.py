@@ -12,7 +12,7 @@ import numpy as np
 
 from skmed._docstrings import fill_doc
 from skmed._missing import is_missing
-from skmed._schema._convert import as_columns, convert_column
+from skmed._schema._convert import as_columns, convert_column, number_lists
 from skmed._schema._inputs import (
     KIND_DTYPES,
     ROWS_DOC,
@@ -42,6 +42,12 @@ class Schema(MetadataJSON):
     def columns(self) -> list[str]:
         """Caller-facing input names, in order."""
         return [spec.name for spec in self.inputs]
+
+    @cached_property
+    def _float_specs(self) -> list[list[InputSpec]]:
+        """The float inputs of each float kind (converted together from JSON rows)."""
+        kinds = [[s for s in self.inputs if s.kind == kind] for kind in ("double", "float")]
+        return [specs for specs in kinds if specs]
 
     @cached_property
     def _column_set(self) -> frozenset[str]:
@@ -138,10 +144,14 @@ class Schema(MetadataJSON):
                 raise InputError(f"The columns of X have different lengths: {n_rows}.")
         if not lengths or 0 in lengths:
             raise InputError("X is an empty batch (0 rows); pass at least one row.")
-        return {
-            spec.onnx_name: convert_column(columns[spec.name], spec).reshape(-1, 1)
-            for spec in self.inputs
-        }
+        feeds: dict[str, np.ndarray] = {}
+        if not is_frame(X):  # JSON rows: each float kind's columns in one conversion
+            for specs in self._float_specs:
+                feeds.update(number_lists(columns, specs))
+        for spec in self.inputs:
+            if spec.onnx_name not in feeds:
+                feeds[spec.onnx_name] = convert_column(columns[spec.name], spec).reshape(-1, 1)
+        return {spec.onnx_name: feeds[spec.onnx_name] for spec in self.inputs}
 
     def _matrix_feeds(self, X: Any) -> dict[str, np.ndarray]:
         (spec,) = self.inputs
