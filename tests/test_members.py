@@ -41,12 +41,12 @@ def test_member_is_the_keras_path_network_from_the_same_start(breast_cancer_scal
     start = None
     if arch["linear_l2"] is not None:
         start = trainer._classical_start(X, y, weights, rows, 1.0)
-    common = dict(rows=rows, validation=validation, batch_size=64, seed=3)
     optimizer = Optimizer(trainer.optimizer, trainer.learning_rate)
     eps = _numpy_training.keras_epsilon()
-    history, net = _members.train(
-        spec, optimizer, X, y, weights, start=start, epochs=60, patience=5,
-        tol=trainer.tol, head=trainer.head, eps=eps, **common,
+    ((history, ours),) = _members.train(
+        [spec], optimizer, X, y, weights, rows=[rows], validations=[validation], starts=[start],
+        member_seeds=[3], batch_size=64, epochs=60, patience=5, tol=trainer.tol,
+        head=trainer.head, eps=eps,
     )  # fmt: skip
     model = trainer.new_model(arch)
     _, variables = _numpy_training.spec_of(model)
@@ -55,14 +55,13 @@ def test_member_is_the_keras_path_network_from_the_same_start(breast_cancer_scal
         variable.assign(value)
     stopper = early_stopping(import_keras(), 5, trainer.tol)
     keras_history = _numpy_training.fit(
-        model, X, y, weights, epochs=60, callbacks=[stopper], verbose=0, head=trainer.head,
-        **{**common, "seed": _members.seeds(3)[1]},
+        model, X, y, weights, rows=rows, validation=validation, batch_size=64, epochs=60,
+        callbacks=[stopper], verbose=0, seed=_members.seeds(3)[1], head=trainer.head,
     ).history  # fmt: skip
     assert history.keys() == {"loss", "val_loss"}
     for key in history:
         np.testing.assert_allclose(history[key], keras_history[key], rtol=1e-5)
     assert len(history["loss"]) < 60  # stopped early
-    ours = _members.to_network(net, "softmax")
     theirs = describe_keras(model)
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs, strict=True):
@@ -70,6 +69,44 @@ def test_member_is_the_keras_path_network_from_the_same_start(breast_cancer_scal
         for key in ("kernel", "bias", "skip"):
             if key in a:
                 np.testing.assert_allclose(a[key], b[key], atol=1e-6)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_members_trained_together_are_the_members_trained_alone(breast_cancer_scaled, dropout):
+    # three members in lockstep (rows of 427, 426 and 425: the last batches differ in length,
+    # so the ragged steps run member by member) against each trained on its own
+    X, y = breast_cancer_scaled
+    weights = np.ones(len(y), np.float32)
+    trainer = _trainer(dropout=dropout)
+    members = []
+    for m, n_held in enumerate((142, 143, 144)):
+        held_out = np.arange(m * 100, m * 100 + n_held)
+        rows = np.setdiff1d(np.arange(len(y)), held_out)
+        arch = trainer.single((16, 8), len(rows), C=1.0)
+        start = trainer._classical_start(X, y, weights, rows, 1.0)
+        validation = (X[held_out], y[held_out], weights[held_out])
+        members.append((trainer._spec(arch), rows, validation, start, 11 + m))
+    common = dict(batch_size=100, epochs=60, patience=4, tol=1e-4, head=trainer.head,
+                  eps=_numpy_training.keras_epsilon())  # fmt: skip
+    optimizer = Optimizer("adam", 1e-3)
+    together = _members.train(
+        [m[0] for m in members], optimizer, X, y, weights, rows=[m[1] for m in members],
+        validations=[m[2] for m in members], starts=[m[3] for m in members],
+        member_seeds=[m[4] for m in members], **common,
+    )  # fmt: skip
+    epochs = []
+    for (spec, rows, validation, start, seed), (history, network) in zip(members, together):
+        ((alone_history, alone),) = _members.train(
+            [spec], optimizer, X, y, weights, rows=[rows], validations=[validation],
+            starts=[start], member_seeds=[seed], **common,
+        )  # fmt: skip
+        assert history == alone_history  # every epoch's losses, bit for bit
+        for a, b in zip(network, alone, strict=True):
+            for key in ("kernel", "bias", "skip"):
+                if key in a:
+                    np.testing.assert_array_equal(a[key], b[key])
+        epochs.append(len(history["loss"]))
+    assert len(set(epochs)) > 1 or epochs[0] == 60  # members stopped at their own epochs
 
 
 def test_tol_restarts_the_patience_only_on_a_large_enough_decrease(breast_cancer_scaled):

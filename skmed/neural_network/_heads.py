@@ -53,9 +53,10 @@ class Head:
         ``validation`` rows ``(X, y, weights)`` (``linear_C="auto"``)."""
         raise NotImplementedError(f"linear_C='auto' is not available for the {self.name} head.")
 
-    def loss_and_delta(self, out, y, w, eps) -> tuple[float, np.ndarray]:
-        """The batch loss (weighted, divided by the rows) and its gradient with respect to the
-        logits, both for the activated output ``out`` (outputs x rows); ``out`` may be reused."""
+    def loss_and_delta(self, out, y, w, eps) -> tuple[list[float], np.ndarray]:
+        """Each member's batch loss (weighted, divided by the rows) and its gradient with
+        respect to the logits, for the activated outputs ``out`` (members x outputs x rows) of
+        targets ``y`` and weights ``w`` (members x rows); ``out`` may be reused."""
         raise NotImplementedError
 
     def summed_loss(self, out, y, w, eps) -> float:
@@ -79,16 +80,17 @@ class _Softmax(Head):
     def loss_and_delta(self, out, y, w, eps):
         # Keras: cross-entropy of the probabilities clipped to [eps, 1 - eps]; a clipped row
         # passes no gradient. d loss / d logits = (p - onehot) * w / n, per row
-        n = out.shape[1]
-        columns = np.arange(n)
-        p_true = out[y, columns]
+        k, _, n = out.shape
+        members, columns = np.arange(k)[:, None], np.arange(n)
+        p_true = out[members, y, columns]
         clipped = np.clip(p_true, eps, 1 - eps)
         coef = w * np.float32(1.0 / n)
-        loss = -float(np.dot(np.log(clipped), coef))
+        logs = np.log(clipped)
+        losses = [-float(np.dot(logs[m], coef[m])) for m in range(k)]
         coef[clipped != p_true] = 0.0
-        out[y, columns] -= 1.0
-        out *= coef
-        return loss, out
+        out[members, y, columns] -= 1.0
+        out *= coef[:, None, :]
+        return losses, out
 
     def summed_loss(self, out, y, w, eps):
         p_true = np.clip(out[y, np.arange(out.shape[1])], eps, 1 - eps)
@@ -119,10 +121,13 @@ class _Cox(Head):
         return float(sorted(grid)[int(np.argmin(losses))])
 
     def loss_and_delta(self, out, y, w, eps):
-        loss, grad = cox_loss(out[0].astype(np.float64), y[:, 0], y[:, 1], w)
-        n = out.shape[1]
-        out[0] = grad / n
-        return loss / n, out
+        n = out.shape[2]
+        losses = []
+        for m in range(out.shape[0]):  # each member's risk sets are its own batch's
+            loss, grad = cox_loss(out[m, 0].astype(np.float64), y[m, :, 0], y[m, :, 1], w[m])
+            out[m, 0] = grad / n
+            losses.append(loss / n)
+        return losses, out
 
     def summed_loss(self, out, y, w, eps):
         return cox_loss(out[0].astype(np.float64), y[:, 0], y[:, 1], w, gradient=False)[0]

@@ -9,9 +9,13 @@ path a zero head kernel), Keras' step, and the early stopping of
 :func:`~._keras_state.early_stopping` written out. ``tests/test_members.py`` checks the result
 is the network the Keras-model path trains from the same starting weights and seed.
 
-Members train one after another. In threads (numpy releases the GIL inside its kernels) a fit
-was 1.4-1.9x *slower* on four clinical tables: a step is a few dozen kernels of microseconds,
-and the threads spend the time handing the GIL back and forth.
+The members train together, in lockstep: one :class:`~._numpy_step.NumpyNet` holds them all, so
+each numpy call of a step serves every member (a step is a few dozen calls of microseconds:
+paid once rather than five times). Each member keeps its own rows, shuffles, dropout masks and
+stopping; one that stops leaves the stack, and its arithmetic is the same as if it had trained
+alone (``tests/test_members.py``). Threads were measured first: with one member per thread a
+fit was 1.4-1.9x *slower* on four clinical tables, the threads handing the GIL back and forth
+between kernels of microseconds.
 """
 
 from __future__ import annotations
@@ -31,19 +35,20 @@ def glorot_uniform(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.nd
     return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32)
 
 
-def initialise(net: NumpyNet, rng: np.random.Generator,
+def initialise(views: list[np.ndarray], n_dense: int, rng: np.random.Generator,
                start: tuple[np.ndarray, np.ndarray] | None) -> None:  # fmt: skip
-    """Draw the starting weights: Glorot-uniform kernels, zero biases; with the linear path
-    (``start``: its kernel and the output bias) the head kernel starts at zero."""
-    views = net.views(net.params)
-    kernels = views[: 2 * (len(net.widths) - 1) : 2]
-    for i, kernel in enumerate(kernels):
-        if start is not None and i == len(kernels) - 1:
-            continue  # the hidden layers' output starts at zero
-        kernel[...] = glorot_uniform(rng, *kernel.shape)
+    """Draw one member's starting weights into its ``views`` (:meth:`NumpyNet.views`):
+    Glorot-uniform kernels, zero biases; with the linear path (``start``: its kernel and the
+    output bias) the head kernel starts at zero."""
+    for i in range(n_dense):
+        views[2 * i + 1][...] = 0.0
+        if start is not None and i == n_dense - 1:
+            views[2 * i][...] = 0.0  # the hidden layers' output starts at zero
+        else:
+            views[2 * i][...] = glorot_uniform(rng, *views[2 * i].shape)
     if start is not None:
         views[-1][...] = start[0]  # the linear path
-        views[2 * len(kernels) - 1][...] = start[1]  # the output bias
+        views[2 * n_dense - 1][...] = start[1]  # the output bias
 
 
 def seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
@@ -55,68 +60,89 @@ def seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
 
 def starting_weights(spec: Spec, head: Head, seed: int,
                      start: tuple[np.ndarray, np.ndarray] | None) -> list[np.ndarray]:  # fmt: skip
-    """The weights :func:`train` starts from, in the order of a Keras model's variables (the
-    Keras-model path sets them, so a progress bar or a callback changes no weight)."""
-    net = NumpyNet(spec, Optimizer("sgd", 0.0), 1, np.random.default_rng(0), head, 0.0)
-    initialise(net, np.random.default_rng(seeds(seed)[0]), start)
-    return net.views(net.params)
+    """The weights :func:`train` starts a member from, in the order of a Keras model's
+    variables (the Keras-model path sets them, so a progress bar or a callback changes no
+    weight)."""
+    net = NumpyNet([spec], Optimizer("sgd", 0.0), 1, [np.random.default_rng(0)], head, 0.0)
+    views = net.views(net.params[0])
+    initialise(views, len(spec.widths) - 1, np.random.default_rng(seeds(seed)[0]), start)
+    return views
 
 
 def train(
-    spec: Spec,
+    specs: list[Spec],
     optimizer: Optimizer,
     X: np.ndarray,
     y: np.ndarray,
     weights: np.ndarray,
     *,
-    rows: np.ndarray | None,
-    validation: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
-    start: tuple[np.ndarray, np.ndarray] | None,
+    rows: list[np.ndarray | None],
+    validations: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None],
+    starts: list[tuple[np.ndarray, np.ndarray] | None],
+    member_seeds: list[int],
     batch_size: int,
     epochs: int,
     patience: int,
     tol: float,
-    seed: int,
     head: Head,
     eps: float,
-) -> tuple[dict[str, list[float]], NumpyNet]:
-    """Train one member; return its history (Keras' ``History.history``) and its network.
+) -> list[tuple[dict[str, list[float]], Network]]:
+    """Train the members together; return each one's history (Keras' ``History.history``)
+    and network.
 
-    ``seed`` gives the two streams of :func:`seeds`.
-
-    With ``validation`` it stops as :func:`~._keras_state.early_stopping` does (``patience``
-    epochs without a decrease of ``tol``) and keeps the weights of the epoch with the lowest
-    validation loss. A loss that is not finite stops training (the caller reports it).
+    Member ``m`` trains on ``rows[m]`` of ``X`` (``None``: all) from ``starts[m]`` with the
+    two streams of :func:`seeds` of ``member_seeds[m]``. With ``validations[m]`` it stops as
+    :func:`~._keras_state.early_stopping` does (``patience`` epochs without a decrease of
+    ``tol``) and keeps the weights of its epoch with the lowest validation loss. A loss that
+    is not finite stops that member (the caller reports the divergence).
     """
-    init_seed, train_seed = seeds(seed)
-    n = len(X) if rows is None else len(rows)
-    batch_size = min(batch_size, n)
-    net = NumpyNet(spec, optimizer, batch_size, np.random.default_rng(train_seed), head, eps)
-    initialise(net, np.random.default_rng(init_seed), start)
+    streams = [seeds(seed) for seed in member_seeds]
+    n_max = max(len(X) if r is None else len(r) for r in rows)
+    rngs = [np.random.default_rng(train_seed) for _, train_seed in streams]
+    net = NumpyNet(specs, optimizer, min(batch_size, n_max), rngs, head, eps)
+    n_dense = len(net.widths) - 1
+    for m, ((init_seed, _), start) in enumerate(zip(streams, starts, strict=True)):
+        initialise(net.views(net.params[m]), n_dense, np.random.default_rng(init_seed), start)
     weights = np.asarray(weights, dtype=np.float32)
-    history: dict[str, list[float]] = {"loss": []}
-    best, best_params, wait = math.inf, None, 0
+    k = len(specs)
+    histories: list[dict[str, list[float]]] = [{"loss": []} for _ in range(k)]
+    best, wait = [math.inf] * k, [0] * k
+    kept: list[np.ndarray | None] = [None] * k
+    active = list(range(k))  # the member in each slot of ``net``
     for _ in range(epochs):
-        loss = net.epoch(X, y, weights, rows, batch_size)
-        history["loss"].append(loss)
-        if validation is not None:
-            val = net.loss(*validation)
-            history.setdefault("val_loss", []).append(val)
-            wait = 0 if best_params is None or val < best - tol else wait + 1
-            if best_params is None or val < best:
-                best, best_params = val, net.params.copy()
-            if wait >= patience:
+        losses = net.epoch(X, y, weights, [rows[m] for m in active])
+        done = []
+        for j, m in enumerate(active):
+            histories[m]["loss"].append(losses[j])
+            if validations[m] is not None:
+                val = net.loss(j, *validations[m])  # type: ignore[misc]
+                histories[m].setdefault("val_loss", []).append(val)
+                wait[m] = 0 if kept[m] is None or val < best[m] - tol else wait[m] + 1
+                if kept[m] is None or val < best[m]:
+                    best[m], kept[m] = val, net.params[j].copy()
+                if wait[m] >= patience:
+                    done.append(j)
+            if not math.isfinite(losses[j]) and j not in done:
+                done.append(j)
+        for j in done:
+            m = active[j]
+            if kept[m] is None:
+                kept[m] = net.params[j].copy()
+        if done:
+            slots = [j for j in range(len(active)) if j not in done]
+            if not slots:
                 break
-        if not math.isfinite(loss):
-            break
-    if best_params is not None:
-        net.params[...] = best_params
-    return history, net
+            net, active = net.keep(slots), [active[j] for j in slots]
+    for j, m in enumerate(active):
+        if kept[m] is None:
+            kept[m] = net.params[j].copy()
+    return [(histories[m], to_network(net, kept[m], head.activation)) for m in range(k)]
 
 
-def to_network(net: NumpyNet, output_activation: str) -> Network:
-    """The trained weights as a :data:`~._network.Network` (as ``describe_keras`` reads them)."""
-    views = net.views(net.params)
+def to_network(net: NumpyNet, params: np.ndarray, output_activation: str) -> Network:
+    """One member's weights ``params`` as a :data:`~._network.Network` (as ``describe_keras``
+    reads a Keras model)."""
+    views = net.views(params)
     n_dense = len(net.widths) - 1
     steps: Network = []
     for i in range(n_dense):
@@ -126,6 +152,6 @@ def to_network(net: NumpyNet, output_activation: str) -> Network:
             "bias": np.ascontiguousarray(views[2 * i + 1]),
             "activation": output_activation if last else net.activation,
         })  # fmt: skip
-    if net.skip is not None:
+    if net.skip_shape is not None:
         steps[-1]["skip"] = np.ascontiguousarray(views[-1])
     return steps

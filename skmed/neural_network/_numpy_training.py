@@ -83,7 +83,7 @@ def fit(
     for epoch in range(epochs):
         callback_list.on_epoch_begin(epoch)
         sync.read_learning_rate()
-        order = net.rng.permutation(n)
+        order = net.rngs[0].permutation(n)
         if rows is not None:  # only these rows train (the others validate)
             order = rows[order]
         total = 0.0
@@ -92,7 +92,7 @@ def fit(
             batch = order[i * batch_size : (i + 1) * batch_size]
             if batch_hooks:
                 callback_list.on_train_batch_begin(i)
-            loss = net.step(X, y, weights, batch)
+            (loss,) = net.step(X, y, weights, batch[None, :])
             total += loss * len(batch)
             seen += len(batch)
             if batch_hooks:
@@ -103,7 +103,7 @@ def fit(
                 break
         logs = {"loss": total / seen}
         if validation is not None:
-            logs["val_loss"] = net.loss(*validation)
+            logs["val_loss"] = net.loss(0, *validation)
         sync.write_to()
         callback_list.on_epoch_end(epoch, logs)
         sync.read_from()  # a callback may have changed the weights
@@ -166,15 +166,15 @@ class _KerasSync:
                                   float(opt.epsilon))  # fmt: skip
         else:
             raise ValueError(f"The numpy training loop has no update for {type(opt).__name__}.")
-        optimizer.iterations = int(np.asarray(opt.iterations))
-        self.net = net = NumpyNet(spec, optimizer, batch_size, rng, head, keras_epsilon())
+        self.net = net = NumpyNet([spec], optimizer, batch_size, [rng], head, keras_epsilon())
+        net.iterations[0] = int(np.asarray(opt.iterations))
         # (buffer view, Keras variable, numpy view of its memory or None): weights first, then
         # Adam's slots, all written back every epoch so callbacks see Model.fit's state
-        pairs = list(zip(net.views(net.params), variables, strict=True))
+        pairs = list(zip(net.views(net.params[0]), variables, strict=True))
         self.n_weight_variables = len(pairs)
         if optimizer.kind == "adam":
             for slot, slot_vars in zip(net.slots, adam_slot_variables(opt, variables)):
-                pairs += zip(net.views(slot), slot_vars, strict=True)
+                pairs += zip(net.views(slot[0]), slot_vars, strict=True)
         self.synced = [(view, var, _shared(var)) for view, var in pairs]
         for view, variable, _ in self.synced[self.n_weight_variables :]:
             view[...] = np.asarray(variable)
@@ -195,7 +195,7 @@ class _KerasSync:
                 variable.assign(view)
             else:  # in place: no tensor conversion per epoch
                 np.copyto(shared, view)
-        self.keras_optimizer.iterations.assign(self.net.optimizer.iterations)
+        self.keras_optimizer.iterations.assign(int(self.net.iterations[0]))
 
 
 def _shared(variable: Any) -> np.ndarray | None:

@@ -242,31 +242,34 @@ class Trainer:
         )
 
     def _members_without_keras(self, hidden, X, y, weights, seed, folds, n_members):
-        """Members trained by :mod:`._members` (numpy alone)."""
-        eps = _numpy_training.keras_epsilon()
-        optimizer = self.optimizer
-
-        def member_fit(member: int):
+        """Members trained together by :mod:`._members` (numpy alone)."""
+        rows, validations, Cs, archs, starts, member_seeds = [], [], [], [], [], []
+        for member in range(n_members):
             member_seed = self._member_seed(seed, member)
-            rows, validation = self._member_rows(member, X, y, weights, folds, member_seed)
-            C = self._member_C(X, y, weights, rows, validation, hidden)
-            n_train = len(y) if rows is None else len(rows)
-            arch = self.single(hidden, n_train, C)
+            member_rows, validation = self._member_rows(member, X, y, weights, folds, member_seed)
+            C = self._member_C(X, y, weights, member_rows, validation, hidden)
+            arch = self.single(hidden, len(y) if member_rows is None else len(member_rows), C)
             start = None
             if arch["linear_l2"] is not None:
-                start = self._classical_start(X, y, weights, rows, C)
-            history, net = _members.train(
-                self._spec(arch), Optimizer(optimizer, float(self.learning_rate)),
-                X, y, weights, rows=rows, validation=validation, start=start,
-                batch_size=self._batch(n_train), epochs=int(self.epochs), seed=member_seed,
-                patience=int(self.n_iter_no_change), tol=float(self.tol), head=self.head, eps=eps,
-            )  # fmt: skip
+                start = self._classical_start(X, y, weights, member_rows, C)
+            for values, value in zip((rows, validations, Cs, archs, starts, member_seeds),
+                                     (member_rows, validation, C, arch, start, member_seed)):
+                values.append(value)  # fmt: skip
+        n_train = max(len(y) if r is None else len(r) for r in rows)
+        optimizer = Optimizer(self.optimizer, float(self.learning_rate))
+        trained = _members.train(
+            [self._spec(arch) for arch in archs], optimizer, X, y, weights, rows=rows,
+            validations=validations, starts=starts,
+            member_seeds=member_seeds, batch_size=self._batch(n_train), epochs=int(self.epochs),
+            patience=int(self.n_iter_no_change), tol=float(self.tol), head=self.head,
+            eps=_numpy_training.keras_epsilon(),
+        )  # fmt: skip
+        fitted = []
+        for (history, network), C, arch in zip(trained, Cs, archs, strict=True):
             self._check_losses([float(v) for v in history["loss"]])
-            network = _members.to_network(net, self.head.activation)
             self._check_finite(network)
-            return _Member(history, network, C, arch, None)
-
-        return [member_fit(member) for member in range(n_members)]
+            fitted.append(_Member(history, network, C, arch, None))
+        return fitted
 
     def _spec(self, arch: dict[str, Any]) -> Spec:
         """The numpy step's view of a network of architecture ``arch`` (as new_model builds)."""
