@@ -252,8 +252,10 @@ class Trainer:
             start = None
             if arch["linear_l2"] is not None:
                 start = self._classical_start(X, y, weights, member_rows, C)
-            for values, value in zip((rows, validations, Cs, archs, starts, member_seeds),
-                                     (member_rows, validation, C, arch, start, member_seed)):
+            for values, value in zip(
+                (rows, validations, Cs, archs, starts, member_seeds),
+                (member_rows, validation, C, arch, start, member_seed),
+            ):
                 values.append(value)  # fmt: skip
         n_train = max(len(y) if r is None else len(r) for r in rows)
         optimizer = Optimizer(self.optimizer, float(self.learning_rate))
