@@ -226,3 +226,14 @@ def test_fits_in_threads_are_reproducible(breast_cancer_scaled):
         # predicting while other threads train: BLAS may split the product over another
         # number of threads, which rounds the float32 sums differently (not a model change)
         np.testing.assert_allclose(one.predict_proba(X), other.predict_proba(X), atol=1e-6)
+
+
+def test_a_model_saved_before_tol_existed_keeps_its_stopping_rule(fitted):
+    # an estimator pickled by a release without ``tol``: any decrease restarted the patience
+    clf, X, _ = fitted
+    state = clf.__getstate__()
+    del state["tol"]
+    old = type(clf).__new__(type(clf))
+    old.__setstate__(state)
+    assert old.get_params()["tol"] == 0.0
+    np.testing.assert_array_equal(old.predict_proba(X), clf.predict_proba(X))

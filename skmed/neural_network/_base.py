@@ -294,6 +294,8 @@ class BaseMedicalMLP(BaseEstimator):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        # saved before ``tol`` existed: any decrease restarted the patience, and still does
+        state.setdefault("tol", 0.0)
         super().__setstate__(state)
         if "_network" in state:
             self._model = None  # rebuilt from _keras_weights on first use of model_
