@@ -44,10 +44,18 @@ def trained(cohort):
     d = cohort
     args = ["train", d / "cohort.csv", "--time", "days", "--event", "died", "--drop",
             "patient_id", "--out", d / "model.onnx", "--report", d / "report.html",
-            "--epochs", "50"]  # fmt: skip
+            "--epochs", "50", "--optional-columns", "sex"]  # fmt: skip
     rc, out, err = run(*args)
     assert rc == 0, err
     return d, out, err
+
+
+def test_optional_columns_reach_the_survival_file(trained):
+    d, _, _ = trained
+    profile = OnnxSurvival(d / "model.onnx").input_profile
+    assert not profile["sex"].required  # never missing in training, yet optional: as asked
+    assert profile["age"].required  # never missing, not named: required at the point of care
+    assert not profile["lab"].required  # missing in training: imputed
 
 
 def test_train_writes_the_model_and_prints_harrells_c(trained):

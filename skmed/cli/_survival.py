@@ -183,11 +183,13 @@ def train_survival(
     n_bootstraps: int = 1000,
     title: str = "Survival model evaluation report",
     model_card: dict[str, Any] | None = None,
+    optional_columns: Any = None,
     progress: Any = None,
 ) -> SurvivalResult:
     """Fit the preprocessing + MedicalMLPSurvival pipeline on a stratified split, evaluate it
     on the held-out rows (the survival report; ``horizons`` default to the quartiles of the
-    training event times), export it and check the export on those rows."""
+    training event times), export it and check the export on those rows. ``optional_columns``
+    may be missing at prediction although complete in training (``skmed.to_onnx``'s)."""
     import numpy as np
     from sklearn.model_selection import train_test_split
 
@@ -242,6 +244,7 @@ def train_survival(
         model_card=model_card,
         n_test=len(t_test),
         allow_patient_rows=allow_patient_rows,
+        optional_columns=optional_columns,
     )
     say("parity check")
     # with how far the file's stepped curve is from the model's at the report's horizons
@@ -338,6 +341,7 @@ def cmd_train_survival(args: argparse.Namespace, frame: Any, files: dict[str, st
         n_bootstraps=args.bootstraps,
         title=f"Survival evaluation report: {args.time} / {args.event}",
         model_card=card_over(user_card, filled),
+        optional_columns=args.optional_columns,
         progress=stages,
     )
     return finish("train", result, files, stages, start, lines=summary_lines, quiet=args.quiet)
