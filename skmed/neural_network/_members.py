@@ -136,7 +136,9 @@ def train(
     for j, m in enumerate(active):
         if kept[m] is None:
             kept[m] = net.params[j].copy()
-    return [(histories[m], to_network(net, kept[m], head.activation)) for m in range(k)]
+    final = [params for params in kept if params is not None]
+    return [(history, to_network(net, params, head.activation))
+            for history, params in zip(histories, final, strict=True)]  # fmt: skip
 
 
 def to_network(net: NumpyNet, params: np.ndarray, output_activation: str) -> Network:
