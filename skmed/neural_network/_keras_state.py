@@ -37,26 +37,44 @@ def stop_on_nan(keras):
     return StopOnNaN()
 
 
-def early_stopping(keras, patience: int, tol: float):
-    """Early stopping on ``val_loss`` as scikit-learn's ``MLPClassifier`` does it.
+class Patience:
+    """scikit-learn's ``MLPClassifier`` early-stopping rule, for one network.
 
     ``patience`` epochs in a row without a decrease of more than ``tol`` below the best loss
-    stop training; the weights of the epoch with the lowest loss, however small its decrease,
-    are restored at the end. (Keras' ``EarlyStopping`` has one ``min_delta`` for both, so a
-    ``tol`` there would also discard the best epoch.) ``_members.train`` does the same.
+    stop training; the epoch with the lowest loss, however small its lead, is the best one.
+    :func:`early_stopping` and ``_members.train`` both ask it.
+    """
+
+    def __init__(self, patience: int, tol: float) -> None:
+        self.patience, self.tol = patience, tol
+        self.best, self.wait, self.seen = np.inf, 0, False
+
+    def update(self, loss: float) -> tuple[bool, bool]:
+        """Record an epoch's loss: (whether it is the best so far, whether to stop)."""
+        first = not self.seen
+        self.seen = True
+        self.wait = 0 if first or loss < self.best - self.tol else self.wait + 1
+        is_best = first or loss < self.best
+        if is_best:
+            self.best = loss
+        return is_best, self.wait >= self.patience
+
+
+def early_stopping(keras, patience: int, tol: float):
+    """Early stopping on ``val_loss`` by :class:`Patience`, restoring the best epoch's weights
+    at the end. (Keras' ``EarlyStopping`` has one ``min_delta`` for both, so a ``tol`` there
+    would also discard the best epoch.)
     """
 
     class EarlyStopping(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.best, self.best_weights, self.wait = np.inf, None, 0
+            self.rule, self.best_weights = Patience(patience, tol), None
 
         def on_epoch_end(self, epoch, logs=None):
-            val = float((logs or {})["val_loss"])
-            first = self.best_weights is None
-            self.wait = 0 if first or val < self.best - tol else self.wait + 1
-            if first or val < self.best:
-                self.best, self.best_weights = val, self.model.get_weights()
-            if self.wait >= patience:
+            is_best, stop = self.rule.update(float((logs or {})["val_loss"]))
+            if is_best:
+                self.best_weights = self.model.get_weights()
+            if stop:
                 self.model.stop_training = True
 
         def on_train_end(self, logs=None):

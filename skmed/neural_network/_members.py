@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from skmed.neural_network._heads import Head
+from skmed.neural_network._keras_state import Patience
 from skmed.neural_network._network import Network
 from skmed.neural_network._numpy_step import NumpyNet, Optimizer, Spec
 
@@ -106,7 +107,7 @@ def train(
     weights = np.asarray(weights, dtype=np.float32)
     k = len(specs)
     histories: list[dict[str, list[float]]] = [{"loss": []} for _ in range(k)]
-    best, wait = [math.inf] * k, [0] * k
+    rules = [Patience(patience, tol) for _ in range(k)]
     kept: list[np.ndarray | None] = [None] * k
     active = list(range(k))  # the member in each slot of ``net``
     for _ in range(epochs):
@@ -117,10 +118,10 @@ def train(
             if validations[m] is not None:
                 val = net.loss(j, *validations[m])  # type: ignore[misc]
                 histories[m].setdefault("val_loss", []).append(val)
-                wait[m] = 0 if kept[m] is None or val < best[m] - tol else wait[m] + 1
-                if kept[m] is None or val < best[m]:
-                    best[m], kept[m] = val, net.params[j].copy()
-                if wait[m] >= patience:
+                is_best, stop = rules[m].update(val)
+                if is_best:
+                    kept[m] = net.params[j].copy()
+                if stop:
                     done.append(j)
             if not math.isfinite(losses[j]) and j not in done:
                 done.append(j)

@@ -198,6 +198,18 @@ class Trainer:
             return self._validation_split(X, y, weights, member_seed)
         return None, None
 
+    def _member_setup(self, member, hidden, X, y, weights, seed, folds):
+        """Member ``member``'s seed, rows, held-out rows, ``linear_C``, architecture and the
+        classical start of its linear path (``None`` without one): the same on both paths."""
+        member_seed = self._member_seed(seed, member)
+        rows, validation = self._member_rows(member, X, y, weights, folds, member_seed)
+        C = self._member_C(X, y, weights, rows, validation, hidden)
+        arch = self.single(hidden, len(y) if rows is None else len(rows), C)
+        start = None
+        if arch["linear_l2"] is not None:
+            start = self._classical_start(X, y, weights, rows, C)
+        return member_seed, rows, validation, C, arch, start
+
     @staticmethod
     def _member_seed(seed: int, member: int) -> int:
         return (seed + 7919 * member) % np.iinfo(np.int32).max
@@ -209,14 +221,10 @@ class Trainer:
         One of several members trained by the numpy step starts from :mod:`._members`' weights
         and seeds, so a progress bar or a callback that only watches changes no weight.
         """
-        member_seed = self._member_seed(seed, member)
-        rows, validation = self._member_rows(member, X, y, weights, folds, member_seed)
-        C = self._member_C(X, y, weights, rows, validation, hidden)
-        arch = self.single(hidden, len(y) if rows is None else len(rows), C)
+        member_seed, rows, validation, C, arch, start = self._member_setup(
+            member, hidden, X, y, weights, seed, folds
+        )
         model = self.new_model(arch, member_seed)
-        start = None
-        if arch["linear_l2"] is not None:
-            start = self._classical_start(X, y, weights, rows, C)
         train_seed: Any = member_seed
         if of_several and _numpy_training.eligible(self.optimizer, self.batch_normalization):
             values = _members.starting_weights(self._spec(arch), self.head, member_seed, start)
@@ -245,13 +253,9 @@ class Trainer:
         """Members trained together by :mod:`._members` (numpy alone)."""
         rows, validations, Cs, archs, starts, member_seeds = [], [], [], [], [], []
         for member in range(n_members):
-            member_seed = self._member_seed(seed, member)
-            member_rows, validation = self._member_rows(member, X, y, weights, folds, member_seed)
-            C = self._member_C(X, y, weights, member_rows, validation, hidden)
-            arch = self.single(hidden, len(y) if member_rows is None else len(member_rows), C)
-            start = None
-            if arch["linear_l2"] is not None:
-                start = self._classical_start(X, y, weights, member_rows, C)
+            member_seed, member_rows, validation, C, arch, start = self._member_setup(
+                member, hidden, X, y, weights, seed, folds
+            )
             for values, value in zip(
                 (rows, validations, Cs, archs, starts, member_seeds),
                 (member_rows, validation, C, arch, start, member_seed),
